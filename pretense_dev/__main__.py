@@ -1,0 +1,7 @@
+"""`python -m pretense_dev` is the console script."""
+
+from __future__ import annotations
+
+from pretense_dev.cli import main
+
+raise SystemExit(main())

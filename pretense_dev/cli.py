@@ -1,0 +1,224 @@
+"""The `pretense-dev` command: wiring only; each command's logic lives in its part.
+
+Imports here are limited to click and our errors: hooks and `verify` run through
+this module on every prompt, so each command imports what it needs when it runs
+(tests/test_import_hygiene.py keeps tree-sitter, aiohttp and textual out).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pretense_dev.errors import (
+    EXIT_BUG,
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    PretenseError,
+)
+
+
+def err(message: str) -> None:
+    """A line for people: always stderr, so stdout stays data (STYLE 3)."""
+    click.echo(message, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pretense-dev", prog_name="pretense-dev")
+def cli() -> None:
+    """Keep this repository's identifiers and secrets out of AI coding tools' prompts."""
+
+
+@cli.command()
+@click.option("--no-tools", is_flag=True, help="Do not configure Claude Code, Cursor or Copilot.")
+@click.option("--jobs", type=click.IntRange(1), default=None, help="Index with N processes.")
+def init(no_tools: bool, jobs: int | None) -> int:
+    """Set this git repository up: policy, key, registry and a full index."""
+    from pretense_dev.lifecycle import init_repo
+    from pretense_dev.paths import find_repo_root
+
+    report = init_repo(find_repo_root(), workers=jobs)
+    idx = report.index
+    assert idx is not None
+    click.echo(f"pretense-dev initialised {report.root} (repo id {report.repo_id})")
+    for item in report.created:
+        click.echo(f"  wrote {item}")
+    if report.key is not None:
+        click.echo(f"  key: {report.key.backend} — {report.key.location}")
+    langs = ", ".join(f"{lang} {n}" for lang, n in idx.languages.most_common())
+    click.echo(f"  files: {idx.files_seen} ({langs or 'none'})")
+    click.echo(f"  names protected: {idx.names_protected}")
+    click.echo(f"  took {report.seconds:.2f} s")
+    if no_tools:
+        click.echo("  tools: not configured (--no-tools)")
+    else:
+        click.echo("  tools: no tool was configured (tool integration is not available yet)")
+    return EXIT_OK
+
+
+@cli.command()
+@click.option("--full", is_flag=True, help="Re-read every file, not only those that changed.")
+@click.option("--jobs", type=click.IntRange(1), default=None, help="Index with N processes.")
+def index(full: bool, jobs: int | None) -> int:
+    """Bring the index and the identifier map up to date."""
+    from pretense_dev.index.indexer import run_index
+    from pretense_dev.repo import Repo
+
+    repo = Repo.discover().require_initialised()
+    with repo.open_store() as store:
+        r = run_index(repo.root, store, repo.config, repo.key, full=full, workers=jobs)
+    click.echo(
+        f"indexed {r.files_parsed} of {r.files_seen} files ({r.files_removed} removed) in "
+        f"{r.seconds:.2f} s; {r.names_protected} names protected "
+        f"(+{r.names_added} −{r.names_removed})"
+    )
+    return EXIT_OK
+
+
+@cli.command()
+def status() -> int:
+    """What is indexed and protected in this repository."""
+    from pretense_dev.repo import Repo
+
+    repo = Repo.discover().require_initialised()
+    with repo.open_store() as store:
+        langs = store.languages()
+        click.echo(f"repository: {repo.root}")
+        click.echo(f"repo id:    {repo.repo_id}")
+        click.echo(f"files:      {store.file_count()}")
+        for lang, n in langs.items():
+            click.echo(f"  {lang:<12}{n}")
+        click.echo(f"protected:  {store.active_count()} names (map version {store.map_version()})")
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("name")
+def explain(name: str) -> int:
+    """Say whether NAME is protected, and why."""
+    from pretense_dev.lifecycle import explain as do_explain
+    from pretense_dev.repo import Repo
+
+    repo = Repo.discover().require_initialised()
+    e = do_explain(repo, name)
+    state = "protected" if e.protected else "not protected"
+    click.echo(f"{name}: {state} — {e.reason}")
+    if e.protected and e.synthetic:
+        click.echo(f"  sent as: {e.synthetic}")
+    for path, kind, line in e.definitions[:20]:
+        where = f"{path}:{line}" if line else path
+        click.echo(f"  {kind} defined at {where}")
+    if len(e.definitions) > 20:
+        click.echo(f"  … and {len(e.definitions) - 20} more")
+    return EXIT_OK
+
+
+@cli.command()
+def doctor() -> int:
+    """Check the installation and this repository's setup."""
+    from pretense_dev.doctor import run_checks
+
+    worst = EXIT_OK
+    for check in run_checks(Path.cwd()):
+        click.echo(f"{check.status:<5} {check.name}: {check.detail}")
+        if check.status == "FAIL":
+            worst = EXIT_FAILURE
+    return worst
+
+
+def _transform(path: str, direction: str) -> int:
+    from pretense_dev.repo import Repo
+
+    if path == "-":
+        data = sys.stdin.buffer.read()
+        repo = Repo.discover()
+    else:
+        p = Path(path)
+        try:
+            data = p.read_bytes()
+        except OSError as e:
+            raise PretenseError(f"cannot read {path}: {e.strerror}") from None
+        repo = Repo.discover(p.resolve().parent)
+    repo.require_initialised()
+    with repo.open_store() as store:
+        mapping = store.load_map()
+    out = mapping.mutate(data) if direction == "mutate" else mapping.unmutate(data)
+    sys.stdout.buffer.write(out)
+    sys.stdout.buffer.flush()
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("path", default="-")
+def mutate(path: str) -> int:
+    """Print PATH (or stdin) as the AI vendor would see it."""
+    return _transform(path, "mutate")
+
+
+@cli.command()
+@click.argument("path", default="-")
+def unmutate(path: str) -> int:
+    """Print PATH (or stdin) with synthetic names turned back into real ones."""
+    return _transform(path, "unmutate")
+
+
+@cli.command()
+@click.option("--keep", is_flag=True, help="Keep the temporary sample repository.")
+def demo(keep: bool) -> int:
+    """Run the demo on a bundled sample repository (no API key needed)."""
+    from pretense_dev.demo import run_demo
+
+    return run_demo(keep=keep)
+
+
+def _log_bug(exc: BaseException) -> str:
+    """Write the traceback to the log dir; return where (never shown on screen)."""
+    import traceback
+
+    try:
+        from pretense_dev.paths import ensure_private_dir, user_log_dir
+
+        log = ensure_private_dir(user_log_dir()) / "errors.log"
+        with open(log, "a", encoding="utf-8") as f:
+            f.write("".join(traceback.format_exception(exc)))
+            f.write("\n")
+        return str(log)
+    except Exception:  # the log itself failing must not hide the bug's exit code
+        return "(the error log could not be written)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (STYLE 1, 2)."""
+    try:
+        rv = cli.main(args=argv, prog_name="pretense-dev", standalone_mode=False)
+    except PretenseError as e:
+        for line in e.lines():
+            err(f"pretense-dev: {line}")
+        return e.exit_code
+    except click.exceptions.Exit as e:
+        return int(e.exit_code)
+    except click.exceptions.Abort:
+        err("pretense-dev: interrupted")
+        return EXIT_INTERRUPTED
+    except click.ClickException as e:
+        e.show()
+        return EXIT_USAGE if isinstance(e, click.UsageError) else e.exit_code
+    except KeyboardInterrupt:
+        err("pretense-dev: interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `pretense-dev mutate big.py | head`: the reader left; not an error of ours.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILURE
+    except Exception as e:
+        where = _log_bug(e)
+        err(f"pretense-dev: internal error ({type(e).__name__}); details in {where}")
+        return EXIT_BUG
+    return rv if isinstance(rv, int) else EXIT_OK

@@ -1,0 +1,257 @@
+"""`.pretense/config.toml`: the team's policy, strictly validated.
+
+The file is safe to commit and travels with the repository.  Validation is
+strict because a typo in a security policy must not silently weaken it: an
+unknown key or a bad value is reported as ``file:line: key: problem``, every
+problem at once, and the command exits 2 (STYLE 14).
+
+Each section is a frozen dataclass; a field's ``metadata["check"]`` validates
+its value beyond its type.  Reading uses tomllib (fast, strict); the writers in
+`integrations/` use tomlkit, which keeps comments.  Add a section by adding a
+dataclass and a field on `Config` — nothing else needs to change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pretense_dev.errors import ConfigError
+
+CURRENT_VERSION = 1
+_TOKEN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+Check = Callable[[Any], str | None]
+
+
+def _at_least(n: int) -> Check:
+    def check(v: Any) -> str | None:
+        return None if v >= n else f"must be at least {n}, got {v}"
+
+    return check
+
+
+def _always_entries(v: Any) -> str | None:
+    for item in v:
+        if not re.search(r"[A-Za-z0-9_]{3,}", item):
+            return f"{item!r} has no part of 3 or more letters, digits or underscores to protect"
+    return None
+
+
+def _tokens(v: Any) -> str | None:
+    for item in v:
+        if not _TOKEN.match(item):
+            return f"{item!r} is not an identifier"
+    return None
+
+
+@dataclass(frozen=True)
+class IdentifiersConfig:
+    """Which names are protected."""
+
+    # Names shorter than this are never mapped (too common to reveal anything).
+    min_length: int = field(default=4, metadata={"check": _at_least(1)})
+    # Never mapped, whatever defines them.
+    never: tuple[str, ...] = field(default=(), metadata={"check": _tokens})
+    # Always mapped: code names, customer names, internal hosts.  A host such as
+    # "billing.acme-internal.net" protects each distinctive part of it.
+    always: tuple[str, ...] = field(default=(), metadata={"check": _always_entries})
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    """Which files are read.  `.gitignore` is always respected."""
+
+    # Extra gitignore-style patterns to skip (vendored or generated trees).
+    exclude: tuple[str, ...] = ()
+    # Files larger than this are skipped (bytes).
+    max_file_bytes: int = field(default=1_000_000, metadata={"check": _at_least(1)})
+    # Skip the usual vendored/generated trees (node_modules/, vendor/, *.min.js …).
+    skip_vendored: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole policy file."""
+
+    version: int = CURRENT_VERSION
+    identifiers: IdentifiersConfig = IdentifiersConfig()
+    index: IndexConfig = IndexConfig()
+
+
+DEFAULT_CONFIG_TEXT = """\
+# pretense-dev team policy for this repository.  Safe to commit: it holds no key,
+# no index and no secret.  Unknown keys are refused, so a typo cannot weaken it.
+version = 1
+
+[identifiers]
+# Names shorter than this are not protected.
+min_length = 4
+# Never protect these names, even if this repository defines them.
+never = []
+# Always protect these: code names, customer names, internal hosts.
+always = []
+
+[index]
+# Extra gitignore-style patterns to skip; .gitignore is always respected.
+exclude = []
+# Skip files larger than this many bytes.
+max_file_bytes = 1000000
+# Skip vendored and generated trees (node_modules/, vendor/, *.min.js, ...).
+skip_vendored = true
+"""
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a config file; a missing file means the defaults."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from None
+    return parse_config(text, str(path))
+
+
+def parse_config(text: str, filename: str) -> Config:
+    """Validate TOML text against `Config`; raise ConfigError listing every problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"\(at line (\d+), column \d+\)", str(e))
+        line = m.group(1) if m else "1"
+        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e))
+        raise ConfigError(f"{filename}:{line}: invalid TOML: {msg}") from None
+    problems: list[str] = []
+    version = data.get("version", CURRENT_VERSION)
+    if isinstance(version, int) and not isinstance(version, bool) and version > CURRENT_VERSION:
+        raise ConfigError(
+            f"{filename}:{_line_of(text, (), 'version')}: version: {version} was written by a "
+            f"newer pretense-dev (this one reads up to {CURRENT_VERSION})",
+            "upgrade pretense-dev",
+        )
+    cfg = _build(Config, data, (), text, filename, problems)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    assert isinstance(cfg, Config)
+    return cfg
+
+
+def _build(
+    cls: type[Any],
+    data: dict[str, Any],
+    table: tuple[str, ...],
+    text: str,
+    filename: str,
+    problems: list[str],
+) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = ".".join((*table, key))
+        line = _line_of(text, table, key)
+        if key not in fields:
+            close = difflib.get_close_matches(key, list(fields), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(f"{filename}:{line}: unknown key '{dotted}'{hint}")
+            continue
+        f = fields[key]
+        tp = hints[key]
+        if dataclasses.is_dataclass(tp):
+            if not isinstance(value, dict):
+                problems.append(f"{filename}:{line}: {dotted}: must be a table")
+                continue
+            values[key] = _build(
+                typing.cast(type[Any], tp), value, (*table, key), text, filename, problems
+            )
+            continue
+        problem = _type_problem(tp, value)
+        if problem is None:
+            check: Check | None = f.metadata.get("check")
+            if check is not None:
+                problem = check(value)
+        if problem is not None:
+            problems.append(f"{filename}:{line}: {dotted}: {problem}")
+            continue
+        values[key] = tuple(value) if isinstance(value, list) else value
+    return cls(**values)
+
+
+def _type_problem(tp: Any, value: Any) -> str | None:
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        (inner, _) = typing.get_args(tp)
+        if not isinstance(value, list):
+            return f"must be a list, got {_describe(value)}"
+        for item in value:
+            if _type_problem(inner, item) is not None:
+                return f"every item must be {_name(inner)}, got {_describe(item)}"
+        return None
+    if origin in (types.UnionType, typing.Union):
+        if any(_type_problem(a, value) is None for a in typing.get_args(tp)):
+            return None
+        return (
+            f"must be {' or '.join(_name(a) for a in typing.get_args(tp))}, got {_describe(value)}"
+        )
+    if tp is int and (not isinstance(value, int) or isinstance(value, bool)):
+        return f"must be an integer, got {_describe(value)}"
+    if tp is float and (not isinstance(value, int | float) or isinstance(value, bool)):
+        return f"must be a number, got {_describe(value)}"
+    if tp is bool and not isinstance(value, bool):
+        return f"must be true or false, got {_describe(value)}"
+    if tp is str and not isinstance(value, str):
+        return f"must be a string, got {_describe(value)}"
+    return None
+
+
+def _name(tp: Any) -> str:
+    return {int: "an integer", str: "a string", bool: "true or false", float: "a number"}.get(
+        tp, getattr(tp, "__name__", str(tp))
+    )
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return str(value)
+
+
+def _line_of(text: str, table: tuple[str, ...], key: str) -> int:
+    """The 1-based line where `key` is set inside `[table]`, for error messages.
+
+    A small scanner rather than a position-tracking parser: it understands
+    `[a.b]` headers, `key = ...` and dotted `a.key = ...` at the top level,
+    which covers how people write this file.  Falls back to the table header.
+    """
+    current: tuple[str, ...] = ()
+    header_line = 1
+    key_re = re.compile(r"^\s*(?:\"?)([A-Za-z0-9_.\-\"]+?)(?:\"?)\s*=")
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if line.startswith("[") and not line.startswith("[["):
+            current = tuple(p.strip().strip('"') for p in line.strip("[] ").split("."))
+            if current == table:
+                header_line = n
+            continue
+        m = key_re.match(raw)
+        if not m:
+            continue
+        parts = tuple(p.strip('"') for p in m.group(1).split("."))
+        if (*current, *parts) == (*table, key):
+            return n
+    return header_line

@@ -1,0 +1,161 @@
+"""`make demo`: the whole product on a bundled sample repository, no API key needed.
+
+The sample (`sample/`) is a small fictional billing product in seven languages.
+The demo copies it into a temp git repository and runs the real commands on it,
+with HOME-level state (registry, key file) in the same temp dir, so it leaves
+nothing behind in the user's keyring or data dirs.  Each step is a function
+taking the `DemoContext`; later parts add theirs to `STEPS`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from pretense_dev.errors import EXIT_FAILURE, EXIT_OK
+
+
+@dataclass
+class DemoContext:
+    """What the steps share."""
+
+    base: Path  # temp dir holding the repo and the fake HOME
+    repo: Path
+    width: int
+
+
+def out(line: str = "") -> None:
+    """Demo output goes to stdout: it is what the user asked to see."""
+    sys.stdout.write(line + "\n")
+
+
+def heading(text: str) -> None:
+    """A section title."""
+    out()
+    out(f"== {text} " + "=" * max(0, 70 - len(text)))
+
+
+def _copy_sample(dest: Path) -> None:
+    src = resources.files("pretense_dev.demo").joinpath("sample")
+    with resources.as_file(src) as sample:
+        shutil.copytree(sample, dest, ignore=shutil.ignore_patterns("__pycache__"))
+
+
+def _git(repo: Path, *args: str) -> None:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Demo",
+        "GIT_AUTHOR_EMAIL": "demo@example.invalid",
+        "GIT_COMMITTER_NAME": "Demo",
+        "GIT_COMMITTER_EMAIL": "demo@example.invalid",
+    }
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
+
+
+def _isolate(base: Path) -> None:
+    """Keep the demo's key and registry in the temp dir, not the user's."""
+    home = base / "home"
+    for var, sub in (
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_CACHE_HOME", "cache"),
+    ):
+        os.environ[var] = str(home / sub)
+    os.environ["HOME"] = str(home)
+    # No OS keyring for a throwaway repo: the key goes to a 0600 file in the temp dir.
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+
+
+def side_by_side(left: str, right: str, width: int, titles: tuple[str, str]) -> None:
+    """Print two texts in columns, clipped to the terminal width."""
+    col = max(30, (width - 3) // 2)
+    out(f"{titles[0]:<{col}} │ {titles[1]}")
+    out(f"{'─' * col}─┼─{'─' * col}")
+    a, b = left.splitlines(), right.splitlines()
+    for i in range(max(len(a), len(b))):
+        x = a[i] if i < len(a) else ""
+        y = b[i] if i < len(b) else ""
+        x = x.expandtabs(4)
+        y = y.expandtabs(4)
+        x = x if len(x) <= col else x[: col - 1] + "…"
+        y = y if len(y) <= col else y[: col - 1] + "…"
+        out(f"{x:<{col}} │ {y}")
+
+
+def step_init(ctx: DemoContext) -> bool:
+    """`pretense-dev init` on the sample."""
+    from pretense_dev.lifecycle import init_repo
+
+    heading("pretense-dev init")
+    report = init_repo(ctx.repo, workers=1)
+    idx = report.index
+    assert idx is not None
+    langs = ", ".join(f"{lang} {n}" for lang, n in sorted(idx.languages.items()))
+    out(f"indexed {idx.files_seen} files ({langs})")
+    out(f"{idx.names_protected} names protected, in {report.seconds:.2f} s")
+    return True
+
+
+def step_mutation(ctx: DemoContext) -> bool:
+    """Each file as the developer has it and as the vendor would see it; the round trip."""
+    from pretense_dev.repo import Repo
+
+    repo = Repo(ctx.repo)
+    with repo.open_store() as store:
+        mapping = store.load_map()
+    ok = True
+    files = sorted(p for p in ctx.repo.rglob("*") if p.is_file() and ".git" not in p.parts)
+    for path in files:
+        rel = path.relative_to(ctx.repo).as_posix()
+        if rel.startswith(".pretense/"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        mutated = mapping.mutate(text)
+        heading(f"{rel}  →  {mapping.mutate(rel)}")
+        side_by_side(text, mutated, ctx.width, ("on your machine", "what the AI vendor sees"))
+        back = mapping.unmutate(mutated)
+        if back != text:
+            ok = False
+            out(f"ROUND TRIP FAILED for {rel}")
+    heading("round trip")
+    out(
+        "every file: unmutate(mutate(file)) == file, byte for byte"
+        if ok
+        else "ROUND TRIP FAILED (see above)"
+    )
+    return ok
+
+
+STEPS: list[Callable[[DemoContext], bool]] = [step_init, step_mutation]
+
+
+def run_demo(*, keep: bool = False) -> int:
+    """Run every step; exit 1 if one fails."""
+    base = Path(tempfile.mkdtemp(prefix="pretense-demo-"))
+    try:
+        _isolate(base)
+        repo = base / "nimbus-billing"
+        _copy_sample(repo)
+        _git(repo, "init", "-q")
+        _git(repo, "add", "-A")
+        _git(repo, "commit", "-q", "-m", "sample")
+        width = shutil.get_terminal_size((160, 40)).columns
+        ctx = DemoContext(base, repo, width)
+        out(f"pretense-dev demo — sample repository copied to {repo}")
+        for step in STEPS:
+            if not step(ctx):
+                return EXIT_FAILURE
+        return EXIT_OK
+    finally:
+        if keep:
+            out(f"\nkept {base}")
+        else:
+            shutil.rmtree(base, ignore_errors=True)

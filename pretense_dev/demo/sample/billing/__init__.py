@@ -1,0 +1,3 @@
+from .ledger_reconciler import LedgerReconciler, SettlementBatch
+
+__all__ = ["LedgerReconciler", "SettlementBatch"]

@@ -1,0 +1,104 @@
+"""`pretense-dev doctor`: one line per check, each with what to do about it."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pretense_dev.errors import PretenseError
+
+
+@dataclass(frozen=True)
+class Check:
+    """One result: "ok", "warn" or "FAIL"."""
+
+    status: str
+    name: str
+    detail: str
+
+
+def run_checks(cwd: Path) -> Iterator[Check]:
+    """Installation checks, then this repository's (if cwd is in one)."""
+    yield Check("ok", "python", sys.version.split()[0])
+    from pretense_dev.mutation import KERNEL
+
+    if KERNEL == "c":
+        yield Check("ok", "mutation kernel", "C extension")
+    else:
+        yield Check("warn", "mutation kernel", "pure Python (slower): reinstall with a C compiler")
+    yield (
+        Check("ok", "git", shutil.which("git") or "")
+        if shutil.which("git")
+        else Check("FAIL", "git", "not found: install git")
+    )
+    yield from _grammar_check()
+    yield from _repo_checks(cwd)
+
+
+def _grammar_check() -> Iterator[Check]:
+    from pretense_dev.identifiers.languages import GRAMMARS, grammar
+
+    broken = []
+    for lang in GRAMMARS:
+        try:
+            grammar(lang)
+        except Exception as e:  # a broken wheel: report it, keep checking the rest
+            broken.append(f"{lang} ({type(e).__name__})")
+    if broken:
+        yield Check(
+            "FAIL", "grammars", "cannot load " + ", ".join(broken) + ": reinstall pretense-dev"
+        )
+    else:
+        yield Check("ok", "grammars", ", ".join(GRAMMARS))
+
+
+def _repo_checks(cwd: Path) -> Iterator[Check]:
+    from pretense_dev import registry
+    from pretense_dev.keys import key_info
+    from pretense_dev.repo import Repo
+
+    try:
+        repo = Repo.discover(cwd)
+    except PretenseError:
+        yield Check("ok", "repository", "not in a git repository: repo checks skipped")
+        return
+    if not repo.is_initialised():
+        yield Check(
+            "FAIL", "repository", f"{repo.root} is not initialised: run `pretense-dev init`"
+        )
+        return
+    yield Check("ok", "repository", f"{repo.root} (repo id {repo.repo_id})")
+    try:
+        repo.config  # noqa: B018 - loading validates
+        yield Check("ok", "config", str(repo.config_path))
+    except PretenseError as e:
+        yield Check("FAIL", "config", e.lines()[0])
+    info = key_info(repo.repo_id)
+    if info.backend == "missing":
+        yield Check("FAIL", "key", "no key: run `pretense-dev init`")
+    elif info.backend == "file":
+        yield Check(
+            "warn" if "should be 600" in info.location else "ok",
+            "key",
+            f"0600 file (no OS keyring backend here): {info.location}",
+        )
+    else:
+        yield Check("ok", "key", f"{info.backend}, {info.location}")
+    entry = registry.lookup(repo.repo_id)
+    if entry is None or entry.path != repo.root:
+        yield Check("FAIL", "registry", "this repo is not registered: run `pretense-dev init`")
+    else:
+        yield Check("ok", "registry", str(registry.registry_path()))
+    gi = repo.state_dir / ".gitignore"
+    if not gi.exists():
+        yield Check("FAIL", "gitignore", ".pretense/.gitignore is missing: run `pretense-dev init`")
+    with repo.open_store() as store:
+        yield Check(
+            "ok",
+            "index",
+            f"{store.file_count()} files, {store.active_count()} names protected "
+            f"(map version {store.map_version()})",
+        )

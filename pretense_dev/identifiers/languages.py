@@ -1,0 +1,66 @@
+"""File → language, and the tree-sitter grammars (loaded lazily, once per process)."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tree_sitter import Language
+
+# extension -> language name.  Names are ours; `GRAMMARS` says where each comes from.
+EXTENSIONS: dict[str, str] = {
+    ".py": "python",
+    ".pyi": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "tsx",
+    ".go": "go",
+    ".java": "java",
+    ".cs": "csharp",
+    ".rb": "ruby",
+    ".rake": "ruby",
+    ".rs": "rust",
+}
+FILENAMES: dict[str, str] = {"Rakefile": "ruby", "Gemfile": "ruby"}
+
+# language -> (module, function returning the grammar capsule)
+GRAMMARS: dict[str, tuple[str, str]] = {
+    "python": ("tree_sitter_python", "language"),
+    "javascript": ("tree_sitter_javascript", "language"),
+    "typescript": ("tree_sitter_typescript", "language_typescript"),
+    "tsx": ("tree_sitter_typescript", "language_tsx"),
+    "go": ("tree_sitter_go", "language"),
+    "java": ("tree_sitter_java", "language"),
+    "csharp": ("tree_sitter_c_sharp", "language"),
+    "ruby": ("tree_sitter_ruby", "language"),
+    "rust": ("tree_sitter_rust", "language"),
+}
+
+# Languages whose stop lists are shared (TS and TSX are JavaScript plus types).
+STOPLIST_FAMILY: dict[str, str] = {"typescript": "javascript", "tsx": "javascript"}
+
+
+def language_for_path(path: str) -> str | None:
+    """Our language name for a repo-relative path, or None for the token fallback."""
+    p = PurePosixPath(path)
+    lang = FILENAMES.get(p.name)
+    if lang is not None:
+        return lang
+    return EXTENSIONS.get(p.suffix.lower())
+
+
+@functools.cache
+def grammar(language: str) -> Language:
+    """The tree-sitter Language for one of `GRAMMARS`."""
+    from tree_sitter import Language  # deferred: only indexing parses
+
+    module, func = GRAMMARS[language]
+    return Language(getattr(importlib.import_module(module), func)())

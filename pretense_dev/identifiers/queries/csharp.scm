@@ -1,0 +1,1 @@
+; Definitions in csharp: to be written (issue #3).

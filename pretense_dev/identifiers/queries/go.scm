@@ -1,0 +1,1 @@
+; Definitions in go: to be written (issue #3).

@@ -1,0 +1,1 @@
+; Definitions in java: to be written (issue #3).

@@ -1,0 +1,1 @@
+; Definitions in javascript: to be written (issue #3).

@@ -1,0 +1,1 @@
+; Definitions in ruby: to be written (issue #3).

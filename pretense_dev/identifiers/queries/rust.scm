@@ -1,0 +1,1 @@
+; Definitions in rust: to be written (issue #3).

@@ -1,0 +1,1 @@
+; Definitions in tsx: to be written (issue #3).

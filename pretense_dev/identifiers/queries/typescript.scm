@@ -1,0 +1,1 @@
+; Definitions in typescript: to be written (issue #3).

@@ -1,0 +1,91 @@
+"""Names that are never mapped, and why (what `explain` prints).
+
+Data lives in `data/`: per language ``keywords``, ``builtins``, ``stdlib`` (the
+standard-library and common framework API names code uses rather than defines)
+and ``overrides`` (names a definition usually overrides: ``toString``,
+``ServeHTTP``, ``Dispose``…), one name per line, ``#`` for comments; and
+``english.txt``, the most frequent English words (source and licence in
+``english.LICENSE.md``).  Lists are read once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from importlib import resources
+
+from pretense_dev.identifiers.languages import GRAMMARS, STOPLIST_FAMILY
+
+TOKEN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ESCAPE_PREFIX = "pretense_esc_"  # mutation.mapping.ESCAPE_PREFIX, without importing it
+LIST_KINDS = ("keywords", "builtins", "stdlib", "overrides")
+_REASONS = {
+    "keywords": "a {lang} keyword",
+    "builtins": "a {lang} builtin",
+    "stdlib": "a {lang} standard-library or framework API name",
+    "overrides": "a {lang} name that definitions usually override",
+}
+
+
+def _read_list(*parts: str) -> frozenset[str]:
+    node = resources.files("pretense_dev.identifiers").joinpath("data", *parts)
+    try:
+        text = node.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return frozenset()
+    return frozenset(w for line in text.splitlines() if (w := line.split("#", 1)[0].strip()))
+
+
+@functools.cache
+def language_list(language: str, kind: str) -> frozenset[str]:
+    """One list (keywords, builtins, stdlib, overrides) of one language family."""
+    return _read_list(STOPLIST_FAMILY.get(language, language), f"{kind}.txt")
+
+
+@functools.cache
+def english() -> frozenset[str]:
+    """The common-English-words list, lower case."""
+    return frozenset(w.lower() for w in _read_list("english.txt"))
+
+
+@functools.cache
+def language_stop_set(language: str) -> frozenset[str]:
+    """Every name a language's lists keep out (for the indexer's fast check)."""
+    out: set[str] = set()
+    for kind in LIST_KINDS:
+        out |= language_list(language, kind)
+    return frozenset(out)
+
+
+def reason(name: str, language: str | None = None) -> str | None:
+    """Why `name` is never mapped, or None if nothing keeps it out.
+
+    With no language, every language's lists apply (the token fallback and
+    `explain` use this).  Config-driven rules (min_length, never) are applied
+    where the config is known, not here.
+    """
+    if not TOKEN.match(name):
+        return "not an ASCII identifier (tokens are ASCII letters, digits and _)"
+    if name.startswith("__") and name.endswith("__") and len(name) > 4:
+        return "a dunder name (a Python protocol method)"
+    if name.startswith(ESCAPE_PREFIX):
+        return "reserved for pretense-dev's own escapes"
+    languages = [language] if language else sorted(GRAMMARS)
+    for lang in languages:
+        for kind in LIST_KINDS:
+            if name in language_list(lang, kind):
+                return _REASONS[kind].format(lang=lang)
+    if name.lower() in english():
+        return "a common English word"
+    return None
+
+
+def is_stopped(name: str, language: str) -> bool:
+    """The indexer's hot-path version of `reason(name, language) is not None`."""
+    return (
+        name in language_stop_set(language)
+        or name.lower() in english()
+        or not TOKEN.match(name)
+        or (name.startswith("__") and name.endswith("__") and len(name) > 4)
+        or name.startswith(ESCAPE_PREFIX)
+    )

@@ -1,0 +1,3 @@
+"""The per-repo store and the indexer that keeps it current."""
+
+from __future__ import annotations

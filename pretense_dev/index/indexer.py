@@ -1,0 +1,251 @@
+"""Full and incremental indexing, and the map computed from the definitions.
+
+An index run lists the repository's files, re-reads only those whose size or
+mtime changed (and re-parses only those whose content hash changed), writes
+their definitions, then recomputes the map for the names those files touched:
+
+* a name is **active** (protected) when some file defines it and the config
+  allows it (``min_length``, ``never``), or when it is in ``always``;
+* an active name without a synthetic gets one now; a synthetic once issued never
+  changes, and a name leaves the map only when no file defines it any more.
+
+A full index of many files uses a process pool (tree-sitter holds the GIL; one
+worker per core); small runs stay in-process, where the pool would cost more
+than it saves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pretense_dev.config import Config, IdentifiersConfig
+from pretense_dev.identifiers import stoplists
+from pretense_dev.identifiers.languages import language_for_path
+from pretense_dev.index.store import FileRecord, IndexStore
+from pretense_dev.index.walk import Candidate, candidates, is_binary, is_generated
+from pretense_dev.mutation import LOOKALIKE, synthesize
+
+PARALLEL_THRESHOLD = 64  # files; below this a pool costs more than it saves
+BATCH_BYTES = 256 * 1024
+_PART = re.compile(r"[A-Za-z0-9_]{3,}")
+
+
+@dataclass
+class IndexReport:
+    """What an index run did, for `init`, `index` and `status`."""
+
+    files_seen: int = 0
+    files_parsed: int = 0
+    files_removed: int = 0
+    bytes_parsed: int = 0
+    languages: Counter[str] = field(default_factory=Counter)
+    names_protected: int = 0
+    names_added: int = 0
+    names_removed: int = 0
+    seconds: float = 0.0
+
+
+def index_file(
+    root: str, rel: str, size: int, mtime_ns: int, skip_generated: bool
+) -> FileRecord | None:
+    """Read, hash and parse one file; None if it is binary or unreadable."""
+    try:
+        with open(os.path.join(root, rel), "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    if is_binary(data):
+        return None
+    language = language_for_path(rel)
+    defs: tuple[tuple[str, str, int], ...] = ()
+    if language is not None and not (skip_generated and is_generated(data)):
+        from pretense_dev.identifiers.extract import extract_definitions, module_definitions
+
+        found = extract_definitions(data, language)
+        names = {d.name for d in found}
+        found += [d for d in module_definitions(rel, language) if d.name not in names]
+        defs = tuple((d.name, d.kind, d.line) for d in found)
+    text = data.decode("utf-8", "replace")
+    looks = tuple(sorted({m.group() for m in LOOKALIKE.finditer(text)}))
+    return FileRecord(rel, hashlib.sha256(data).hexdigest(), language, size, mtime_ns, defs, looks)
+
+
+def _index_batch(
+    root: str, batch: Sequence[tuple[str, int, int]], skip_generated: bool
+) -> list[FileRecord]:
+    out = []
+    for rel, size, mtime_ns in batch:
+        rec = index_file(root, rel, size, mtime_ns, skip_generated)
+        if rec is not None:
+            out.append(rec)
+    return out
+
+
+def _batches(items: list[Candidate]) -> list[list[tuple[str, int, int]]]:
+    out: list[list[tuple[str, int, int]]] = []
+    cur: list[tuple[str, int, int]] = []
+    size = 0
+    for c in items:
+        cur.append((c.path, c.size, c.mtime_ns))
+        size += c.size
+        if size >= BATCH_BYTES:
+            out.append(cur)
+            cur, size = [], 0
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _parse_all(
+    root: Path, todo: list[Candidate], workers: int | None, skip_generated: bool
+) -> list[FileRecord]:
+    if workers is None:
+        workers = os.cpu_count() or 1
+    if workers <= 1 or len(todo) < PARALLEL_THRESHOLD:
+        return _index_batch(str(root), [(c.path, c.size, c.mtime_ns) for c in todo], skip_generated)
+    import multiprocessing
+
+    # Largest first, so one big file does not finish alone at the end.
+    todo = sorted(todo, key=lambda c: c.size, reverse=True)
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    records: list[FileRecord] = []
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+        futures = [pool.submit(_index_batch, str(root), b, skip_generated) for b in _batches(todo)]
+        for fut in futures:
+            records.extend(fut.result())
+    return records
+
+
+def run_index(
+    root: Path,
+    store: IndexStore,
+    config: Config,
+    key: bytes,
+    *,
+    full: bool = False,
+    only: Iterable[str] | None = None,
+    workers: int | None = None,
+) -> IndexReport:
+    """Bring the index up to date with the work tree; see the module docstring.
+
+    `only` limits the run to these repo-relative paths (the watcher and the
+    language server pass the files that changed); a listed path that no longer
+    exists is removed from the index.
+    """
+    t0 = time.perf_counter()
+    report = IndexReport()
+    known = store.file_states()
+    only_list = None if only is None else sorted(set(only))
+    found = {c.path: c for c in candidates(root, config.index, only_list)}
+    scope = set(known) if only_list is None else set(only_list) & set(known)
+    removed = sorted(scope - set(found))
+    todo: list[Candidate] = []
+    touched: list[tuple[str, int, int]] = []
+    for path, c in found.items():
+        k = known.get(path)
+        if full or k is None or (k.size, k.mtime_ns) != (c.size, c.mtime_ns):
+            todo.append(c)
+    report.files_seen = len(found)
+    records = _parse_all(root, todo, workers, config.index.skip_vendored)
+    unchanged_content = {
+        r.path for r in records if (k := known.get(r.path)) is not None and k.sha256 == r.sha256
+    }
+    if not full:
+        # Same bytes, new mtime: remember the stat, skip the rewrite.
+        touched = [(r.path, r.size, r.mtime_ns) for r in records if r.path in unchanged_content]
+        records = [r for r in records if r.path not in unchanged_content]
+    # A file that turned binary or unreadable since the last run leaves the index.
+    parsed = {r.path for r in records} | unchanged_content
+    removed += sorted(p for p in (c.path for c in todo) if p not in parsed and p in known)
+    report.files_parsed = len(records)
+    report.files_removed = len(removed)
+    report.bytes_parsed = sum(r.size for r in records)
+    affected = store.write_files(records, removed, touched)
+    report.names_added, report.names_removed = update_map(
+        store, config.identifiers, key, affected, everything=full
+    )
+    report.names_protected = store.active_count()
+    report.languages = Counter(store.languages())
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def config_fingerprint(cfg: IdentifiersConfig) -> str:
+    """Changes whenever a setting that decides the map changes."""
+    data = {"min_length": cfg.min_length, "never": sorted(cfg.never), "always": sorted(cfg.always)}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def always_names(entries: Iterable[str]) -> set[str]:
+    """The tokens an `always` list protects, in the casings text uses.
+
+    "Initech" protects Initech, initech and INITECH; a host such as
+    "billing.acme-internal.net" protects each part that is not a common word.
+    """
+    out: set[str] = set()
+    for entry in entries:
+        if stoplists.TOKEN.match(entry):
+            parts = [entry]
+        else:
+            parts = [p for p in _PART.findall(entry) if stoplists.reason(p) is None]
+        for p in parts:
+            out.update({p, p.lower(), p.upper(), p[:1].upper() + p[1:]})
+    return {n for n in out if stoplists.TOKEN.match(n)}
+
+
+def allowed(name: str, cfg: IdentifiersConfig) -> bool:
+    """Config rules a defined name must pass to be protected."""
+    return len(name) >= cfg.min_length and name not in cfg.never
+
+
+def update_map(
+    store: IndexStore,
+    cfg: IdentifiersConfig,
+    key: bytes,
+    affected: Iterable[str],
+    *,
+    everything: bool = False,
+) -> tuple[int, int]:
+    """Recompute `active` for the affected names (or all), issue new synthetics.
+
+    Returns (names that became protected, names that stopped being protected).
+    """
+    fp = config_fingerprint(cfg)
+    if store.meta("config_fingerprint") != fp:
+        everything = True
+    issued = store.issued()
+    always = always_names(cfg.always) - set(cfg.never)
+    if everything:
+        names = set(issued) | always
+        defined = store.defined_names()
+        names |= set(defined)
+    else:
+        names = set(affected) | (always - set(issued))
+        defined = store.defined_names(names)
+    want_active: dict[str, str] = {}
+    for n in names:
+        if n in always:
+            want_active[n] = defined.get(n, "name")
+        elif n in defined and allowed(n, cfg):
+            want_active[n] = defined[n]
+    taken: set[str] = {i.synthetic for i in issued.values()} | store.lookalikes() | set(issued)
+    new = []
+    for n in sorted(want_active):  # sorted: collision resolution must not depend on scheduling
+        if n in issued:
+            continue
+        syn = synthesize(key, n, want_active[n], taken)
+        taken.add(syn)
+        new.append((n, syn, want_active[n]))
+    activate = [n for n in want_active if n in issued and not issued[n].active]
+    deactivate = [n for n in names if n in issued and issued[n].active and n not in want_active]
+    store.update_identifiers(new, activate, deactivate, fp)
+    return len(new) + len(activate), len(deactivate)

@@ -1,0 +1,308 @@
+"""The per-repo store, `.pretense/index.db`: files, definitions, issued names.
+
+Tables (see `MIGRATIONS`):
+
+* ``files``        one row per indexed file: path, content hash, language, size, mtime;
+* ``definitions``  which file defines which name (kind, line) — what `explain` shows;
+* ``identifiers``  every synthetic ever issued: name → synthetic, kind, ``active``.
+  A row is never deleted and its synthetic never changes (DESIGN: a synthetic,
+  once issued, keeps its meaning); ``active`` says whether the name is
+  protected now (defined somewhere and allowed by the config, or in `always`);
+* ``lookalikes``   real tokens shaped like synthetics, so none is ever issued;
+* ``meta``         ``map_version`` (bumped whenever the map changes, so the proxy
+  can reload cheaply) and the config fingerprint the map was computed with.
+
+WAL mode lets the proxy and the language server read while the watcher writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pretense_dev.mutation import IdentifierMap
+from pretense_dev.sqlite import Migrations, open_database, transaction
+
+MIGRATIONS = Migrations()
+
+
+@MIGRATIONS
+def m001_initial(conn: sqlite3.Connection) -> None:
+    """Files, definitions, identifiers, lookalikes, meta."""
+    conn.execute(
+        """
+        CREATE TABLE files (
+            path TEXT PRIMARY KEY,
+            sha256 TEXT NOT NULL,
+            language TEXT,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL
+        )
+        """
+    )
+    conn.execute(
+        """
+        CREATE TABLE definitions (
+            path TEXT NOT NULL,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            line INTEGER NOT NULL
+        )
+        """
+    )
+    conn.execute("CREATE INDEX definitions_name ON definitions (name)")
+    conn.execute("CREATE INDEX definitions_path ON definitions (path)")
+    conn.execute(
+        """
+        CREATE TABLE identifiers (
+            name TEXT PRIMARY KEY,
+            synthetic TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            active INTEGER NOT NULL,
+            seq INTEGER NOT NULL
+        )
+        """
+    )
+    conn.execute("CREATE TABLE lookalikes (token TEXT PRIMARY KEY) WITHOUT ROWID")
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    conn.execute("INSERT INTO meta (key, value) VALUES ('map_version', '0')")
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What the store knows of a file, to decide whether to re-read it."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+    language: str | None
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """A freshly indexed file, ready to be written."""
+
+    path: str
+    sha256: str
+    language: str | None
+    size: int
+    mtime_ns: int
+    definitions: tuple[tuple[str, str, int], ...]  # (name, kind, line)
+    lookalikes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Issued:
+    """One row of `identifiers`."""
+
+    name: str
+    synthetic: str
+    kind: str
+    active: bool
+
+
+class IndexStore:
+    """Typed access to index.db; every write is one transaction."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.conn = open_database(path, MIGRATIONS, wal=True)
+
+    def close(self) -> None:
+        """Close the connection (use the store as a context manager instead)."""
+        self.conn.close()
+
+    def __enter__(self) -> IndexStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- meta -------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        """A value from `meta`, or None."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def map_version(self) -> int:
+        """Bumped on every change to the map; the proxy polls it to reload."""
+        return int(self.meta("map_version") or 0)
+
+    # -- files ------------------------------------------------------------
+
+    def file_states(self) -> dict[str, FileState]:
+        """Every indexed file by path."""
+        return {
+            p: FileState(h, s, m, lang)
+            for p, h, s, m, lang in self.conn.execute(
+                "SELECT path, sha256, size, mtime_ns, language FROM files"
+            )
+        }
+
+    def file_count(self) -> int:
+        """How many files are indexed."""
+        return int(self.conn.execute("SELECT count(*) FROM files").fetchone()[0])
+
+    def languages(self) -> dict[str, int]:
+        """Indexed files per language ("other" for the token fallback)."""
+        return {
+            (lang or "other"): n
+            for lang, n in self.conn.execute(
+                "SELECT language, count(*) FROM files GROUP BY language ORDER BY 2 DESC"
+            )
+        }
+
+    def write_files(
+        self,
+        records: Iterable[FileRecord],
+        removed: Iterable[str],
+        touched: Iterable[tuple[str, int, int]] = (),
+    ) -> set[str]:
+        """Replace the rows of changed files, drop removed ones; return affected names.
+
+        `touched` are (path, size, mtime_ns) of files whose content did not change.
+        """
+        records = list(records)
+        removed = list(removed)
+        c = self.conn
+        with transaction(c):
+            gone = [r.path for r in records] + removed
+            affected: set[str] = set()
+            for i in range(0, len(gone), 500):
+                chunk = gone[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                affected.update(
+                    n
+                    for (n,) in c.execute(
+                        f"SELECT DISTINCT name FROM definitions WHERE path IN ({marks})", chunk
+                    )
+                )
+                c.execute(f"DELETE FROM definitions WHERE path IN ({marks})", chunk)
+            c.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in removed))
+            c.executemany(
+                "INSERT OR REPLACE INTO files (path, sha256, language, size, mtime_ns) "
+                "VALUES (?, ?, ?, ?, ?)",
+                ((r.path, r.sha256, r.language, r.size, r.mtime_ns) for r in records),
+            )
+            c.executemany(
+                "INSERT INTO definitions (path, name, kind, line) VALUES (?, ?, ?, ?)",
+                ((r.path, n, k, line) for r in records for n, k, line in r.definitions),
+            )
+            c.executemany(
+                "INSERT OR IGNORE INTO lookalikes (token) VALUES (?)",
+                ((t,) for r in records for t in r.lookalikes),
+            )
+            c.executemany(
+                "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
+                ((s, m, p) for p, s, m in touched),
+            )
+            for r in records:
+                affected.update(n for n, _, _ in r.definitions)
+        return affected
+
+    # -- definitions and identifiers --------------------------------------
+
+    def defined_names(self, names: Iterable[str] | None = None) -> dict[str, str]:
+        """Defined names (all, or among `names`) with the kind of their first definition."""
+        if names is None:
+            rows = self.conn.execute(
+                "SELECT name, kind FROM definitions ORDER BY name, kind = 'module', path, line"
+            )
+            out: dict[str, str] = {}
+            for n, k in rows:
+                out.setdefault(n, k)
+            return out
+        out = {}
+        for n in names:
+            row = self.conn.execute(
+                "SELECT kind FROM definitions WHERE name = ? "
+                "ORDER BY kind = 'module', path, line LIMIT 1",
+                (n,),
+            ).fetchone()
+            if row is not None:
+                out[n] = row[0]
+        return out
+
+    def definitions_of(self, name: str) -> list[tuple[str, str, int]]:
+        """(path, kind, line) of every definition of `name`."""
+        return list(
+            self.conn.execute(
+                "SELECT path, kind, line FROM definitions WHERE name = ? ORDER BY path, line",
+                (name,),
+            )
+        )
+
+    def issued(self) -> dict[str, Issued]:
+        """Every identifier row by name."""
+        return {
+            n: Issued(n, s, k, bool(a))
+            for n, s, k, a in self.conn.execute(
+                "SELECT name, synthetic, kind, active FROM identifiers"
+            )
+        }
+
+    def lookalikes(self) -> set[str]:
+        """Real tokens shaped like synthetics."""
+        return {t for (t,) in self.conn.execute("SELECT token FROM lookalikes")}
+
+    def update_identifiers(
+        self,
+        new: Iterable[tuple[str, str, str]],
+        activate: Iterable[str],
+        deactivate: Iterable[str],
+        config_fingerprint: str | None = None,
+    ) -> bool:
+        """Issue (name, synthetic, kind) rows and flip `active`.
+
+        Bumps map_version if anything changed; returns whether it did.
+        """
+        new = list(new)
+        activate = list(activate)
+        deactivate = list(deactivate)
+        c = self.conn
+        with transaction(c):
+            changed = False
+            if new:
+                seq = int(c.execute("SELECT coalesce(max(seq), 0) FROM identifiers").fetchone()[0])
+                c.executemany(
+                    "INSERT INTO identifiers (name, synthetic, kind, active, seq) "
+                    "VALUES (?, ?, ?, 1, ?)",
+                    ((n, s, k, seq + i + 1) for i, (n, s, k) in enumerate(new)),
+                )
+                changed = True
+            for names, flag in ((activate, 1), (deactivate, 0)):
+                for n in names:
+                    cur = c.execute(
+                        "UPDATE identifiers SET active = ? WHERE name = ? AND active != ?",
+                        (flag, n, flag),
+                    )
+                    changed = changed or cur.rowcount > 0
+            if changed:
+                c.execute(
+                    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'map_version'"
+                )
+            if config_fingerprint is not None:
+                c.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('config_fingerprint', ?)",
+                    (config_fingerprint,),
+                )
+        return changed
+
+    def load_map(self) -> IdentifierMap:
+        """The current map: active names forward, every issued synthetic back."""
+        forward: dict[str, str] = {}
+        issued: dict[str, str] = {}
+        for n, s, a in self.conn.execute("SELECT name, synthetic, active FROM identifiers"):
+            issued[s] = n
+            if a:
+                forward[n] = s
+        return IdentifierMap(forward, issued)
+
+    def active_count(self) -> int:
+        """How many names are protected now."""
+        return int(
+            self.conn.execute("SELECT count(*) FROM identifiers WHERE active = 1").fetchone()[0]
+        )

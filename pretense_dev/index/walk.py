@@ -1,0 +1,191 @@
+"""Which files of a repository are read: git's view, minus our skip rules.
+
+`git ls-files --cached --others --exclude-standard` gives exactly the tracked
+and untracked-but-not-ignored files, so `.gitignore` (and `.git/info/exclude`,
+and the global excludes file) is respected the way git itself does it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pretense_dev.config import IndexConfig
+from pretense_dev.errors import PretenseError
+
+# Trees and files that are someone else's code, or machine output (skip_vendored).
+VENDORED = (
+    "node_modules/",
+    "bower_components/",
+    "vendor/",
+    "third_party/",
+    "third-party/",
+    "site-packages/",
+    ".venv/",
+    "venv/",
+    "__pycache__/",
+    "dist/",
+    "target/",
+    ".next/",
+    ".nuxt/",
+    "*.min.js",
+    "*.min.css",
+    "*.map",
+    "*.pb.go",
+    "*_pb2.py",
+    "*_pb2_grpc.py",
+    "*.designer.cs",
+    "*.g.cs",
+    "package-lock.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "Cargo.lock",
+    "go.sum",
+    "poetry.lock",
+    "Gemfile.lock",
+)
+ALWAYS_SKIPPED = (".pretense/", ".git/")
+BINARY_SNIFF = 8000
+_GENERATED = re.compile(rb"(?:Code generated .{0,80}DO NOT EDIT|@generated\b)")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A file to consider, with the stat the incremental index compares."""
+
+    path: str  # repo-relative, POSIX separators
+    size: int
+    mtime_ns: int
+
+
+class PathFilter:
+    """A set of gitignore-style patterns.
+
+    `dir/` matches a directory anywhere (or from the root when it contains
+    another `/`), `*.ext` matches a basename anywhere, `a/**/b` spans directories.
+    """
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        regexes = [_translate(p) for p in patterns if p.strip() and not p.startswith("#")]
+        self._re = re.compile("|".join(f"(?:{r})" for r in regexes)) if regexes else None
+
+    def __call__(self, path: str) -> bool:
+        """True if `path` is matched (and so skipped)."""
+        return bool(self._re is not None and self._re.search(path))
+
+
+def _translate(pattern: str) -> str:
+    p = pattern.strip()
+    directory = p.endswith("/")
+    p = p.rstrip("/")
+    anchored = p.startswith("/") or "/" in p
+    p = p.lstrip("/")
+    parts = []
+    for seg in re.split(r"(\*\*/?)", p):
+        if seg in ("**", "**/"):
+            parts.append("(?:.*/)?" if seg == "**/" else ".*")
+        elif seg:
+            parts.append(_glob_segment(seg))
+    body = "".join(parts)
+    start = "^" if anchored else "(?:^|/)"
+    end = "/" if directory else "(?:/|$)"
+    return start + body + end
+
+
+def _glob_segment(seg: str) -> str:
+    out = []
+    i = 0
+    while i < len(seg):
+        c = seg[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[" and (j := seg.find("]", i + 1)) > i:
+            body = seg[i + 1 : j].replace("\\", "\\\\")
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+            i = j
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+def default_filter(config: IndexConfig) -> PathFilter:
+    """The skip rules for this config: ours, the vendored list, the user's."""
+    patterns = list(ALWAYS_SKIPPED)
+    if config.skip_vendored:
+        patterns += VENDORED
+    patterns += config.exclude
+    return PathFilter(patterns)
+
+
+def git_files(root: Path) -> list[str]:
+    """Tracked and untracked-not-ignored files, repo-relative."""
+    try:
+        out = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ],
+            capture_output=True,
+            check=True,
+        ).stdout
+    except FileNotFoundError:
+        raise PretenseError("git is not installed", "install git and retry") from None
+    except subprocess.CalledProcessError as e:
+        msg = e.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise PretenseError(f"git ls-files failed in {root}: {msg[-1] if msg else e}") from None
+    seen: set[str] = set()
+    files = []
+    for raw in out.split(b"\0"):
+        if raw:
+            p = os.fsdecode(raw)
+            if p not in seen:  # a file with a merge conflict is listed once per stage
+                seen.add(p)
+                files.append(p)
+    return files
+
+
+def candidates(
+    root: Path, config: IndexConfig, only: Iterable[str] | None = None
+) -> Iterator[Candidate]:
+    """Regular files to index, with their stat; symlinks and oversize files skipped."""
+    skip = default_filter(config)
+    paths = git_files(root) if only is None else list(only)
+    for rel in paths:
+        if skip(rel):
+            continue
+        try:
+            st = os.lstat(root / rel)
+        except OSError:
+            continue  # deleted from the work tree but still tracked
+        if not _is_regular(st.st_mode) or st.st_size > config.max_file_bytes:
+            continue
+        yield Candidate(rel, st.st_size, st.st_mtime_ns)
+
+
+def _is_regular(mode: int) -> bool:
+    import stat
+
+    return stat.S_ISREG(mode)
+
+
+def is_binary(head: bytes) -> bool:
+    """Git's heuristic: a NUL byte in the first 8000 bytes."""
+    return b"\0" in head[:BINARY_SNIFF]
+
+
+def is_generated(head: bytes) -> bool:
+    """Go's and Facebook's conventions for machine-written files."""
+    return _GENERATED.search(head[:2048]) is not None

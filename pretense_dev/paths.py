@@ -1,0 +1,90 @@
+"""Where things live: the repository's `.pretense/` and the user-level dirs.
+
+User-level state (registry, key fallback, audit log, proxy pid/port file, logs)
+follows platformdirs, so tests isolate it by pointing HOME and XDG_* at a tmp
+dir (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from pretense_dev.errors import UsageError
+
+APP = "pretense-dev"
+STATE_DIR = ".pretense"
+CONFIG_NAME = "config.toml"
+INDEX_NAME = "index.db"
+REPO_ID_NAME = "repo-id"
+
+
+def user_data_dir() -> Path:
+    """Registry, key-file fallback and the audit log (platformdirs user data dir)."""
+    import platformdirs  # deferred: 3 ms that `mutate -` on a pipe does not need
+
+    return Path(platformdirs.user_data_dir(APP, appauthor=False))
+
+
+def user_state_dir() -> Path:
+    """The proxy's pid/port file and other per-user runtime state."""
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir(APP, appauthor=False))
+
+
+def user_log_dir() -> Path:
+    """Logs: the proxy log and tracebacks of internal errors."""
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir(APP, appauthor=False))
+
+
+def find_repo_root(start: Path | None = None) -> Path:
+    """The top of the git work tree containing `start` (default: the cwd).
+
+    Walks up looking for `.git` (a directory, or a file for worktrees and
+    submodules) instead of running git: hooks call this on every prompt.
+    """
+    here = (start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / ".git").exists():
+            return d
+    raise UsageError(f"{here} is not inside a git repository", "run this in a git repository")
+
+
+def state_dir(root: Path) -> Path:
+    """`<repo>/.pretense`."""
+    return root / STATE_DIR
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create a directory readable only by the user (keys and logs live there)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def atomic_write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
+    """Write via a temp file in the same directory and `os.replace`.
+
+    A crash or a full disk leaves either the old file or the new one, never a
+    half-written config (STYLE 13).  The temp file is created with `mode`
+    already set, so a 0600 file is never briefly world-readable.
+    """
+    import tempfile
+
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,118 @@
+"""Shared fixtures: isolation from the real user, real git repositories, the CLI.
+
+Every test runs with HOME and XDG_* pointed at its own tmp dir, and with the
+`fail` keyring backend, so writing to the real home or the real keyring is
+impossible: user-level state goes to tmp, and a keyring call finds no backend
+(the key goes to the 0600 file fallback in tmp).  STYLE 16.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pretense_dev import paths
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+REAL_HOME = Path.home()
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.invalid",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.invalid",
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def pytest_report_header() -> list[str]:
+    return [f"sqlite: {sqlite3.sqlite_version}"]
+
+
+@pytest.fixture(autouse=True)
+def isolated_user(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A fresh fake HOME for every test; the real one and the real keyring are out of reach."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    for var, sub in (
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_STATE_HOME", "state"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_RUNTIME_DIR", "run"),
+    ):
+        monkeypatch.setenv(var, str(home / sub))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    for k, v in GIT_ENV.items():
+        monkeypatch.setenv(k, v)
+    # Subprocesses import this checkout and the tests package (test keyring backend).
+    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))
+    for d in (paths.user_data_dir(), paths.user_state_dir(), paths.user_log_dir()):
+        assert REAL_HOME not in d.parents or home in d.parents, d
+    return home
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in `repo`; return stdout."""
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Path:
+    """An empty git repository with one commit."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "root")
+    return repo
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    """Create files (and their directories) under root."""
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*args: str, cwd: Path | None = None, stdin: str | bytes | None = None) -> Result:
+    """Run `pretense-dev` in a fresh interpreter, the way a user or a hook would."""
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    p = subprocess.run(
+        [sys.executable, "-m", "pretense_dev", *args],
+        cwd=cwd,
+        input=data,
+        capture_output=True,
+        env=os.environ.copy(),
+    )
+    return Result(
+        p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    )
+
+
+@pytest.fixture
+def in_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """Chdir helper: `in_dir(path)`."""
+
+    def go(path: Path) -> None:
+        monkeypatch.chdir(path)
+
+    yield go

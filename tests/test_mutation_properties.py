@@ -1,0 +1,303 @@
+"""The mutation contract (DESIGN, mutation semantics 3-5), property-tested.
+
+The C kernel is checked against the pure-Python reference, the round trip
+against any text (including text full of our own synthetics and escapes), and
+the stream un-mutator against every split of its input.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from pretense_dev.mutation import ESCAPE_PREFIX, KERNEL, IdentifierMap, synthesize
+from pretense_dev.mutation import _reference
+from pretense_dev.mutation.synth import HINTS, LOOKALIKE, shape_of
+from pretense_dev.mutation.table import TokenTable
+
+KEY = bytes(range(32))
+TOKEN = re.compile(r"[A-Za-z0-9_]+")
+
+identifier = st.from_regex(r"\A_{0,2}[A-Za-z][A-Za-z0-9_]{0,14}\Z")
+kinds = st.sampled_from(sorted(HINTS))
+
+
+@st.composite
+def maps(draw: st.DrawFn) -> IdentifierMap:
+    """A map as the indexer builds it: synthetics issued collision-free."""
+    names = draw(st.lists(identifier, min_size=0, max_size=25, unique=True))
+    taken: set[str] = set(names)
+    forward: dict[str, str] = {}
+    for n in names:
+        if n.startswith(ESCAPE_PREFIX):
+            continue
+        s = synthesize(KEY, n, draw(kinds), taken)
+        taken.add(s)
+        forward[n] = s
+    # Some issued names are no longer active: their synthetics still come back.
+    inactive = draw(st.lists(st.sampled_from(sorted(forward)), unique=True)) if forward else []
+    issued = {forward[n]: n for n in forward}
+    for n in inactive:
+        del forward[n]
+    return IdentifierMap(forward, issued)
+
+
+@st.composite
+def texts_for(draw: st.DrawFn, m: IdentifierMap) -> str:
+    """Text mixing real names, synthetics, escapes, look-alikes, Unicode and JSON escapes."""
+    vocab = (
+        sorted(m.forward)
+        + sorted(m.issued)
+        + [
+            ESCAPE_PREFIX,
+            ESCAPE_PREFIX + "x",
+            ESCAPE_PREFIX + ESCAPE_PREFIX,
+            "fn_0000aa",
+            "Cls_abcdef",
+            "CONST_ZZZZZZ",
+            "é",
+            "’",
+            "\\n",
+            "\\u00e9",
+            "\\\\",
+            "\\",
+            "🙂",
+        ]
+    )
+    vocab += [ESCAPE_PREFIX + s for s in m.issued]
+    pieces = st.one_of(
+        st.sampled_from(vocab),
+        st.text(max_size=6),
+        st.sampled_from([" ", ".", "/", "_", "(", "\n", "-", '"', "'"]),
+    )
+    return "".join(draw(st.lists(pieces, max_size=40)))
+
+
+@given(st.data())
+def test_round_trip_any_text(data: st.DataObject) -> None:
+    m = data.draw(maps())
+    x = data.draw(texts_for(m))
+    assert m.unmutate(m.mutate(x)) == x
+    b = x.encode("utf-8", "surrogatepass")
+    assert m.unmutate(m.mutate(b)) == b
+
+
+@given(st.data())
+def test_round_trip_arbitrary_unicode(data: st.DataObject) -> None:
+    m = data.draw(maps())
+    x = data.draw(st.text())
+    assert m.unmutate(m.mutate(x)) == x
+
+
+@given(st.data())
+def test_no_protected_name_survives_mutation(data: st.DataObject) -> None:
+    m = data.draw(maps())
+    x = data.draw(texts_for(m))
+    out_tokens = set(TOKEN.findall(m.mutate(x)))
+    assert not out_tokens & set(m.forward)
+
+
+@given(st.data())
+def test_kernel_matches_reference(data: st.DataObject) -> None:
+    m = data.draw(maps())
+    x = data.draw(texts_for(m))
+    json = data.draw(st.booleans())
+    final = data.draw(st.booleans())
+    strip = data.draw(st.booleans())
+    table = dict(m.issued) if strip else dict(m.forward)
+    t = TokenTable(table, ESCAPE_PREFIX, strip)
+    assert t.sub(x, json=json, final=final) == _reference.sub(
+        x, table, ESCAPE_PREFIX, strip, json, final
+    )
+    b = x.encode("utf-8", "surrogatepass")
+    assert t.sub(b, json=json, final=final) == _reference.sub(
+        b, table, ESCAPE_PREFIX, strip, json, final
+    )
+
+
+def test_kernel_is_built() -> None:
+    # The wheel is expected to ship the C kernel; the Python fallback is a safety net.
+    assert KERNEL == "c"
+
+
+def test_lone_surrogates_fall_back_to_reference() -> None:
+    m = IdentifierMap({"ledgerTotal": "var_abc123"})
+    x = "ledgerTotal \ud800 ledgerTotal"
+    assert m.mutate(x) == "var_abc123 \ud800 var_abc123"
+    assert m.unmutate(m.mutate(x)) == x
+
+
+@st.composite
+def splits(draw: st.DrawFn, n: int) -> list[int]:
+    cuts = draw(st.lists(st.integers(0, n), max_size=12))
+    return sorted(set(cuts))
+
+
+def _chunks(x: str | bytes, cuts: list[int]) -> list[str | bytes]:
+    bounds = [0, *cuts, len(x)]
+    return [x[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_stream_equals_whole_for_any_split(data: st.DataObject) -> None:
+    m = data.draw(maps())
+    x = m.mutate(data.draw(texts_for(m)))
+    json = data.draw(st.booleans())
+    cuts = data.draw(splits(len(x)))
+    su = m.stream_unmutator(json=json)
+    got = "".join(su.feed(c) for c in _chunks(x, cuts)) + su.flush()  # type: ignore[arg-type]
+    assert got == m.unmutate(x, json=json)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_stream_bytes_cut_inside_utf8(data: st.DataObject) -> None:
+    m = data.draw(maps())
+    x = m.mutate(data.draw(texts_for(m))).encode("utf-8", "surrogatepass")
+    cuts = data.draw(splits(len(x)))
+    su = m.stream_unmutator_bytes(json=True)
+    got = b"".join(su.feed(c) for c in _chunks(x, cuts)) + su.flush()  # type: ignore[arg-type]
+    assert got == m.unmutate(x, json=True)
+
+
+def test_stream_every_offset_of_a_synthetic() -> None:
+    m = IdentifierMap({"refundTotalCents": "var_q7k2md", "LedgerReconciler": "Cls_8xk2p0"})
+    whole = 'new Cls_8xk2p0(var_q7k2md); // "var_q7k2md\\nCls_8xk2p0" é'
+    expect = 'new LedgerReconciler(refundTotalCents); // "refundTotalCents\\nLedgerReconciler" é'
+    for json in (False, True):
+        if not json:
+            # Plain text: "\n" + token reads as one token "nCls_…", not a synthetic.
+            continue
+        for i in range(len(whole) + 1):
+            su = m.stream_unmutator(json=json)
+            assert su.feed(whole[:i]) + su.feed(whole[i:]) + su.flush() == expect
+        raw = whole.encode()
+        for i in range(len(raw) + 1):
+            sb = m.stream_unmutator_bytes(json=json)
+            assert sb.feed(raw[:i]) + sb.feed(raw[i:]) + sb.flush() == expect.encode()
+
+
+@given(st.data())
+def test_stream_holds_back_at_most_one_partial_token(data: st.DataObject) -> None:
+    m = data.draw(maps())
+    x = m.mutate(data.draw(texts_for(m)))
+    su = m.stream_unmutator(json=True)
+    emitted = ""
+    for c in _chunks(x, data.draw(splits(len(x)))):
+        emitted += su.feed(c)  # type: ignore[operator]
+        held = su._pending  # the only state: what was not emitted yet
+        assert " " not in held and "\n" not in held
+        # What is held is a suffix of the input: one token or one escape.
+        assert re.fullmatch(r"[A-Za-z0-9_]*|\\(u[0-9A-Fa-f]{0,3})?", held), held
+
+
+def test_json_escapes_separate_tokens() -> None:
+    m = IdentifierMap({"ledgerTotal": "var_abc123"})
+    assert m.unmutate('"var_abc123\\nvar_abc123\\u00e9var_abc123"', json=True) == (
+        '"ledgerTotal\\nledgerTotal\\u00e9ledgerTotal"'
+    )
+    # Without json=True the same text reads "nvar_abc123" as one token.
+    assert m.unmutate("\\nvar_abc123") == "\\nvar_abc123"
+
+
+def test_escape_of_synthetic_looking_input() -> None:
+    m = IdentifierMap({"ledgerTotal": "var_abc123"})
+    x = "ledgerTotal var_abc123 pretense_esc_var_abc123 pretense_esc_"
+    y = m.mutate(x)
+    assert y == (
+        "var_abc123 pretense_esc_var_abc123 pretense_esc_pretense_esc_var_abc123 "
+        "pretense_esc_pretense_esc_"
+    )
+    assert m.unmutate(y) == x
+
+
+# -- synthetic names ---------------------------------------------------------
+
+ALL_KEYWORDS = (
+    set(keyword.kwlist)
+    | set(keyword.softkwlist)
+    | {
+        # JS/TS, Go, Java, C#, Ruby, Rust keywords that look like our hints or codes.
+        "fn",
+        "let",
+        "var",
+        "const",
+        "type",
+        "mod",
+        "impl",
+        "func",
+        "class",
+        "def",
+        "end",
+    }
+)
+
+
+@given(identifier, kinds)
+@example("MAX_RETRIES", "variable")
+@example("__private_helper", "function")
+@example("InvoiceCard", "function")
+def test_synthetic_shape_and_validity(name: str, kind: str) -> None:
+    s = synthesize(KEY, name, kind)
+    assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", s)
+    assert s not in ALL_KEYWORDS
+    assert LOOKALIKE.fullmatch(s)
+    lead, shape = shape_of(name)
+    assert shape_of(s) == (lead, shape)
+    assert s != name
+    assert s == synthesize(KEY, name, kind)  # deterministic
+    assert s != synthesize(bytes(32), name, kind)  # keyed
+
+
+def test_collisions_lengthen_and_never_share() -> None:
+    names = [f"name_{i}" for i in range(60_000)]
+    taken: set[str] = set()
+    out = {}
+    for n in names:
+        s = synthesize(KEY, n, "variable", taken)
+        taken.add(s)
+        out[n] = s
+    assert len(set(out.values())) == len(names)
+    # With 30-bit codes some of 60,000 names must have collided and been lengthened.
+    assert any(len(s) > len("var_") + 6 for s in out.values())
+
+
+def test_taken_tokens_are_avoided() -> None:
+    first = synthesize(KEY, "ledgerTotal", "variable")
+    second = synthesize(KEY, "ledgerTotal", "variable", {first})
+    assert second != first and second.startswith(first)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("refundTotalCents", r"var_[0-9a-z]{6}"),
+        ("LedgerReconciler", r"Cls_[0-9a-z]{6}"),
+        ("MAX_RETRIES", r"CONST_[0-9A-Z]{6}"),
+        ("_private", r"_var_[0-9a-z]{6}"),
+        ("__mangled", r"__var_[0-9a-z]{6}"),
+    ],
+)
+def test_synthetic_examples(name: str, expected: str) -> None:
+    kind = {"LedgerReconciler": "class", "MAX_RETRIES": "constant"}.get(name, "variable")
+    assert re.fullmatch(expected, synthesize(KEY, name, kind))
+
+
+def test_grow_keeps_existing_entries() -> None:
+    a = IdentifierMap({"ledgerTotal": "var_abc123"})
+    b = a.grow({"ledgerTotal": "var_zzzzzz", "customerTier": "var_def456"})
+    assert b.synthetic("ledgerTotal") == "var_abc123"
+    assert b.synthetic("customerTier") == "var_def456"
+    assert a.synthetic("customerTier") is None
+
+
+def test_whole_token_only() -> None:
+    m = IdentifierMap({"ledger": "mod_abc123"})
+    assert m.mutate("ledger ledgers subledger ledger_x ledger.py a/ledger/b") == (
+        "mod_abc123 ledgers subledger ledger_x mod_abc123.py a/mod_abc123/b"
+    )
