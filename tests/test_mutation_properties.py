@@ -7,15 +7,16 @@ the stream un-mutator against every split of its input.
 
 from __future__ import annotations
 
+import itertools
 import keyword
 import re
+from typing import AnyStr
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pretense_dev.mutation import ESCAPE_PREFIX, KERNEL, IdentifierMap, synthesize
-from pretense_dev.mutation import _reference
+from pretense_dev.mutation import ESCAPE_PREFIX, KERNEL, IdentifierMap, _reference, synthesize
 from pretense_dev.mutation.synth import HINTS, LOOKALIKE, shape_of
 from pretense_dev.mutation.table import TokenTable
 
@@ -137,9 +138,9 @@ def splits(draw: st.DrawFn, n: int) -> list[int]:
     return sorted(set(cuts))
 
 
-def _chunks(x: str | bytes, cuts: list[int]) -> list[str | bytes]:
+def _chunks(x: AnyStr, cuts: list[int]) -> list[AnyStr]:
     bounds = [0, *cuts, len(x)]
-    return [x[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [x[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow])
@@ -150,7 +151,7 @@ def test_stream_equals_whole_for_any_split(data: st.DataObject) -> None:
     json = data.draw(st.booleans())
     cuts = data.draw(splits(len(x)))
     su = m.stream_unmutator(json=json)
-    got = "".join(su.feed(c) for c in _chunks(x, cuts)) + su.flush()  # type: ignore[arg-type]
+    got = "".join(su.feed(c) for c in _chunks(x, cuts)) + su.flush()
     assert got == m.unmutate(x, json=json)
 
 
@@ -161,7 +162,7 @@ def test_stream_bytes_cut_inside_utf8(data: st.DataObject) -> None:
     x = m.mutate(data.draw(texts_for(m))).encode("utf-8", "surrogatepass")
     cuts = data.draw(splits(len(x)))
     su = m.stream_unmutator_bytes(json=True)
-    got = b"".join(su.feed(c) for c in _chunks(x, cuts)) + su.flush()  # type: ignore[arg-type]
+    got = b"".join(su.feed(c) for c in _chunks(x, cuts)) + su.flush()
     assert got == m.unmutate(x, json=True)
 
 
@@ -189,7 +190,7 @@ def test_stream_holds_back_at_most_one_partial_token(data: st.DataObject) -> Non
     su = m.stream_unmutator(json=True)
     emitted = ""
     for c in _chunks(x, data.draw(splits(len(x)))):
-        emitted += su.feed(c)  # type: ignore[operator]
+        emitted += su.feed(c)
         held = su._pending  # the only state: what was not emitted yet
         assert " " not in held and "\n" not in held
         # What is held is a suffix of the input: one token or one escape.
