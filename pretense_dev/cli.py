@@ -7,6 +7,7 @@ this module on every prompt, so each command imports what it needs when it runs
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -27,7 +28,42 @@ def err(message: str) -> None:
     click.echo(message, err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Commands that live with their part, loaded only when invoked (or for --help):
+# "name": "module:attribute".  A part adds its commands here with one line.
+LAZY_COMMANDS: dict[str, str] = {}
+
+
+class LazyGroup(click.Group):
+    """A click group whose listed subcommands are imported on first use.
+
+    Keeps `pretense-dev hook …` from importing the proxy, the TUI or the parser
+    (STYLE 15), and lets each part own its command module.
+    """
+
+    def __init__(self, *args: object, lazy: dict[str, str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Eager and lazy commands, for --help."""
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import a lazy command's module only now."""
+        target = self.lazy.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, attr = target.split(":")
+        cmd = getattr(importlib.import_module(module), attr)
+        assert isinstance(cmd, click.Command), target
+        return cmd
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=LAZY_COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(package_name="pretense-dev", prog_name="pretense-dev")
 def cli() -> None:
     """Keep this repository's identifiers and secrets out of AI coding tools' prompts."""
