@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import time
-from pathlib import Path
 
 from bench._common import copy_stdlib, isolated_user, median_time
 

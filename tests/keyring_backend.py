@@ -15,7 +15,7 @@ from keyring.errors import PasswordDeleteError
 
 
 class TmpFileKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def _load(self) -> dict[str, str]:
         p = Path(os.environ["PRETENSE_TEST_KEYRING"])

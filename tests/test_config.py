@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pretense_dev.config import DEFAULT_CONFIG_TEXT, Config, ConfigError, load_config, parse_config
+from pretense_dev.config import DEFAULT_CONFIG_TEXT, Config, load_config, parse_config
+from pretense_dev.errors import ConfigError
 from tests.conftest import run_cli, write
 
 DATA = Path(__file__).parent / "data" / "config"

@@ -180,7 +180,8 @@ def test_always_list_covers_casings_and_hosts(git_repo: Path) -> None:
         git_repo,
         {
             ".pretense/config.toml": (
-                "version = 1\n[identifiers]\nalways = ['Initech', 'payments.zorbcorp-internal.net']\n"
+                "version = 1\n[identifiers]\n"
+                "always = ['Initech', 'payments.zorbcorp-internal.net']\n"
             )
         },
     )
