@@ -89,7 +89,11 @@ def main() -> None:
             f"{'py reference':>14}{'naive regex':>13}  goal"
         )
         row = "{:<40}{:>10.1f}{:>14}{:>13}  {}"
-        print(row.format("mutate 1 MB", mb / t_mut, f"{mb / t_ref_mut:.1f}", f"{naive_mbs:.3f}", "≥ 30"))
+        print(
+            row.format(
+                "mutate 1 MB", mb / t_mut, f"{mb / t_ref_mut:.1f}", f"{naive_mbs:.3f}", "≥ 30"
+            )
+        )
         print(row.format("unmutate 1 MB", mb / t_unm, f"{mb / t_ref_unm:.1f}", "", "≥ 60"))
         print(row.format("stream unmutate, 16-byte str chunks", mb / t_stream, "", "", "≥ 20"))
         print(f"{'stream unmutate, 16-byte bytes, json':<40}{mb / t_stream_b:>10.1f}")
