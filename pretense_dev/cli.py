@@ -20,6 +20,7 @@ from pretense_dev.errors import (
     EXIT_OK,
     EXIT_USAGE,
     PretenseError,
+    UsageError,
 )
 
 
@@ -71,13 +72,35 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--no-tools", is_flag=True, help="Do not configure Claude Code, Cursor or Copilot.")
+@click.option(
+    "--tools",
+    "tools_spec",
+    metavar="LIST",
+    help="Configure these tools (claude-code,cursor,copilot) instead of the detected ones.",
+)
+@click.option("--dry-run", is_flag=True, help="Show tool settings changes as a diff only.")
 @click.option("--jobs", type=click.IntRange(1), default=None, help="Index with N processes.")
-def init(no_tools: bool, jobs: int | None) -> int:
-    """Set this git repository up: policy, key, registry and a full index."""
-    from pretense_dev.lifecycle import init_repo
+def init(no_tools: bool, tools_spec: str | None, dry_run: bool, jobs: int | None) -> int:
+    """Set this git repository up: policy, key, registry, a full index and the AI tools."""
+    from pretense_dev.integrations.setup import describe, parse_tools
+    from pretense_dev.lifecycle import init_repo, plan_tools
     from pretense_dev.paths import find_repo_root
 
-    report = init_repo(find_repo_root(), workers=jobs)
+    if no_tools and tools_spec:
+        raise UsageError("--no-tools and --tools contradict each other", "use one of them")
+    tools = parse_tools(tools_spec) if tools_spec else None
+    root = find_repo_root()
+    if dry_run:
+        results = plan_tools(root, tools)
+        for r in results:
+            sys.stdout.write(r.plan.diff())
+        for line in describe(results, [], dry_run=True):
+            err(line)
+        for r in results:
+            for problem in r.plan.problems:
+                err(f"pretense-dev: {problem}")
+        return EXIT_FAILURE if any(r.plan.problems for r in results) else EXIT_OK
+    report = init_repo(root, workers=jobs, tools=tools, configure_tools=not no_tools)
     idx = report.index
     assert idx is not None
     click.echo(f"pretense-dev initialised {report.root} (repo id {report.repo_id})")
@@ -88,12 +111,36 @@ def init(no_tools: bool, jobs: int | None) -> int:
     langs = ", ".join(f"{lang} {n}" for lang, n in idx.languages.most_common())
     click.echo(f"  files: {idx.files_seen} ({langs or 'none'})")
     click.echo(f"  names protected: {idx.names_protected}")
-    click.echo(f"  took {report.seconds:.2f} s")
     if no_tools:
         click.echo("  tools: not configured (--no-tools)")
     else:
-        click.echo("  tools: no tool was configured (tool integration is not available yet)")
-    return EXIT_OK
+        for line in describe(report.tools, report.not_found, dry_run=False):
+            click.echo(line)
+    click.echo(f"  took {report.seconds:.2f} s")
+    for problem in report.problems:
+        err(f"pretense-dev: {problem}")
+    return EXIT_FAILURE if report.problems else EXIT_OK
+
+
+@cli.command()
+@click.option(
+    "--purge", is_flag=True, help="Also delete .pretense/ local state, the key, the registry entry."
+)
+def uninstall(purge: bool) -> int:
+    """Remove exactly what `init` added to tool settings, and nothing else."""
+    from pretense_dev.lifecycle import uninstall_repo
+    from pretense_dev.paths import find_repo_root
+
+    report = uninstall_repo(find_repo_root(), purge=purge)
+    for item in report.removed:
+        click.echo(f"  {item}")
+    if not report.removed:
+        click.echo("  nothing of pretense-dev's was found in the tools' settings")
+    for item in report.kept:
+        click.echo(f"  kept {item}")
+    for problem in report.problems:
+        err(f"pretense-dev: {problem}")
+    return EXIT_FAILURE if report.problems else EXIT_OK
 
 
 @cli.command()

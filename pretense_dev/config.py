@@ -78,6 +78,41 @@ class IndexConfig:
     skip_vendored: bool = True
 
 
+# The AI tools pretense-dev can set up (pretense_dev/integrations/).
+TOOL_NAMES = ("claude-code", "cursor", "copilot")
+
+
+def _known_tools(v: Any) -> str | None:
+    for item in v:
+        if item not in TOOL_NAMES:
+            return f"{item!r} is not a tool pretense-dev knows (known: {', '.join(TOOL_NAMES)})"
+    return None
+
+
+def _model_names(v: Any) -> str | None:
+    for item in v:
+        if not item.strip() or any(c.isspace() for c in item):
+            return f"{item!r} is not a model name"
+    return None
+
+
+@dataclass(frozen=True)
+class ToolsConfig:
+    """Which AI tools this repository is set up for, and which may be used on it at all."""
+
+    # Set up by `pretense-dev init` (it adds each tool it configures here, so a
+    # teammate's `init` sets up the same ones); `verify` checks each still points
+    # at the proxy.
+    configured: tuple[str, ...] = field(default=(), metadata={"check": _known_tools})
+    # Tools that may be used on this repository; a hook refuses the others.
+    # Cursor's prompts cannot go through the proxy: they are checked for secrets
+    # and sent unmutated.  Remove "cursor" to refuse every Cursor prompt.
+    approved: tuple[str, ...] = field(default=TOOL_NAMES, metadata={"check": _known_tools})
+    # Models offered in VS Code chat through the proxy (Copilot bring-your-own-key,
+    # OpenAI Chat Completions).
+    copilot_models: tuple[str, ...] = field(default=("gpt-4.1",), metadata={"check": _model_names})
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole policy file."""
@@ -85,6 +120,7 @@ class Config:
     version: int = CURRENT_VERSION
     identifiers: IdentifiersConfig = IdentifiersConfig()
     index: IndexConfig = IndexConfig()
+    tools: ToolsConfig = ToolsConfig()
 
 
 DEFAULT_CONFIG_TEXT = """\
@@ -107,6 +143,17 @@ exclude = []
 max_file_bytes = 1000000
 # Skip vendored and generated trees (node_modules/, vendor/, *.min.js, ...).
 skip_vendored = true
+
+[tools]
+# AI tools this repository is set up for ("claude-code", "cursor", "copilot").
+# `pretense-dev init` adds what it configures; `pretense-dev verify` checks each.
+configured = []
+# Tools that may be used on this repository.  Cursor cannot be routed through the
+# proxy: its prompts are checked for secrets but sent unmutated.  Remove "cursor"
+# to refuse every Cursor prompt.
+approved = ["claude-code", "cursor", "copilot"]
+# Models offered in VS Code chat through the proxy (Copilot bring-your-own-key).
+copilot_models = ["gpt-4.1"]
 """
 
 

@@ -8,14 +8,29 @@ is written, so a bad policy file stops `init` with nothing changed.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pretense_dev import paths, registry
-from pretense_dev.config import DEFAULT_CONFIG_TEXT, load_config
+from pretense_dev.config import DEFAULT_CONFIG_TEXT, Config, load_config
+from pretense_dev.errors import PretenseError
 from pretense_dev.index.indexer import IndexReport, allowed, always_names, run_index
 from pretense_dev.keys import KeyInfo, ensure_key
 from pretense_dev.repo import GITIGNORE_TEXT, Repo
+
+if TYPE_CHECKING:
+    from pretense_dev.integrations.base import Plan
+
+
+@dataclass
+class ToolResult:
+    """One tool `init` configured (or would configure), and why it chose it."""
+
+    tool: str
+    reason: str
+    plan: Plan
 
 
 @dataclass
@@ -28,10 +43,27 @@ class InitReport:
     key: KeyInfo | None = None
     index: IndexReport | None = None
     seconds: float = 0.0
+    tools: list[ToolResult] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)  # tools not detected here
+
+    @property
+    def problems(self) -> list[str]:
+        """One line per file left untouched because it could not be edited safely."""
+        return [line for t in self.tools for line in t.plan.problems]
 
 
-def init_repo(root: Path, *, workers: int | None = None) -> InitReport:
-    """Initialise (or repair) `root`; see the module docstring."""
+def init_repo(
+    root: Path,
+    *,
+    workers: int | None = None,
+    tools: Sequence[str] | None = None,
+    configure_tools: bool = True,
+) -> InitReport:
+    """Initialise (or repair) `root`; see the module docstring.
+
+    `tools` names the tools to configure; None means the ones detected here
+    plus those the team policy lists in `tools.configured`.
+    """
     t0 = time.perf_counter()
     repo = Repo(root)
     # Validate an existing policy before touching anything.
@@ -54,7 +86,158 @@ def init_repo(root: Path, *, workers: int | None = None) -> InitReport:
         created.append(f"registry entry {repo_id}")
     with repo.open_store() as store:
         report = run_index(root, store, config, key, workers=workers)
-    return InitReport(root, repo_id, created, info, report, time.perf_counter() - t0)
+    out = InitReport(root, repo_id, created, info, report)
+    if configure_tools:
+        _configure_tools(out, repo, config, tools)
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def _configure_tools(
+    out: InitReport, repo: Repo, config: Config, named: Sequence[str] | None
+) -> None:
+    from pretense_dev.integrations import policy, setup
+    from pretense_dev.integrations.base import TOOLS, load_state, save_state
+
+    ctx = setup.context_for(repo.root, out.repo_id, config.tools.copilot_models)
+    if named is not None:
+        chosen = {t: "named with --tools" for t in named}
+    else:
+        found = setup.detect(ctx)
+        chosen = {t: "listed in tools.configured" for t in config.tools.configured}
+        for t in TOOLS:
+            if t in found:
+                chosen.setdefault(t, found[t])
+        out.not_found = [t for t in TOOLS if t not in chosen]
+    ordered = [t for t in TOOLS if t in chosen]
+    for tool, plan in zip(ordered, setup.configure(ctx, ordered), strict=True):
+        out.tools.append(ToolResult(tool, chosen[tool], plan))
+    ok = [t.tool for t in out.tools if not t.plan.problems]
+    added = policy.add_configured(repo.config_path, ok)
+    if added:
+        out.created.append(f".pretense/config.toml tools.configured += {', '.join(added)}")
+        state = load_state(ctx)
+        state["policy_added"] = sorted({*state.get("policy_added", []), *added})
+        save_state(ctx, state)
+
+
+def plan_tools(root: Path, tools: Sequence[str] | None) -> list[ToolResult]:
+    """What `init` would change in each tool's settings, writing nothing (`init --dry-run`)."""
+    from pretense_dev.integrations import setup
+    from pretense_dev.integrations.base import TOOLS
+
+    repo = Repo(root)
+    config = load_config(repo.config_path)
+    try:
+        repo_id = repo.repo_id
+    except PretenseError:
+        repo_id = "<repo-id>"
+    ctx = setup.context_for(root, repo_id, config.tools.copilot_models)
+    if tools is None:
+        found = setup.detect(ctx)
+        chosen = {t: "listed in tools.configured" for t in config.tools.configured}
+        for t in TOOLS:
+            if t in found:
+                chosen.setdefault(t, found[t])
+    else:
+        chosen = {t: "named with --tools" for t in tools}
+    ordered = [t for t in TOOLS if t in chosen]
+    plans = setup.configure(ctx, ordered, dry_run=True)
+    return [ToolResult(t, chosen[t], p) for t, p in zip(ordered, plans, strict=True)]
+
+
+@dataclass
+class UninstallReport:
+    """What `uninstall` removed, and what it left."""
+
+    root: Path
+    plans: list[Plan] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        """One line per file that could not be cleaned safely."""
+        return [line for p in self.plans for line in p.problems]
+
+
+def uninstall_repo(root: Path, *, purge: bool = False) -> UninstallReport:
+    """Remove exactly what `init` added to tool settings (and with `purge`, all our state).
+
+    Without `purge` the policy, the index, the key and the registry entry stay,
+    so `init` can set the tools up again in a second.
+    """
+    from pretense_dev.integrations import policy, setup
+    from pretense_dev.integrations.base import load_state
+
+    repo = Repo(root)
+    try:
+        repo_id = repo.repo_id
+    except PretenseError:
+        repo_id = ""
+    try:
+        models = load_config(repo.config_path).tools.copilot_models
+    except PretenseError:
+        models = ()
+    ctx = setup.context_for(root, repo_id, models)
+    out = UninstallReport(root)
+    state = load_state(ctx)
+    out.plans = setup.unconfigure(ctx)
+    for p in out.plans:
+        for ch in p.changes:
+            if ch.changed:
+                what = "deleted" if ch.after is None else "took our entries out of"
+                out.removed.append(f"{what} {ch.display}")
+    added = [t for t in state.get("policy_added", []) if isinstance(t, str)]
+    if added and repo.config_path.exists():
+        try:
+            if policy.remove_configured(repo.config_path, added):
+                out.removed.append("took our entries out of .pretense/config.toml tools.configured")
+        except PretenseError as e:
+            out.plans.append(_problem_plan(e.lines()[0]))
+    if ctx.state_path.exists() and not out.problems:
+        ctx.state_path.unlink()
+    if purge:
+        _purge(repo, repo_id, out)
+    else:
+        out.kept.append(
+            ".pretense/ (policy, index), the key and the registry entry — "
+            "`pretense-dev uninstall --purge` removes them"
+        )
+    return out
+
+
+def _problem_plan(line: str) -> Plan:
+    from pretense_dev.integrations.base import Plan
+
+    return Plan("policy", problems=[line])
+
+
+def _purge(repo: Repo, repo_id: str, out: UninstallReport) -> None:
+    import contextlib
+
+    from pretense_dev.keys import delete_key
+
+    state = repo.state_dir
+    for name in ("index.db", "index.db-wal", "index.db-shm", paths.REPO_ID_NAME, ".gitignore"):
+        p = state / name
+        if p.exists():
+            p.unlink()
+            out.removed.append(f"deleted .pretense/{name}")
+    cfg = repo.config_path
+    if cfg.exists():
+        if cfg.read_text(encoding="utf-8") == DEFAULT_CONFIG_TEXT:
+            cfg.unlink()
+            out.removed.append("deleted .pretense/config.toml (the unchanged default)")
+        else:
+            out.kept.append(".pretense/config.toml (your team's policy; delete it yourself)")
+    with contextlib.suppress(OSError):
+        state.rmdir()
+    if repo_id:
+        if registry.unregister(repo_id):
+            out.removed.append(f"deleted registry entry {repo_id}")
+        delete_key(repo_id)
+        out.removed.append(f"deleted the key of {repo_id}")
 
 
 @dataclass

@@ -1,0 +1,350 @@
+"""Claude Code: model traffic through the proxy, and hooks that refuse to work without it.
+
+Two files, split by who they belong to (reference/claude-code.md §1):
+
+* ``.claude/settings.json`` — shared, committed: the hooks.  They are the team's
+  policy, so they travel with the repository: a clone that has not run
+  `pretense-dev init` (or whose proxy is down) gets every prompt refused with the
+  command that fixes it, instead of sending code unprotected.
+* ``.claude/settings.local.json`` — this clone only: ``env.ANTHROPIC_BASE_URL``,
+  the proxy URL with this clone's repo id (``/r/<id>``).  The id is per clone
+  (``.pretense/repo-id`` is local), so committing it would send a teammate's
+  traffic to a prefix their proxy does not serve.  Local settings beat project
+  and user settings, and settings ``env`` beats the shell (§1, tested), so only
+  managed settings or ``--settings`` can override it; `check` reads the managed
+  file too.  If git does not already ignore the file, one marked line in
+  ``.git/info/exclude`` (local, never committed) does.
+
+The gate sits on ``UserPromptSubmit``: ``SessionStart`` cannot block in Claude
+Code (§5, tested), so it only warns and logs.  ``PreToolUse`` on the tools that
+read or reveal a file's content denies the agent a file that holds a secret.
+Every handler says ``"onFailure": "block"`` (Claude Code ≥ 2.1.295): a hook that
+cannot start or times out then blocks instead of failing open.  Older versions
+ignore the key; `doctor` and `verify` warn about them.
+
+Both files are strict JSON: Claude Code silently ignores a settings file with a
+comment (§1, tested), so such a file is refused with a one-line error, never
+"fixed" by us.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from pretense_dev.integrations.base import (
+    CLAUDE_CODE,
+    Context,
+    Drift,
+    FileChange,
+    IntegrationError,
+    JsonFile,
+    Plan,
+    apply_plan,
+    file_key,
+    hook_command,
+    is_our_command,
+    read_text,
+)
+
+SHARED = ".claude/settings.json"
+LOCAL = ".claude/settings.local.json"
+BASE_URL_KEY: list[str | int] = ["env", "ANTHROPIC_BASE_URL"]
+HOOK_TIMEOUT = 10  # seconds; the hook takes ~50 ms, verify's own timeouts are 2 s
+# The tools whose use reveals a file's content to the model.  Plain names are
+# matched exactly (reference §4); Write is left out: it does not read.
+READ_TOOLS = "Read|Edit|MultiEdit|NotebookEdit|Grep|Bash"
+HOOKS: tuple[tuple[str, str | None], ...] = (
+    ("SessionStart", None),
+    ("UserPromptSubmit", None),
+    ("PreToolUse", READ_TOOLS),
+)
+# Claude Code honours "onFailure" from this version on (reference §4).
+ON_FAILURE_SINCE = (2, 1, 295)
+EXCLUDE_MARK = "# pretense-dev: local Claude Code settings (pretense-dev uninstall removes this)"
+EXCLUDE_LINE = "/" + LOCAL
+
+MANAGED_SETTINGS = {
+    "linux": Path("/etc/claude-code/managed-settings.json"),
+    "darwin": Path("/Library/Application Support/ClaudeCode/managed-settings.json"),
+    "win32": Path(r"C:\Program Files\ClaudeCode\managed-settings.json"),
+}
+
+
+def handler(event: str) -> dict[str, Any]:
+    """Our handler object for one event."""
+    return {
+        "type": "command",
+        "command": hook_command(CLAUDE_CODE, event),
+        "timeout": HOOK_TIMEOUT,
+        "onFailure": "block",
+    }
+
+
+def group(event: str, matcher: str | None) -> dict[str, Any]:
+    """Our matcher group for one event."""
+    g: dict[str, Any] = {"matcher": matcher} if matcher else {}
+    g["hooks"] = [handler(event)]
+    return g
+
+
+def is_our_group(g: Any) -> bool:
+    """A matcher group made only of our handlers."""
+    if not isinstance(g, dict) or not isinstance(g.get("hooks"), list) or not g["hooks"]:
+        return False
+    return all(isinstance(h, dict) and is_our_command(h.get("command")) for h in g["hooks"])
+
+
+def is_our_url(ctx: Context) -> Any:
+    """A predicate: a base URL we wrote for this repository (any proxy port)."""
+    rid = re.escape(ctx.repo_id) if ctx.repo_id else "[A-Za-z0-9]+"
+    pattern = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\]):\d+/r/" + rid + "$")
+    return lambda v: isinstance(v, str) and bool(pattern.match(v))
+
+
+# -- plan / apply / remove ------------------------------------------------------------
+
+
+def plan(ctx: Context) -> Plan:
+    """What `apply` would change."""
+    p = Plan(CLAUDE_CODE)
+    _edit_shared(ctx, p, removing=False)
+    _edit_local(ctx, p, removing=False)
+    _edit_exclude(ctx, p, removing=False)
+    p.notes.append(
+        f"Claude Code: prompts go through the proxy ({ctx.repo_url}), mutated and checked "
+        "for secrets; the UserPromptSubmit hook refuses every prompt while the proxy is "
+        "down or not protecting this repository."
+    )
+    version = installed_version()
+    if version is not None and version < ON_FAILURE_SINCE:
+        p.notes.append(
+            f'Claude Code {".".join(map(str, version))} ignores "onFailure": "block" '
+            "(needs ≥ 2.1.295): if the hook cannot run, the prompt is not gated — upgrade "
+            "with `npm install -g @anthropic-ai/claude-code@latest`."
+        )
+    return p
+
+
+def apply(ctx: Context) -> Plan:
+    """Plan, then write."""
+    return apply_plan(ctx, plan(ctx))
+
+
+def remove(ctx: Context) -> Plan:
+    """Take out exactly what we added, and write."""
+    p = Plan(CLAUDE_CODE)
+    _edit_shared(ctx, p, removing=True)
+    _edit_local(ctx, p, removing=True)
+    _edit_exclude(ctx, p, removing=True)
+    return apply_plan(ctx, p)
+
+
+def _edit_shared(ctx: Context, p: Plan, *, removing: bool) -> None:
+    try:
+        f = JsonFile(ctx, ctx.root / SHARED, strict=True, empty={})
+        if not isinstance(f.value(), dict):
+            raise IntegrationError(f"{f.display} is not a JSON object; left untouched")
+        hooks = f.get(["hooks"])
+        if hooks is not None and not isinstance(hooks, dict):
+            raise IntegrationError(f"{f.display}: hooks is not an object; left untouched")
+        if removing:
+            for event in list((hooks or {}).keys()):
+                before = f.get(["hooks", event])
+                if not isinstance(before, list):
+                    continue
+                f.remove_items(["hooks", event], is_our_group)
+                f.prune(["hooks", event], emptied=bool(before))
+            f.prune(["hooks"], emptied=bool(hooks))
+        else:
+            for event, matcher in HOOKS:
+                f.ensure_items(["hooks", event], [group(event, matcher)], is_our_group)
+    except IntegrationError as e:
+        p.problems.append(e.message)
+        return
+    p.changes.append(f.change(removing=removing))
+    p.records[f.key] = f.record_update(removing=removing)
+
+
+def _edit_local(ctx: Context, p: Plan, *, removing: bool) -> None:
+    try:
+        f = JsonFile(ctx, ctx.root / LOCAL, strict=True, empty={})
+        if not isinstance(f.value(), dict):
+            raise IntegrationError(f"{f.display} is not a JSON object; left untouched")
+        env = f.get(["env"])
+        if env is not None and not isinstance(env, dict):
+            raise IntegrationError(f"{f.display}: env is not an object; left untouched")
+        if removing:
+            f.unset_owned(BASE_URL_KEY, is_our_url(ctx))
+            f.prune(["env"], emptied=bool(env))
+        else:
+            f.set_owned(BASE_URL_KEY, ctx.repo_url, is_our_url(ctx))
+    except IntegrationError as e:
+        p.problems.append(e.message)
+        return
+    p.changes.append(f.change(removing=removing))
+    p.records[f.key] = f.record_update(removing=removing)
+
+
+def _git(ctx: Context, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-C", str(ctx.root), *args], capture_output=True, text=True, check=False
+    )
+
+
+def _exclude_path(ctx: Context) -> Path | None:
+    r = _git(ctx, "rev-parse", "--git-path", "info/exclude")
+    if r.returncode != 0 or not r.stdout.strip():
+        return None
+    path = Path(r.stdout.strip())
+    return path if path.is_absolute() else ctx.root / path
+
+
+def _edit_exclude(ctx: Context, p: Plan, *, removing: bool) -> None:
+    """Make git ignore the local settings file, with a marked line we can take back."""
+    path = _exclude_path(ctx)
+    if path is None:
+        return
+    before = read_text(path)
+    text = before or ""
+    block = f"{EXCLUDE_MARK}\n{EXCLUDE_LINE}\n"
+    if removing:
+        if block not in text:
+            return
+        after: str | None = text.replace(block, "", 1)
+        if after == "" and before is not None and _created(ctx, path):
+            after = None
+    else:
+        if block in text:
+            return
+        ignored = _git(ctx, "check-ignore", "-q", "--no-index", LOCAL).returncode == 0
+        if ignored:
+            return
+        sep = "" if text == "" or text.endswith("\n") else "\n"
+        after = text + sep + block
+        p.records[file_key(ctx, path)] = {"created": True} if before is None else {}
+    display = ctx.display(path)
+    p.changes.append(FileChange(path, display, before, after))
+    if removing:
+        p.records[file_key(ctx, path)] = {}
+
+
+def _created(ctx: Context, path: Path) -> bool:
+    from pretense_dev.integrations.base import load_state
+
+    rec = load_state(ctx)["files"].get(file_key(ctx, path))
+    return isinstance(rec, dict) and bool(rec.get("created"))
+
+
+# -- drift -----------------------------------------------------------------------------
+
+
+def check(ctx: Context) -> list[Drift]:
+    """Whether Claude Code still points at the proxy and runs our hooks (no subprocess)."""
+    out: list[Drift] = []
+    local = _read_json(ctx.root / LOCAL)
+    if isinstance(local, str):
+        out.append(Drift(CLAUDE_CODE, LOCAL, local, f"fix {LOCAL}, then `pretense-dev init`"))
+    else:
+        url = _dig(local, BASE_URL_KEY)
+        if url is None:
+            out.append(Drift(CLAUDE_CODE, LOCAL, "ANTHROPIC_BASE_URL is not set"))
+        elif url != ctx.repo_url:
+            out.append(
+                Drift(CLAUDE_CODE, LOCAL, f"ANTHROPIC_BASE_URL is {url}, not {ctx.repo_url}")
+            )
+    shared = _read_json(ctx.root / SHARED)
+    if isinstance(shared, str):
+        out.append(Drift(CLAUDE_CODE, SHARED, shared, f"fix {SHARED}, then `pretense-dev init`"))
+    else:
+        for event, matcher in HOOKS:
+            groups = _dig(shared, ["hooks", event])
+            if not isinstance(groups, list) or group(event, matcher) not in groups:
+                out.append(Drift(CLAUDE_CODE, SHARED, f"the {event} hook is missing"))
+    for path in (ctx.root / SHARED, ctx.root / LOCAL, ctx.home / ".claude" / "settings.json"):
+        data = _read_json(path)
+        if isinstance(data, dict) and data.get("disableAllHooks") is True:
+            where = ctx.display(path)
+            out.append(
+                Drift(
+                    CLAUDE_CODE,
+                    where,
+                    "disableAllHooks turns the gate off",
+                    f"remove disableAllHooks from {where}",
+                )
+            )
+    managed = MANAGED_SETTINGS.get(sys.platform)
+    if managed is not None:
+        data = _read_json(managed)
+        if isinstance(data, dict):
+            url = _dig(data, BASE_URL_KEY)
+            if url is not None and url != ctx.repo_url:
+                out.append(
+                    Drift(
+                        CLAUDE_CODE,
+                        str(managed),
+                        f"managed settings send traffic to {url}, overriding the proxy",
+                        "ask your administrator to remove ANTHROPIC_BASE_URL there",
+                    )
+                )
+            if data.get("disableAllHooks") is True or data.get("allowManagedHooksOnly") is True:
+                out.append(
+                    Drift(
+                        CLAUDE_CODE,
+                        str(managed),
+                        "managed settings turn project hooks off",
+                        "ask your administrator to allow project hooks",
+                    )
+                )
+    return out
+
+
+def _read_json(path: Path) -> Any:
+    """Parsed JSON, None if the file is missing, or a one-line problem (str)."""
+    import json
+
+    text = read_text(path)
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        return f"not valid JSON ({e.args[0] if e.args else e})"
+
+
+def _dig(data: Any, path: list[str | int]) -> Any:
+    for p in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(p)
+    return data
+
+
+# -- the installed version -------------------------------------------------------------
+
+
+def parse_version(text: str) -> tuple[int, ...] | None:
+    """`2.1.331 (Claude Code)` → (2, 1, 331)."""
+    m = re.search(r"(\d+)\.(\d+)\.(\d+)", text)
+    return tuple(int(g) for g in m.groups()) if m else None
+
+
+def installed_version(claude: str | None = None) -> tuple[int, ...] | None:
+    """The version of the `claude` on PATH (or at `claude`), or None if there is none.
+
+    Runs `claude --version` (about 0.1-0.3 s): `init`, `doctor` and `verify` call
+    it, never the hooks.
+    """
+    import shutil
+
+    exe = claude or shutil.which("claude")
+    if exe is None:
+        return None
+    try:
+        r = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return parse_version(r.stdout)
