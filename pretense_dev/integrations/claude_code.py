@@ -211,11 +211,15 @@ def _edit_exclude(ctx: Context, p: Plan, *, removing: bool) -> None:
     before = read_text(path)
     text = before or ""
     block = f"{EXCLUDE_MARK}\n{EXCLUDE_LINE}\n"
+    key = file_key(ctx, path)
     if removing:
         if block not in text:
             return
+        rec = _record(ctx, path)
         after: str | None = text.replace(block, "", 1)
-        if after == "" and before is not None and _created(ctx, path):
+        if rec.get("added_newline") and after and after.endswith("\n") and text.endswith(block):
+            after = after[:-1]  # the newline we put before our block, on a file without one
+        if after == "" and rec.get("created"):
             after = None
     else:
         if block in text:
@@ -225,18 +229,19 @@ def _edit_exclude(ctx: Context, p: Plan, *, removing: bool) -> None:
             return
         sep = "" if text == "" or text.endswith("\n") else "\n"
         after = text + sep + block
-        p.records[file_key(ctx, path)] = {"created": True} if before is None else {}
+        rec = {"created": before is None, "added_newline": bool(sep)}
+        p.records[key] = {k: v for k, v in rec.items() if v}
     display = ctx.display(path)
     p.changes.append(FileChange(path, display, before, after))
     if removing:
-        p.records[file_key(ctx, path)] = {}
+        p.records[key] = {}
 
 
-def _created(ctx: Context, path: Path) -> bool:
+def _record(ctx: Context, path: Path) -> dict[str, Any]:
     from pretense_dev.integrations.base import load_state
 
     rec = load_state(ctx)["files"].get(file_key(ctx, path))
-    return isinstance(rec, dict) and bool(rec.get("created"))
+    return rec if isinstance(rec, dict) else {}
 
 
 # -- drift -----------------------------------------------------------------------------
