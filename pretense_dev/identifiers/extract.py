@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING
 
 from pretense_dev.identifiers import Definition
 from pretense_dev.identifiers.languages import MANIFESTS, grammar
-from pretense_dev.identifiers.stoplists import is_stopped
+from pretense_dev.identifiers.stoplists import is_stopped, path_names
 
 if TYPE_CHECKING:
     from tree_sitter import Parser, Query
@@ -173,7 +173,8 @@ def module_definitions(relpath: str, language: str) -> list[Definition]:
     ``billing/ledger_reconciler.py`` defines the modules ``billing`` and
     ``ledger_reconciler``.  Hyphenated parts (``acmepay-client``) contribute
     each identifier part, since that is how they appear as tokens.  A
-    manifest's path defines nothing (``Cargo.toml`` is not the crate's name).
+    manifest's file name is not a module (``Cargo.toml``), and conventional
+    names (``src``, ``utils``, ``mod``: ``data/paths.txt``) define nothing.
     """
     p = PurePosixPath(relpath)
     parts = list(p.parent.parts)
@@ -182,8 +183,9 @@ def module_definitions(relpath: str, language: str) -> list[Definition]:
     out: dict[str, Definition] = {}
     for part in parts:
         for name in _PART.findall(part):
-            if name not in out and not is_stopped(name, language):
-                out[name] = Definition(name, "module", 0)
+            if name in out or name.lower() in path_names() or is_stopped(name, language):
+                continue
+            out[name] = Definition(name, "module", 0)
     return list(out.values())
 
 
@@ -218,7 +220,9 @@ def _manifest_names(source: bytes, language: str) -> list[tuple[str, int]]:
             m = re.search(r"^module\s+\"?([^\s\"]+)", text, re.MULTILINE)
             # Only the last path parts are the repo's own: example.com/acme/ledgerd
             # -> acme, ledgerd (a host is nobody's identifier; major versions go).
-            parts = m.group(1).split("/")[1:] if m else []
+            parts = m.group(1).split("/") if m else []
+            if len(parts) > 1 and "." in parts[0]:
+                parts = parts[1:]
             names = [p for p in parts if not re.fullmatch(r"v\d+", p)][-2:]
             key = "module"
     except (tomllib.TOMLDecodeError, ValueError, AttributeError):
