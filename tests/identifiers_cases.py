@@ -150,6 +150,8 @@ export function RefundSummary({ customerTier, refundTotalCents = 0, onApprove, .
   );
 }
 
+const InvoiceLine = ({ item }) => <li className="line">{item.label}</li>;
+
 class LedgerStore extends React.Component {
   #pendingRefunds = [];
   state = { balance: 0 };
@@ -176,6 +178,7 @@ module.exports.settleBatch = function settleInvoices(batchId, { dryRun }) {
 };
 """,
     expected={
+        "InvoiceLine": "function",
         "LedgerStore": "class",
         "REFUND_WINDOW_DAYS": "constant",
         "RefundSummary": "function",
@@ -207,6 +210,7 @@ module.exports.settleBatch = function settleInvoices(batchId, { dryRun }) {
         "constructor": "overrides",
         "data": "stdlib",
         "error": "english",
+        "item": "english",
         "next": "stdlib",
         "props": "stdlib",
         "render": "overrides",
@@ -218,7 +222,7 @@ module.exports.settleBatch = function settleInvoices(batchId, { dryRun }) {
     },
     used=words(
         "React useState useEffect document title Map console push json body lines map "
-        "post module exports item key tier onClick"
+        "post module exports key tier onClick label"
     ),
     excluded=words("express Router"),
 )
