@@ -24,6 +24,8 @@
 (assignment left: (attribute object: (identifier) @_self attribute: (identifier) @definition.field) (#any-of? @_self "self" "cls"))
 (augmented_assignment left: (attribute object: (identifier) @_self attribute: (identifier) @definition.field) (#any-of? @_self "self" "cls"))
 (pattern_list (attribute object: (identifier) @_self attribute: (identifier) @definition.field) (#any-of? @_self "self" "cls"))
+(tuple_pattern (attribute object: (identifier) @_self attribute: (identifier) @definition.field) (#any-of? @_self "self" "cls"))
+(as_pattern_target (tuple (attribute object: (identifier) @_self attribute: (identifier) @definition.field)) (#any-of? @_self "self" "cls"))
 
 ; --- parameters, of functions and lambdas ---
 (parameters (identifier) @definition.parameter)

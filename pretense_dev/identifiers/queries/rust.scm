@@ -55,3 +55,13 @@
 (tuple_struct_pattern type: (_) (identifier) @definition.variable)
 (field_pattern pattern: (identifier) @definition.variable)
 (field_pattern name: (shorthand_field_identifier) @definition.variable)
+
+; --- inside macro invocations (a token tree, not a syntax tree): test macros such as
+; `rgtest!(name, |dir, cmd| { let expected = …; })` wrap whole bodies, so a
+; keyword followed by a name is taken as a declaration ---
+(token_tree "let" . (identifier) @definition.variable)
+(token_tree "let" . (mutable_specifier) . (identifier) @definition.variable)
+(token_tree ["const" "static"] . (identifier) @definition.constant)
+(token_tree "fn" . (identifier) @definition.function)
+(token_tree ["struct" "enum" "trait" "type" "union"] . (identifier) @definition.type)
+(token_tree "mod" . (identifier) @definition.module)
