@@ -393,10 +393,18 @@ class TreeOracle:
 
 
 def rust_impl_methods(root: Node) -> Iterator[tuple[str, str]]:
-    """(trait's last name, method) for each method of an ``impl Trait for T`` block."""
+    """(trait's last name, item) for each fn/type/const of an ``impl Trait for T`` block.
+
+    Also ("", name) for every ``trait Name`` the file declares, so the caller
+    knows which traits are the corpus's own.
+    """
     stack = [root]
     while stack:
         n = stack.pop()
+        if n.type == "trait_item":
+            name = n.child_by_field_name("name")
+            if name is not None and name.text:
+                yield "", name.text.decode()
         if n.type == "impl_item":
             trait = n.child_by_field_name("trait")
             body = n.child_by_field_name("body")
@@ -404,9 +412,12 @@ def rust_impl_methods(root: Node) -> Iterator[tuple[str, str]]:
                 parts = IDENT.findall(trait.text.decode().split("<", 1)[0])
                 for item in body.named_children:
                     name = item.child_by_field_name("name")
-                    if item.type == "function_item" and name is not None and name.text:
+                    if item.type in _IMPL_ITEMS and name is not None and name.text:
                         yield parts[-1] if parts else "", name.text.decode()
         stack.extend(n.named_children)
+
+
+_IMPL_ITEMS = ("function_item", "type_item", "const_item")
 
 
 # -- the measurement ----------------------------------------------------------------
@@ -491,9 +502,9 @@ def measure(name: str, root: Path) -> CorpusResult:
         for n in names:
             defs[language][n].append(n in over)
     # Rust: a method of `impl Trait for T` overrides unless the corpus defines Trait.
-    traits = set(defs["rust"]) if "rust" in defs else set()
+    traits = {item for trait, item in rust_impls if not trait}
     for trait, method in rust_impls:
-        if trait not in traits and method in defs["rust"]:
+        if trait and trait not in traits and method in defs["rust"]:
             defs["rust"][method] = [True] * len(defs["rust"][method])
     for language, names_seen in defs.items():
         row = rows[language]

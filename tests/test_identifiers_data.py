@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from importlib import resources
 from importlib.resources.abc import Traversable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pretense_dev.identifiers import stoplists
 from pretense_dev.identifiers.languages import GRAMMARS, STOPLIST_FAMILY
@@ -30,7 +33,7 @@ def test_data_file_parses_without_duplicates(node: Traversable) -> None:
     assert node.is_file()
     words = entries(node)
     assert words, "an empty stop list is a packaging mistake"
-    dups = sorted({w for w in words if words.count(w) > 1})
+    dups = sorted(w for w, n in Counter(words).items() if n > 1)
     assert dups == []
     bad = [w for w in words if not stoplists.TOKEN.match(w)]
     assert bad == [], "entries must be identifiers (one per line, # for comments)"
@@ -78,6 +81,8 @@ def test_english_list_is_lower_case_with_its_licence() -> None:
         ("Balance", "go", "common English word"),
         ("pretense_esc_fn_abc", "python", "escapes"),
         ("café", "python", "not an ASCII identifier"),
+        ("_", "go", "only underscores"),
+        ("__", "python", "only underscores"),
     ],
 )
 def test_reason_names_the_list(name: str, language: str, why: str) -> None:
@@ -113,3 +118,24 @@ def test_import_stays_free_of_tree_sitter() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _some_listed_names() -> list[str]:
+    out = sorted(stoplists.english())[:50]
+    for fam in FAMILIES:
+        for kind in stoplists.LIST_KINDS:
+            out += sorted(stoplists.language_list(fam, kind))[:10]
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.one_of(
+        st.from_regex(r"\A_{0,3}[A-Za-z][A-Za-z0-9_]{0,12}\Z"),
+        st.sampled_from(_some_listed_names()),
+        st.text(max_size=8),
+    ),
+    language=st.sampled_from(sorted(GRAMMARS)),
+)
+def test_fast_check_agrees_with_reason(name: str, language: str) -> None:
+    assert stoplists.is_stopped(name, language) == (stoplists.reason(name, language) is not None)

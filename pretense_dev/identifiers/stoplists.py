@@ -74,6 +74,8 @@ def reason(name: str, language: str | None = None) -> str | None:
     """
     if not TOKEN.match(name):
         return "not an ASCII identifier (tokens are ASCII letters, digits and _)"
+    if not name.strip("_"):
+        return "a blank name (only underscores)"
     if name.startswith("__") and name.endswith("__") and len(name) > 4:
         return "a dunder name (a Python protocol method)"
     if name.startswith(ESCAPE_PREFIX):
@@ -94,6 +96,7 @@ def is_stopped(name: str, language: str) -> bool:
         name in language_stop_set(language)
         or name.lower() in english()
         or not TOKEN.match(name)
+        or not name.strip("_")
         or (name.startswith("__") and name.endswith("__") and len(name) > 4)
         or name.startswith(ESCAPE_PREFIX)
     )
