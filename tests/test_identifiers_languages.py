@@ -93,7 +93,7 @@ def test_typescript_and_tsx_share_the_ecma_patterns() -> None:
 @pytest.mark.parametrize(
     ("language", "source", "name", "kind"),
     [
-        # A specific pattern wins over a later, general one for the same node.
+        # On one node, the specific kind beats the catch-all (extract.SAME_NODE).
         ("javascript", "function f({ refundCents }) {}", "refundCents", "parameter"),
         ("javascript", "const { refundCents } = invoice;", "refundCents", "variable"),
         ("typescript", "function f({ refundCents }: P) {}", "refundCents", "parameter"),

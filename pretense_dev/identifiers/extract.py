@@ -13,12 +13,15 @@ repository defines the same name):
 
 Captures starting with ``_`` only feed predicates.
 
-**When patterns overlap, the first one wins.**  A query file lists specific
-patterns before general ones (``function f({ tier })`` is caught as a
-parameter by a ``formal_parameters`` pattern before the catch-all for
-destructuring patterns calls it a variable), so a node takes the kind of the
-first pattern, in file order, that captures it.  Across *different* nodes of one
-name, `PRIORITY` picks the most telling kind.
+**When patterns overlap on one node, the more specific kind wins**, in the
+order of `SAME_NODE`: ``function f({ tier })`` is captured both by a
+parameter pattern and by the catch-all for destructuring patterns (a
+variable), and is a parameter; a TS constructor's ``private gateway`` is a
+field rather than a parameter; a JS ``{ total() {} }`` key a method rather than
+a field.  (Resolving by kind rather than by pattern order keeps query files
+free of ordering rules; `bench/extract.py` prints what the queries cost on top
+of parsing.)  Across *different* nodes of one name, `PRIORITY` picks the most
+telling kind.
 
 A query file may start with ``; inherits: a, b``: the named files
 (``queries/a.scm`` …) are spliced in at that point.  JavaScript, TypeScript and
@@ -68,6 +71,22 @@ PRIORITY = (
     "name",
 )
 _RANK = {k: i for i, k in enumerate(PRIORITY)}
+# When several patterns capture the same node: the specific kind beats the
+# catch-all (parameter over variable, field over parameter, method over field).
+SAME_NODE = (
+    "class",
+    "type",
+    "method",
+    "function",
+    "member",
+    "constant",
+    "field",
+    "module",
+    "parameter",
+    "variable",
+    "name",
+)
+_SAME_RANK = {k: i for i, k in enumerate(SAME_NODE)}
 _PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _EXCLUDE = ("override", "external")
 # A definition's text -> the token inside: sigils (Ruby @ivar @@cvar $global :symbol,
@@ -123,19 +142,19 @@ def raw_definitions(source: bytes, language: str) -> list[tuple[str, str, int]]:
     from tree_sitter import QueryCursor
 
     tree = _parser(language).parse(source)
-    excluded: set[tuple[int, int]] = set()
+    captures = QueryCursor(_query(language)).captures(tree.root_node)
+    excluded = {(n.start_byte, n.end_byte) for c in _EXCLUDE for n in captures.get(c, ())}
     kinds: dict[tuple[int, int], tuple[int, str, int]] = {}
-    for pattern, caps in QueryCursor(_query(language)).matches(tree.root_node):
-        for capture, nodes in caps.items():
-            if capture in _EXCLUDE:
-                excluded.update((n.start_byte, n.end_byte) for n in nodes)
-            elif capture.startswith("definition."):
-                kind = capture[len("definition.") :]
-                for node in nodes:
-                    span = (node.start_byte, node.end_byte)
-                    old = kinds.get(span)
-                    if old is None or pattern < old[0]:
-                        kinds[span] = (pattern, kind, node.start_point[0] + 1)
+    for capture, nodes in captures.items():
+        if not capture.startswith("definition."):
+            continue
+        kind = capture[len("definition.") :]
+        rank = _SAME_RANK[kind]
+        for node in nodes:
+            span = (node.start_byte, node.end_byte)
+            old = kinds.get(span)
+            if old is None or rank < old[0]:
+                kinds[span] = (rank, kind, node.start_point[0] + 1)
     out = []
     for span, (_, kind, line) in kinds.items():
         if span in excluded:

@@ -1,6 +1,6 @@
 ; Definitions shared by JavaScript, TypeScript and TSX (spliced in by `; inherits: _ecma`).
-; Only node types that exist in all three grammars.  Specific patterns first:
-; a node takes the kind of the first pattern that captures it (extract.py).
+; Only node types that exist in all three grammars.  Where a specific and a
+; catch-all pattern capture one node, the specific kind wins (extract.SAME_NODE).
 
 ; --- names bound to a dependency: `const { Router } = require("express")` ---
 (variable_declarator
