@@ -132,7 +132,7 @@ def test_ruby_constants_stay_constants() -> None:
 @settings(
     max_examples=12,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    suppress_health_check=[HealthCheck.too_slow],
 )
 @given(key=st.binary(min_size=32, max_size=32), index=st.integers(0, len(CASES) - 1))
 def test_any_key_keeps_every_language_parseable(key: bytes, index: int) -> None:
