@@ -210,8 +210,8 @@ def module_definitions(relpath: str, language: str) -> list[Definition]:
 
 def is_caps(name: str) -> bool:
     """ALL_CAPS (two letters or more): a constant by convention."""
-    letters = [c for c in name if c.isalpha()]
-    return len(letters) > 1 and all(c.isupper() for c in letters)
+    # str.isupper (C, no cased letter in lower case) first: most names fail it.
+    return name.isupper() and sum(c.isalpha() for c in name) > 1
 
 
 # -- manifests ---------------------------------------------------------------
