@@ -31,7 +31,12 @@ def err(message: str) -> None:
 
 # Commands that live with their part, loaded only when invoked (or for --help):
 # "name": "module:attribute".  A part adds its commands here with one line.
-LAZY_COMMANDS: dict[str, str] = {}
+LAZY_COMMANDS: dict[str, str] = {
+    "hook": "pretense_dev.integrations.commands:hook",
+    "verify": "pretense_dev.integrations.commands:verify",
+    "copilot": "pretense_dev.integrations.commands:copilot",
+    "env": "pretense_dev.integrations.commands:env",
+}
 
 
 class LazyGroup(click.Group):
@@ -276,6 +281,13 @@ def _log_bug(exc: BaseException) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (STYLE 1, 2)."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["hook"]:
+        # Hooks run before every prompt: skip click's parsing (and its
+        # exception handling: the hook answers every failure itself).
+        from pretense_dev.hooks import main as hook_main
+
+        return hook_main(args[1:])
     try:
         rv = cli.main(args=argv, prog_name="pretense-dev", standalone_mode=False)
     except PretenseError as e:

@@ -7,8 +7,12 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pretense_dev.errors import PretenseError
+
+if TYPE_CHECKING:
+    from pretense_dev.repo import Repo
 
 
 @dataclass(frozen=True)
@@ -102,3 +106,38 @@ def _repo_checks(cwd: Path) -> Iterator[Check]:
             f"{store.file_count()} files, {store.active_count()} names protected "
             f"(map version {store.map_version()})",
         )
+    yield from _tool_checks(repo)
+
+
+def _tool_checks(repo: Repo) -> Iterator[Check]:
+    """The configured AI tools: drift, and a Claude Code too old to block on hook failure."""
+    from pretense_dev.integrations import setup
+    from pretense_dev.integrations.claude_code import ON_FAILURE_SINCE, installed_version
+
+    try:
+        tools = repo.config.tools
+    except PretenseError:
+        return  # reported by the config check above
+    if not tools.configured:
+        yield Check("ok", "tools", "none configured: `pretense-dev init --tools …` sets them up")
+        return
+    ctx = setup.context_for(repo.root, repo.repo_id, tools.copilot_models)
+    drifts = setup.check(ctx, tools.configured)
+    for d in drifts:
+        yield Check("FAIL", "tools", d.line())
+    if not drifts:
+        yield Check("ok", "tools", ", ".join(tools.configured) + " point at the proxy")
+    if "claude-code" in tools.configured:
+        version = installed_version()
+        if version is None:
+            yield Check("ok", "claude code", "not on PATH here")
+        elif version < ON_FAILURE_SINCE:
+            yield Check(
+                "warn",
+                "claude code",
+                f"{'.'.join(map(str, version))} ignores \"onFailure\": \"block\" (needs "
+                "2.1.295+): a hook that cannot run lets the prompt through — upgrade with "
+                "`npm install -g @anthropic-ai/claude-code@latest`",
+            )
+        else:
+            yield Check("ok", "claude code", f"{'.'.join(map(str, version))} (honours onFailure)")

@@ -29,6 +29,7 @@ FILE_READ_BLOCKED = "file_read_blocked"  # a hook refused an agent's file read
 DRIFT_DETECTED = "drift_detected"  # a tool's config no longer points at the proxy
 PROXY_DOWN = "proxy_down"  # verify found no (or the wrong) proxy at session start
 VERIFY = "verify"  # a verify run and its result
+TOOL_USE = "tool_use"  # a hook let an agent's tool call through (`files`: what it reads)
 EVENT_TYPES = (
     REQUEST,
     SESSION_STARTED,
@@ -38,6 +39,7 @@ EVENT_TYPES = (
     DRIFT_DETECTED,
     PROXY_DOWN,
     VERIFY,
+    TOOL_USE,
 )
 
 # decisions

@@ -166,7 +166,8 @@ class Drift:
 
     def line(self) -> str:
         """One line for people."""
-        return f"{self.tool}: {self.where}: {self.problem} — run `{self.fix}`"
+        fix = f"run `{self.fix}`" if self.fix.startswith("pretense-dev") else self.fix
+        return f"{self.tool}: {self.where}: {self.problem} — {fix}"
 
 
 class IntegrationError(PretenseError):

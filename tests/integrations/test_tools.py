@@ -238,8 +238,8 @@ def test_check_finds_no_drift_after_init_and_names_each_kind_of_drift(
         f"https://api.anthropic.com, not {ctx.repo_url} — run `pretense-dev init`",
         "claude-code: .claude/settings.json: the UserPromptSubmit hook is missing — run "
         "`pretense-dev init`",
-        "claude-code: .claude/settings.json: disableAllHooks turns the gate off — run "
-        "`remove disableAllHooks from .claude/settings.json`",
+        "claude-code: .claude/settings.json: disableAllHooks turns the gate off — remove "
+        "disableAllHooks from .claude/settings.json",
         "cursor: .cursor/hooks.json: the sessionStart hook is missing — run `pretense-dev init`",
     ]
     assert any("pretense-dev chat models are missing" in line for line in lines)

@@ -1,0 +1,131 @@
+"""Commands of the integrations part: `hook`, `verify`, `copilot`, `env` (wiring only)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from pretense_dev.errors import EXIT_FAILURE, EXIT_OK, UsageError
+
+
+@click.command(
+    context_settings={"ignore_unknown_options": True, "help_option_names": ["-h", "--help"]}
+)
+@click.argument("tool")
+@click.argument("event")
+def hook(tool: str, event: str) -> int:
+    """Answer one hook call of TOOL (claude-code, cursor, copilot) for EVENT, JSON on stdin.
+
+    The tools' settings call this; `pretense-dev init` writes them.  (The console
+    script runs it without click, for speed: see `cli.main`.)
+    """
+    from pretense_dev.hooks import main
+
+    return main([tool, event])
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def verify(as_json: bool) -> int:
+    """Check that this repository is protected now: proxy, canary, tools (exit 0 or 1)."""
+    from pretense_dev.repo import Repo
+    from pretense_dev.verify import run
+
+    repo = Repo.discover()
+    result = run(repo, thorough=True)
+    _record_verify(repo, result)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        for c in result.failures:
+            click.echo(f"FAIL {c.line()}", err=True)
+        for c in result.warnings:
+            click.echo(f"warn {c.line()}", err=True)
+        if result.ok:
+            tools = ", ".join(
+                c.name for c in result.checks if c.ok and c.name not in ("initialised",)
+            )
+            click.echo(
+                f"ok: {repo.root} is protected (proxy {result.proxy_url}, map version "
+                f"{result.map_version}; checked {tools})"
+            )
+    return EXIT_OK if result.ok else EXIT_FAILURE
+
+
+def _record_verify(repo: object, result: object) -> None:
+    """A VERIFY audit event; a log that cannot be written is said, not fatal."""
+    from pretense_dev.audit import events as ev
+    from pretense_dev.audit.store import record
+    from pretense_dev.errors import PretenseError
+    from pretense_dev.verify import VerifyResult
+
+    assert isinstance(result, VerifyResult)
+    first = result.failures[0].line() if result.failures else "ok"
+    try:
+        record(
+            ev.AuditEvent(
+                event=ev.VERIFY,
+                repo_id=result.repo_id,
+                repo_path=result.root,
+                decision=ev.ALLOWED if result.ok else ev.BLOCKED,
+                reason=first,
+            )
+        )
+    except (PretenseError, OSError, ValueError) as e:
+        click.echo(f"pretense-dev: the audit log could not be written ({e})", err=True)
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def copilot(args: tuple[str, ...]) -> int:  # returns only on failure
+    """Run the Copilot CLI through the proxy (after `verify` passes): pretense-dev copilot ARGS."""
+    import shutil
+
+    from pretense_dev.repo import Repo
+    from pretense_dev.verify import run
+
+    repo = Repo.discover()
+    result = run(repo, tools=())
+    if not result.ok:
+        for c in result.failures:
+            click.echo(f"pretense-dev: {c.line()}", err=True)
+        return EXIT_FAILURE
+    exe = shutil.which("copilot")
+    if exe is None:
+        raise UsageError(
+            "the Copilot CLI (`copilot`) is not on PATH", "npm install -g @github/copilot"
+        )
+    env = {**os.environ, **_copilot_env(repo, result.proxy_url)}
+    sys.stdout.flush()
+    os.execve(exe, [exe, *args], env)  # replaces this process: the CLI's exit code is the user's
+
+
+@click.command()
+@click.argument("tool", type=click.Choice(["copilot"]))
+def env(tool: str) -> int:
+    """Print `export` lines routing TOOL through the proxy: eval "$(pretense-dev env copilot)"."""
+    import shlex
+
+    from pretense_dev.repo import Repo
+
+    repo = Repo.discover().require_initialised()
+    for k, v in _copilot_env(repo, "").items():
+        click.echo(f"export {k}={shlex.quote(v)}")
+    return EXIT_OK
+
+
+def _copilot_env(repo: object, proxy_url: str) -> dict[str, str]:
+    from pretense_dev.integrations import setup
+    from pretense_dev.integrations.copilot import cli_environment
+    from pretense_dev.repo import Repo
+
+    assert isinstance(repo, Repo)
+    ctx = setup.context_for(repo.root, repo.repo_id, repo.config.tools.copilot_models)
+    if proxy_url:
+        from dataclasses import replace
+
+        ctx = replace(ctx, proxy_url=proxy_url)
+    return cli_environment(ctx)

@@ -1,0 +1,216 @@
+"""`pretense-dev verify`: whether this repository is really protected right now.
+
+It passes only if (DESIGN: verify before a session):
+
+1. the repository is initialised (id, index, key);
+2. the proxy is up — its state file names a live pid and ``/health`` answers
+   as a pretense-dev proxy with that pid;
+3. it serves *this* repository's *current* map — the canary: a text made of
+   protected names goes through ``/r/<id>/pretense/verify`` with a fresh nonce,
+   and comes back mutated exactly as the local key and index predict, with an
+   HMAC proof that only a holder of this repository's key can make and the
+   index's current map version (`pretense_dev.proxy.canary` defines both halves);
+4. every configured tool still points at the proxy and runs our hooks (no drift).
+
+Each failed check is one line with the command that fixes it; `--json` gives
+the same for machines.  The hooks call `run` before every prompt, so it is
+cheap: standard library plus SQLite, two loopback requests, a few small files;
+the canary's expected mutation is computed with a map of just the canary's
+names rather than the whole map (bench/verify.py has the figure).
+`thorough=True` (the command, not the hooks) adds slower advice: whether the
+installed Claude Code honours ``onFailure: "block"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pretense_dev.errors import PretenseError
+
+if TYPE_CHECKING:
+    from pretense_dev.repo import Repo
+
+CANARY_NAMES = 3
+TIMEOUT = 2.0  # seconds per loopback request; a proxy slower than this is as good as down
+RESTART = "pretense-dev proxy stop && pretense-dev proxy start"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check's outcome; a failed one says what is wrong and what fixes it."""
+
+    name: str  # "initialised", "proxy", "canary", "tools", "claude-code"
+    ok: bool
+    problem: str = ""
+    fix: str = ""  # a command, or a sentence when no command fixes it
+    warning: bool = False  # advice: reported, but does not fail verify
+
+    def line(self) -> str:
+        """One line for people."""
+        if self.ok:
+            return f"{self.name}: ok"
+        fix = f"run `{self.fix}`" if self.fix.startswith("pretense-dev") else self.fix
+        return f"{self.problem}: {fix}" if fix else self.problem
+
+
+@dataclass
+class VerifyResult:
+    """All checks of one run."""
+
+    root: str
+    repo_id: str
+    checks: list[Check] = field(default_factory=list)
+    proxy_url: str = ""
+    map_version: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether every check that matters passed."""
+        return not self.failures
+
+    @property
+    def failures(self) -> list[Check]:
+        """Failed checks (not warnings)."""
+        return [c for c in self.checks if not c.ok and not c.warning]
+
+    @property
+    def warnings(self) -> list[Check]:
+        """Advice that does not fail verify."""
+        return [c for c in self.checks if not c.ok and c.warning]
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape."""
+        return {
+            "ok": self.ok,
+            "repo": self.root,
+            "repo_id": self.repo_id,
+            "proxy_url": self.proxy_url,
+            "map_version": self.map_version,
+            "checks": [asdict(c) | {"line": c.line()} for c in self.checks],
+        }
+
+
+def run(
+    repo: Repo,
+    *,
+    tools: Iterable[str] | None = None,
+    probe: bool = True,
+    thorough: bool = False,
+) -> VerifyResult:
+    """Run the checks; `tools` defaults to the policy's `tools.configured`."""
+    result = VerifyResult(str(repo.root), "")
+    if not repo.is_initialised():
+        result.checks.append(
+            Check(
+                "initialised",
+                False,
+                f"{repo.root} is not initialised for pretense-dev",
+                "pretense-dev init",
+            )
+        )
+        return result
+    try:
+        result.repo_id = repo.repo_id
+        config = repo.config
+        key = repo.key
+    except PretenseError as e:
+        result.checks.append(Check("initialised", False, e.message, e.hint or "pretense-dev init"))
+        return result
+    result.checks.append(Check("initialised", True))
+    from pretense_dev.proxy import state as proxy_state
+
+    running = proxy_state.running(probe=probe, timeout=TIMEOUT)
+    if running is None:
+        result.checks.append(
+            Check("proxy", False, "pretense proxy is not running", "pretense-dev proxy start")
+        )
+    else:
+        result.proxy_url = running.url
+        result.checks.append(Check("proxy", True))
+        result.checks.append(_canary(repo, key, running.url, result))
+    chosen = tuple(config.tools.configured if tools is None else tools)
+    if chosen:
+        result.checks.extend(_drift(repo, result, chosen, config.tools.copilot_models))
+    if thorough and "claude-code" in chosen:
+        result.checks.append(_claude_version())
+    return result
+
+
+def _canary(repo: Repo, key: bytes, url: str, result: VerifyResult) -> Check:
+    from pretense_dev.mutation import IdentifierMap
+    from pretense_dev.proxy import canary
+
+    with repo.open_store() as store:
+        version = store.map_version()
+        rows = store.conn.execute(
+            "SELECT name, synthetic FROM identifiers WHERE active = 1 ORDER BY random() LIMIT ?",
+            (CANARY_NAMES,),
+        ).fetchall()
+        names = [n for n, _ in rows]
+        nonce, text = canary.challenge(names)
+        # Only the canary's own words can change: map just them (and "canary" if it
+        # happens to be protected here) instead of loading the whole map.
+        extra = store.conn.execute(
+            "SELECT name, synthetic FROM identifiers WHERE active = 1 AND name = 'canary'"
+        ).fetchall()
+    forward = {n: s for n, s in (*rows, *extra)}
+    mini = IdentifierMap(forward, {s: n for n, s in forward.items()})
+    result.map_version = version
+    try:
+        reply = canary.ask(url, result.repo_id, nonce, text, timeout=TIMEOUT)
+    except (OSError, ValueError) as e:
+        problem = f"the proxy did not answer the verify challenge ({e})"
+        return Check("canary", False, problem, RESTART)
+    verdict = canary.check(
+        reply,
+        key=key,
+        nonce=nonce,
+        repo_id=result.repo_id,
+        text=text,
+        mutate=mini.mutate,
+        local_map_version=version,
+    )
+    if verdict.ok:
+        return Check("canary", True)
+    problem = "; ".join(verdict.problems)
+    if reply.get("service") != "pretense-dev":
+        return Check(
+            "canary",
+            False,
+            problem,
+            f"stop what listens on {url}, then run `pretense-dev proxy start`",
+        )
+    return Check("canary", False, problem, RESTART)
+
+
+def _drift(
+    repo: Repo, result: VerifyResult, tools: tuple[str, ...], models: Iterable[str]
+) -> list[Check]:
+    from pretense_dev.integrations import setup
+    from pretense_dev.integrations.base import Context
+
+    url = result.proxy_url or setup.proxy_url()
+    ctx = Context(repo.root, result.repo_id, proxy_url=url, copilot_models=tuple(models))
+    drifts = setup.check(ctx, tools)
+    if not drifts:
+        return [Check("tools", True)]
+    return [Check("tools", False, f"{d.tool}: {d.where}: {d.problem}", d.fix) for d in drifts]
+
+
+def _claude_version() -> Check:
+    from pretense_dev.integrations.claude_code import ON_FAILURE_SINCE, installed_version
+
+    version = installed_version()
+    if version is None or version >= ON_FAILURE_SINCE:
+        return Check("claude-code", True)
+    shown = ".".join(map(str, version))
+    return Check(
+        "claude-code",
+        False,
+        f'Claude Code {shown} ignores "onFailure": "block" (needs 2.1.295 or later), so a '
+        "hook that cannot run lets the prompt through",
+        "upgrade it: `npm install -g @anthropic-ai/claude-code@latest`",
+        warning=True,
+    )
