@@ -28,7 +28,6 @@ and the other files of the plan are still handled.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -121,6 +120,8 @@ class FileChange:
 
     def diff(self) -> str:
         """A unified diff, `a/…` and `b/…` as git shows it."""
+        import difflib  # deferred: only `init --dry-run` shows diffs, hooks never do
+
         a = (self.before or "").splitlines(keepends=True)
         b = (self.after or "").splitlines(keepends=True)
         old = "/dev/null" if self.before is None else f"a/{self.display}"

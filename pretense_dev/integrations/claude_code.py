@@ -30,10 +30,9 @@ comment (§1, tested), so such a file is refused with a one-line error, never
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pretense_dev.integrations.base import (
     CLAUDE_CODE,
@@ -49,6 +48,9 @@ from pretense_dev.integrations.base import (
     is_our_command,
     read_text,
 )
+
+if TYPE_CHECKING:
+    import subprocess
 
 SHARED = ".claude/settings.json"
 LOCAL = ".claude/settings.local.json"
@@ -190,6 +192,8 @@ def _edit_local(ctx: Context, p: Plan, *, removing: bool) -> None:
 
 
 def _git(ctx: Context, *args: str) -> subprocess.CompletedProcess[str]:
+    import subprocess  # deferred (here and below): `check` runs on every prompt, without it
+
     return subprocess.run(
         ["git", "-C", str(ctx.root), *args], capture_output=True, text=True, check=False
     )
@@ -344,6 +348,7 @@ def installed_version(claude: str | None = None) -> tuple[int, ...] | None:
     it, never the hooks.
     """
     import shutil
+    import subprocess
 
     exe = claude or shutil.which("claude")
     if exe is None:
