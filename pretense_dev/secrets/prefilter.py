@@ -1,0 +1,101 @@
+"""The keyword prefilter: one pass over the text finds every rule keyword (STYLE 7).
+
+Only the rules whose keywords occur run, and only on the lines that hold them.
+Two backends, chosen by measurement (bench/secrets_prefilter.py, 11 MB of the
+Python standard library, 244 keywords, one core):
+
+* hyperscan (Intel's multi-literal DFA): ~550 MB/s, 5 ms to compile;
+* pyahocorasick over the lower-cased text: ~75 MB/s (the portable fallback,
+  used where no hyperscan wheel exists, e.g. Windows);
+* for comparison, a `re` alternation of the keywords: 0.5 MB/s (IGNORECASE) or
+  4 MB/s on lower-cased text, and google-re2's: ~60 MB/s.
+
+Both backends report (keyword index, end offset) for every occurrence,
+case-insensitively, on bytes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Protocol
+
+
+class Prefilter(Protocol):
+    """Finds every keyword occurrence in bytes."""
+
+    name: str
+
+    def scan(self, data: bytes) -> list[tuple[int, int]]:
+        """(keyword index, end offset) of every occurrence, in no particular order."""
+        ...
+
+
+class HyperscanPrefilter:
+    """Hyperscan block mode; the scratch space is not thread-safe, hence the lock."""
+
+    name = "hyperscan"
+
+    def __init__(self, keywords: Sequence[str]) -> None:
+        import hyperscan  # deferred: 11 ms, and only scans need it
+
+        self._db = hyperscan.Database() if keywords else None
+        self._lock = threading.Lock()
+        if self._db is None:
+            return
+        exprs = [b"".join(b"\\x%02x" % c for c in k.encode("utf-8")) for k in keywords]
+        self._db.compile(
+            expressions=exprs,
+            ids=list(range(len(exprs))),
+            elements=len(exprs),
+            flags=[hyperscan.HS_FLAG_CASELESS] * len(exprs),
+        )
+
+    def scan(self, data: bytes) -> list[tuple[int, int]]:
+        """See `Prefilter.scan`."""
+        hits: list[tuple[int, int]] = []
+        if self._db is None:
+            return hits
+        add = hits.append
+
+        def on_match(kid: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            add((kid, end))
+
+        with self._lock:
+            self._db.scan(data, match_event_handler=on_match)
+        return hits
+
+
+class AhoCorasickPrefilter:
+    """pyahocorasick over a latin-1 view of the bytes (offsets stay byte offsets)."""
+
+    name = "aho-corasick"
+
+    def __init__(self, keywords: Sequence[str]) -> None:
+        import ahocorasick  # deferred: only when hyperscan is missing
+
+        self._auto = ahocorasick.Automaton()
+        for i, k in enumerate(keywords):
+            # latin-1 round trip: each byte of the UTF-8 keyword is one character.
+            self._auto.add_word(k.encode("utf-8").decode("latin-1"), i)
+        self._auto.make_automaton()
+        self._empty = not keywords
+
+    def scan(self, data: bytes) -> list[tuple[int, int]]:
+        """See `Prefilter.scan`."""
+        if self._empty:
+            return []
+        # Lower-casing latin-1 also folds bytes 0xC0-0xDE; harmless, keywords are ASCII.
+        text = data.decode("latin-1").lower()
+        return [(kid, end + 1) for end, kid in self._auto.iter(text)]
+
+
+def make_prefilter(keywords: Sequence[str], backend: str | None = None) -> Prefilter:
+    """The fastest available backend (or the one named: "hyperscan", "aho-corasick")."""
+    if backend in (None, "hyperscan"):
+        try:
+            return HyperscanPrefilter(keywords)
+        except ImportError:
+            if backend == "hyperscan":
+                raise
+    return AhoCorasickPrefilter(keywords)
