@@ -206,7 +206,9 @@ def docker_auth(rule: Rule, data: bytes, ctx: Context) -> Iterator[Match]:
 
 _LIT = rb'"(?:[^"\\\n]|\\.){0,300}"|\'(?:[^\'\\\n]|\\.){0,300}\'|`[^`\n$]{0,300}`'
 _ASSIGN = re.compile(
-    rb"(?P<name>[A-Za-z_$@][\w.$@-]{0,80}?)[\"'\]]?[ \t]*(?P<op>:=|=>|\?=|\+=|=|:|<-)[ \t]*"
+    rb"(?P<name>[A-Za-z_$@][\w.$@-]{0,80}?)[\"'\]]?"
+    rb"(?:[ \t]*:[ \t]*&?(?:'static[ \t]+)?[\w.<>\[\]|]{1,30}(?=[ \t]*=)|[ \t]+(?P<second>[\w.\[\]*]{1,30})(?=[ \t]*=))?"
+    rb"[ \t]*(?P<op>:=|=>|\?=|\+=|=|:|<-)[ \t]*"
     rb"(?P<val>" + _LIT + rb"|[^\s,;'\"`)}\]#]{1,300})"
 )
 _CALL_ARG = re.compile(
@@ -271,15 +273,17 @@ def assignment(rule: Rule, data: bytes, ctx: Context) -> Iterator[Match]:
     for ls, le in ctx.windows:
         for rx in (_ASSIGN, _CALL_ARG, _FLAG, _XML):
             for m in rx.finditer(data, ls, le):
-                name = m.group("name")
-                if not _names_secret(name, keys):
+                names = [m.group("name")]
+                if rx is _ASSIGN and m.group("second"):
+                    names.append(m.group("second"))  # `const name =` and Go's `name type =`
+                if not any(_names_secret(n, keys) for n in names):
                     continue
                 raw = m.group("val")
                 value, quoted = _unquote(raw)
                 if rx is _XML:
                     quoted = True
-                if not quoted and not bare_ok:
-                    continue
+                if not quoted and (not bare_ok or re.search(rb"[(\[{]", value)):
+                    continue  # unquoted in code, or a call / index expression
                 if _HASHED.match(value):
                     continue
                 if filters.generic_value_reason(value, password=password, quoted=quoted):

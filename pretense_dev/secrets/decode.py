@@ -30,7 +30,7 @@ class View:
     skip: int = 0  # leading bytes of context copied from the parent (not new content)
 
 
-_B64 = re.compile(rb"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{20,4096}={0,2}(?![A-Za-z0-9+/=_-])")
+_B64 = re.compile(rb"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{20,4096}={0,2}(?![A-Za-z0-9+/=_-])")
 _HAS_DIGIT = re.compile(rb"[0-9]")
 _HEX_ONLY = re.compile(rb"[0-9a-fA-F]+")
 _PRINTABLE = frozenset(range(0x20, 0x7F)) | {0x09, 0x0A, 0x0D}
@@ -67,6 +67,7 @@ def _b64(s: bytes) -> bytes | None:
         return None
 
 
+_PCT_ESC = re.compile(rb"%[0-9A-Fa-f]{2}")
 _PCT = re.compile(rb"[^\s\"'<>`]*%[0-9A-Fa-f]{2}[^\s\"'<>`]*")
 
 
@@ -74,10 +75,14 @@ def percent_views(data: bytes) -> Iterator[View]:
     """Percent-encoded segments with at least two escapes."""
     for m in _PCT.finditer(data):
         s = m.group()
-        if s.count(b"%") < 2:
+        if len(_PCT_ESC.findall(s)) < 2:
             continue
         raw = unquote_to_bytes(s)
-        if raw != s:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if raw != s and text.isprintable():
             yield View(raw, m.start(), m.end())
 
 

@@ -118,8 +118,8 @@ def generic_value_reason(value: bytes, *, password: bool, quoted: bool) -> str |
         return "code expression"
     classes = char_classes(value)
     if password:
-        if classes < 2:
-            return "a single character class"
+        if classes < 2 or re.fullmatch(rb"[A-Za-z]+", value):
+            return "letters only"
         return None
     if _HEX_DIGEST.match(value) and not quoted:
         return "digest"

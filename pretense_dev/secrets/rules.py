@@ -23,12 +23,14 @@ from typing import Any
 
 from pretense_dev.secrets.model import CONFIDENCES
 
-# A vendor word, up to 25 more name characters, an assignment operator of any of
+# A vendor word, up to 25 more name characters, an optional type annotation
+# (`: string`, `: &str`, Go's `name string`), an assignment operator of any of
 # the languages and formats we read (=, :=, :, =>, ?=, <-, a JSON/XML/argument
 # separator), optional quotes, then the value.  The value is matched without
 # regard to case, like the vendor word.
 KEYED_TEMPLATE = (
-    r"""(?i:(?:{keys}))[\w.-]{{0,25}}?["'\]]{{0,2}}\s{{0,3}}"""
+    r"""(?i:(?:{keys}))[\w.-]{{0,25}}?["'\]]{{0,2}}"""
+    r"""(?::\s{{0,3}}&?(?:'static\s+)?[\w.<>\[\]|]{{1,30}}|\s+[\w.\[\]*]{{1,30}})?\s{{0,3}}"""
     r"""(?:=|:=|::=|:|=>|\?=|,|\|\||<-|>)\s{{0,3}}["'`]{{0,3}}\s{{0,2}}"""
     r"""((?i:{value}))(?![\w-])"""
 )
