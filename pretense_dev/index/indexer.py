@@ -26,13 +26,17 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pretense_dev.config import Config, IdentifiersConfig
+from pretense_dev.config import Config, IdentifiersConfig, SecretsConfig
 from pretense_dev.identifiers import stoplists
 from pretense_dev.identifiers.languages import language_for_path
 from pretense_dev.index.store import FileRecord, IndexStore
 from pretense_dev.index.walk import Candidate, candidates, is_binary, is_generated
 from pretense_dev.mutation import LOOKALIKE, synthesize
+
+if TYPE_CHECKING:
+    from pretense_dev.secrets import Detector
 
 PARALLEL_THRESHOLD = 64  # files; below this a pool costs more than it saves
 BATCH_BYTES = 256 * 1024
@@ -55,9 +59,18 @@ class IndexReport:
 
 
 def index_file(
-    root: str, rel: str, size: int, mtime_ns: int, skip_generated: bool
+    root: str,
+    rel: str,
+    size: int,
+    mtime_ns: int,
+    skip_generated: bool,
+    detector: Detector | None = None,
 ) -> FileRecord | None:
-    """Read, hash and parse one file; None if it is binary or unreadable."""
+    """Read, hash and parse one file, and scan it for secrets in the same read.
+
+    None if it is binary or unreadable.  Without a `detector` the record's
+    findings are None (not scanned), and the store keeps what it had.
+    """
     try:
         with open(os.path.join(root, rel), "rb") as f:
             data = f.read()
@@ -65,6 +78,7 @@ def index_file(
         return None
     if is_binary(data):
         return None
+    findings = None if detector is None else tuple(detector.scan_bytes(data, rel))
     language = language_for_path(rel)
     defs: tuple[tuple[str, str, int], ...] = ()
     if language is not None and not (skip_generated and is_generated(data)):
@@ -76,15 +90,30 @@ def index_file(
         defs = tuple((d.name, d.kind, d.line) for d in found)
     text = data.decode("utf-8", "replace")
     looks = tuple(sorted({m.group() for m in LOOKALIKE.finditer(text)}))
-    return FileRecord(rel, hashlib.sha256(data).hexdigest(), language, size, mtime_ns, defs, looks)
+    return FileRecord(
+        rel, hashlib.sha256(data).hexdigest(), language, size, mtime_ns, defs, looks, findings
+    )
+
+
+# What a worker needs to build its own Detector (the key and the [secrets] policy
+# pickle; a Detector holds a hyperscan database, which does not).
+SecretsSetup = tuple[bytes, SecretsConfig]
 
 
 def _index_batch(
-    root: str, batch: Sequence[tuple[str, int, int]], skip_generated: bool
+    root: str,
+    batch: Sequence[tuple[str, int, int]],
+    skip_generated: bool,
+    secrets: SecretsSetup | None = None,
 ) -> list[FileRecord]:
+    detector = None
+    if secrets is not None:
+        from pretense_dev.secrets import Detector
+
+        detector = Detector(*secrets)
     out = []
     for rel, size, mtime_ns in batch:
-        rec = index_file(root, rel, size, mtime_ns, skip_generated)
+        rec = index_file(root, rel, size, mtime_ns, skip_generated, detector)
         if rec is not None:
             out.append(rec)
     return out
@@ -106,12 +135,18 @@ def _batches(items: list[Candidate]) -> list[list[tuple[str, int, int]]]:
 
 
 def _parse_all(
-    root: Path, todo: list[Candidate], workers: int | None, skip_generated: bool
+    root: Path,
+    todo: list[Candidate],
+    workers: int | None,
+    skip_generated: bool,
+    secrets: SecretsSetup | None = None,
 ) -> list[FileRecord]:
     if workers is None:
         workers = os.cpu_count() or 1
     if workers <= 1 or len(todo) < PARALLEL_THRESHOLD:
-        return _index_batch(str(root), [(c.path, c.size, c.mtime_ns) for c in todo], skip_generated)
+        return _index_batch(
+            str(root), [(c.path, c.size, c.mtime_ns) for c in todo], skip_generated, secrets
+        )
     import multiprocessing
 
     # Largest first, so one big file does not finish alone at the end.
@@ -119,7 +154,10 @@ def _parse_all(
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     records: list[FileRecord] = []
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-        futures = [pool.submit(_index_batch, str(root), b, skip_generated) for b in _batches(todo)]
+        futures = [
+            pool.submit(_index_batch, str(root), b, skip_generated, secrets)
+            for b in _batches(todo)
+        ]
         for fut in futures:
             records.extend(fut.result())
     return records
@@ -155,7 +193,7 @@ def run_index(
         if full or k is None or (k.size, k.mtime_ns) != (c.size, c.mtime_ns):
             todo.append(c)
     report.files_seen = len(found)
-    records = _parse_all(root, todo, workers, config.index.skip_vendored)
+    records = _parse_all(root, todo, workers, config.index.skip_vendored, (key, config.secrets))
     unchanged_content = {
         r.path for r in records if (k := known.get(r.path)) is not None and k.sha256 == r.sha256
     }
