@@ -30,7 +30,10 @@ def err(message: str) -> None:
 
 # Commands that live with their part, loaded only when invoked (or for --help):
 # "name": "module:attribute".  A part adds its commands here with one line.
-LAZY_COMMANDS: dict[str, str] = {}
+LAZY_COMMANDS: dict[str, str] = {
+    "scan": "pretense_dev.secrets.commands:scan",
+    "guard-store": "pretense_dev.secrets.commands:guard_store",
+}
 
 
 class LazyGroup(click.Group):
