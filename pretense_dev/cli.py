@@ -33,6 +33,7 @@ def err(message: str) -> None:
 LAZY_COMMANDS: dict[str, str] = {
     "scan": "pretense_dev.secrets.commands:scan",
     "guard-store": "pretense_dev.secrets.commands:guard_store",
+    "hooks": "pretense_dev.secrets.commands:hooks",
 }
 
 
@@ -91,6 +92,12 @@ def init(no_tools: bool, jobs: int | None) -> int:
     langs = ", ".join(f"{lang} {n}" for lang, n in idx.languages.most_common())
     click.echo(f"  files: {idx.files_seen} ({langs or 'none'})")
     click.echo(f"  names protected: {idx.names_protected}")
+    if report.secret_files:
+        click.echo(
+            f"  secrets: found in {report.secret_files} file(s) — run `pretense-dev scan` to see where"
+        )
+    for note in report.notes:
+        click.echo(f"  to do: {note}")
     click.echo(f"  took {report.seconds:.2f} s")
     if no_tools:
         click.echo("  tools: not configured (--no-tools)")

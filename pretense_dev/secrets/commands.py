@@ -115,3 +115,47 @@ def guard_store(paths: tuple[str, ...]) -> int:
         )
         return EXIT_FAILURE
     return EXIT_OK
+
+
+@click.group()
+def hooks() -> None:
+    """Secret-scanning git hooks: through pre-commit if the repo uses it, else plain hooks."""
+
+
+@hooks.command(name="install")
+def hooks_install() -> int:
+    """Install (or repair) the hooks; `init` does this too."""
+    from pretense_dev.integrations import precommit
+    from pretense_dev.paths import find_repo_root
+
+    p = precommit.apply(find_repo_root())
+    for step in p.steps:
+        click.echo(f"  {step}")
+    if not p.steps:
+        click.echo("  secret-scanning hooks already installed")
+    for note in p.notes:
+        _err(f"pretense-dev: {note}")
+    return EXIT_OK
+
+
+@hooks.command(name="check")
+def hooks_check() -> int:
+    """Exit 1 if the hooks are missing or were changed."""
+    from pretense_dev.integrations import precommit
+    from pretense_dev.paths import find_repo_root
+
+    problems = precommit.check(find_repo_root())
+    for p in problems:
+        _err(f"pretense-dev: {p} — run `pretense-dev hooks install`")
+    return EXIT_FAILURE if problems else EXIT_OK
+
+
+@hooks.command(name="remove")
+def hooks_remove() -> int:
+    """Remove our hooks and put back the ones they chained to."""
+    from pretense_dev.integrations import precommit
+    from pretense_dev.paths import find_repo_root
+
+    for line in precommit.remove(find_repo_root()) or ["nothing to remove"]:
+        click.echo(f"  {line}")
+    return EXIT_OK
