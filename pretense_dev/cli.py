@@ -94,7 +94,8 @@ def init(no_tools: bool, jobs: int | None) -> int:
     click.echo(f"  names protected: {idx.names_protected}")
     if report.secret_files:
         click.echo(
-            f"  secrets: found in {report.secret_files} file(s) — run `pretense-dev scan` to see where"
+            f"  secrets: found in {report.secret_files} file(s) — "
+            "run `pretense-dev scan` to see where"
         )
     for note in report.notes:
         click.echo(f"  to do: {note}")

@@ -155,8 +155,7 @@ def _parse_all(
     records: list[FileRecord] = []
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
         futures = [
-            pool.submit(_index_batch, str(root), b, skip_generated, secrets)
-            for b in _batches(todo)
+            pool.submit(_index_batch, str(root), b, skip_generated, secrets) for b in _batches(todo)
         ]
         for fut in futures:
             records.extend(fut.result())

@@ -280,7 +280,7 @@ def plan(root: Path) -> Plan:
             if prior.exists():
                 raise PretenseError(
                     f"{_show(root, hook)} is not ours and {prior.name} already exists",
-                    f"move one of them away; pretense-dev never overwrites a hook it did not write",
+                    "move one of them away; pretense-dev never overwrites a hook it did not write",
                 )
             p.steps.append(
                 f"{_show(root, hook)} (secret scan; your previous hook is kept as "

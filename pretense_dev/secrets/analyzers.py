@@ -1,4 +1,4 @@
-"""Code for what a regex cannot say, behind one small interface (STYLE 6).
+r"""Code for what a regex cannot say, behind one small interface (STYLE 6).
 
 An analyzer is a function ``(rule, data, ctx) -> Iterable[Match]``.  A rule in
 rules.toml names it with ``analyzer = "…"``; the rule keeps its id, keywords,
@@ -53,13 +53,14 @@ _ARMOR_HEADER = re.compile(rb"(?m)^[ \t\"']*[A-Za-z][\w-]*: [^\n]*$")
 _ESCAPES = re.compile(rb"\\[nrt]")
 _B64CHARS = re.compile(rb"[A-Za-z0-9+/=]+")
 _PUTTY = re.compile(
-    rb"PuTTY-User-Key-File-\d+: *\S+.*?Private-Lines: *(\d+)[\r\n]+((?:[A-Za-z0-9+/=]+[\r\n]*){1,200})",
+    rb"PuTTY-User-Key-File-\d+: *\S+.*?Private-Lines: *(\d+)[\r\n]+"
+    rb"((?:[A-Za-z0-9+/=]+[\r\n]*){1,200})",
     re.DOTALL,
 )
 
 
 def _key_body(raw: bytes) -> bytes:
-    """The base64 of a key block, whatever wraps it (newlines, `\\n`, quotes, `+`)."""
+    """The base64 of a key block, whatever wraps it (newlines, escapes, quotes, `+`)."""
     text = _ESCAPES.sub(b"\n", raw)
     text = _ARMOR_HEADER.sub(b"", text)
     # A PGP armor ends with a CRC line "=XXXX"; it is not part of the key.
@@ -207,7 +208,9 @@ def docker_auth(rule: Rule, data: bytes, ctx: Context) -> Iterator[Match]:
 _LIT = rb'"(?:[^"\\\n]|\\.){0,300}"|\'(?:[^\'\\\n]|\\.){0,300}\'|`[^`\n$]{0,300}`'
 _ASSIGN = re.compile(
     rb"(?P<name>[A-Za-z_$@][\w.$@-]{0,80}?)[\"'\]]?"
-    rb"(?:[ \t]*:[ \t]*&?(?:'static[ \t]+)?[\w.<>\[\]|]{1,30}(?=[ \t]*=)|[ \t]+(?P<second>[\w.\[\]*]{1,30})(?=[ \t]*=))?"
+    # an optional type annotation (`: str`, `: &'static str`) or Go's `name type =`
+    rb"(?:[ \t]*:[ \t]*&?(?:'static[ \t]+)?[\w.<>\[\]|]{1,30}(?=[ \t]*=)"
+    rb"|[ \t]+(?P<second>[\w.\[\]*]{1,30})(?=[ \t]*=))?"
     rb"[ \t]*(?P<op>:=|=>|\?=|\+=|=|:|<-)[ \t]*"
     rb"(?P<val>" + _LIT + rb"|[^\s,;'\"`)}\]#]{1,300})"
 )

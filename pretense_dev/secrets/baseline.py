@@ -43,9 +43,9 @@ class Baseline:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return cls()
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError) as exc:
             raise ConfigError(
-                f"{path}: not a readable baseline ({e})",
+                f"{path}: not a readable baseline ({exc})",
                 "fix it, or delete it and run `pretense-dev scan --update-baseline`",
             ) from None
         if not isinstance(data, dict) or data.get("version") != VERSION:

@@ -122,7 +122,7 @@ def openai_marker(value: bytes) -> Verdict:
 
 
 def bech32(value: bytes) -> Verdict:
-    """age secret keys are bech32 (BIP-173) with HRP "age-secret-key-"."""
+    """Age secret keys are bech32 (BIP-173) with HRP "age-secret-key-"."""
     text = value.lower()
     pos = text.rfind(b"1")
     hrp, data = text[:pos], text[pos + 1 :]

@@ -20,8 +20,12 @@ def _err(message: str) -> None:
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--staged", is_flag=True, help="Scan what is staged (git's index), not the work tree.")
-@click.option("--rev", "rev", metavar="RANGE", help="Scan every commit of a range, e.g. main..HEAD.")
+@click.option(
+    "--staged", is_flag=True, help="Scan what is staged (git's index), not the work tree."
+)
+@click.option(
+    "--rev", "rev", metavar="RANGE", help="Scan every commit of a range, e.g. main..HEAD."
+)
 @click.option(
     "--pre-push",
     is_flag=True,

@@ -1,4 +1,4 @@
-"""Second looks at a text: decoded segments and joined string literals.
+r"""Second looks at a text: decoded segments and joined string literals.
 
 Scanners that match only the bytes as written miss a token that is
 percent-encoded, JSON-escaped (``\\u0067hp_…``, ``\\/``) or base64-encoded
@@ -93,7 +93,7 @@ _U = re.compile(rb"\\u([0-9a-fA-F]{4})")
 
 
 def json_escape_views(data: bytes) -> Iterator[View]:
-    """Segments written with JSON escapes (`\\u0041`, `\\/`)."""
+    r"""Segments written with JSON escapes (`\u0041`, `\/`)."""
     for m in _JSON_ESC.finditer(data):
         s = m.group()
         raw = _U.sub(lambda u: chr(int(u.group(1), 16)).encode("utf-8", "replace"), s)

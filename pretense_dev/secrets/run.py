@@ -109,10 +109,8 @@ def write_baseline(outcome: Outcome) -> tuple[Path, int]:
     if outcome.ephemeral_key:
         from pretense_dev.errors import UsageError
 
-        raise UsageError(
-            "a baseline needs this repository's key", "run `pretense-dev init` first"
-        )
-    where = outcome.root / outcome.detector.config.secrets.baseline
+        raise UsageError("a baseline needs this repository's key", "run `pretense-dev init` first")
+    where = outcome.root / outcome.detector.config.baseline
     findings = [loc.finding for loc in outcome.result.found]
     P.atomic_write(where, Baseline.render(findings))
     return where, len({f.identity for f in findings})

@@ -88,7 +88,10 @@ def _b64url(raw: bytes) -> str:
 
 def _jwt(rng: random.Random) -> str:
     header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    claims = {"sub": _random(rng, ALPHABETS["a"], 12), "iat": rng.randrange(1_600_000_000, 1_900_000_000)}
+    claims = {
+        "sub": _random(rng, ALPHABETS["a"], 12),
+        "iat": rng.randrange(1_600_000_000, 1_900_000_000),
+    }
     payload = _b64url(json.dumps(claims).encode())
     return f"{header}.{payload}.{_b64url(rng.randbytes(32))}"
 
@@ -120,7 +123,8 @@ def _putty(rng: random.Random) -> str:
     priv = "\n".join(textwrap.wrap(base64.b64encode(rng.randbytes(48)).decode(), 64))
     return (
         "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: generated\n"
-        f"Public-Lines: 2\n{pub}\nPrivate-Lines: 1\n{priv}\nPrivate-MAC: {rng.randbytes(32).hex()}\n"
+        f"Public-Lines: 2\n{pub}\nPrivate-Lines: 1\n{priv}\n"
+        f"Private-MAC: {rng.randbytes(32).hex()}\n"
     )
 
 

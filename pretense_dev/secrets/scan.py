@@ -14,6 +14,7 @@ Blobs are read with one ``git cat-file --batch`` process per scan.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -104,7 +105,9 @@ def list_files(root: Path, paths: Sequence[str]) -> list[str]:
                 raise UsageError(f"{p}: no such file or directory")
             prefixes.append("" if rel == "." else rel)
         listed_set = set(listed)
-        files = [f for f in listed if any(f == q or f.startswith(q + "/") or not q for q in prefixes)]
+        files = [
+            f for f in listed if any(f == q or f.startswith(q + "/") or not q for q in prefixes)
+        ]
         # A file named explicitly is scanned even if git ignores it.
         files += [q for q in prefixes if q and q not in listed_set and os.path.isfile(root / q)]
     return [f for f in files if not f.startswith(ALWAYS_SKIPPED)]
@@ -135,13 +138,14 @@ def _scan_file(detector: Detector, root: Path, rel: str) -> tuple[list[Finding],
 
 def scan_blob(detector: Detector, rel: str, data: bytes) -> list[Finding]:
     """Scan one file's bytes; binary files only for key stores named as such."""
-    if is_binary(data[:BINARY_SNIFF]):
-        if not KEY_FILE.search(rel):
-            return []
+    if is_binary(data[:BINARY_SNIFF]) and not KEY_FILE.search(rel):
+        return []
     return detector.scan_bytes(data, rel)
 
 
-def _scan_batch(setup: tuple[bytes, object, object], root: str, rels: list[str]) -> tuple[list[Finding], list[str]]:
+def _scan_batch(
+    setup: tuple[bytes, object, object], root: str, rels: list[str]
+) -> tuple[list[Finding], list[str]]:
     from pretense_dev.config import SecretsConfig
     from pretense_dev.secrets.baseline import Baseline
 
@@ -166,10 +170,8 @@ def scan_files(
     files = [f for f in files if not detector.path_allowed(f)]
     total = 0
     for f in files:
-        try:
+        with contextlib.suppress(OSError):
             total += (root / f).stat().st_size
-        except OSError:
-            pass
     workers = workers or os.cpu_count() or 1
     result = ScanResult([], len(files), [])
     assert result.skipped is not None
@@ -186,7 +188,9 @@ def scan_files(
     chunks = _chunks(root, files, workers * 8)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-        for found, skipped in pool.map(_scan_batch, [setup] * len(chunks), [str(root)] * len(chunks), chunks):
+        for found, skipped in pool.map(
+            _scan_batch, [setup] * len(chunks), [str(root)] * len(chunks), chunks
+        ):
             result.found.extend(Located(x) for x in found)
             result.skipped.extend(skipped)
     return result
@@ -220,7 +224,11 @@ def staged_entries(root: Path, paths: Sequence[str] = ()) -> list[tuple[str, str
         args.append("HEAD")
     else:
         args = ["ls-files", "-z", "--cached"]  # first commit: everything staged is new
-    names = [n for n in _git(root, *args, "--", *paths).decode("utf-8", "surrogateescape").split("\0") if n]
+    names = [
+        n
+        for n in _git(root, *args, "--", *paths).decode("utf-8", "surrogateescape").split("\0")
+        if n
+    ]
     if not names:
         return []
     out = _git(root, "ls-files", "-s", "-z", "--", *names).decode("utf-8", "surrogateescape")

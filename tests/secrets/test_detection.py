@@ -49,9 +49,18 @@ def rules(det: Detector, text: str, path: str | None = None) -> list[str]:
         ("redis://:{P}@cache.internal:6379/0", "database-url-credentials"),
         ("amqp://svc:{P}@mq.internal:5672/vhost", "database-url-credentials"),
         ("https://deploy:{P}@git.corp.example.net/repo.git", "url-basic-auth"),
-        ("Server=tcp:sql.corp,1433;Database=app;User ID=app;Password={P};", "connection-string-password"),
-        ("Data Source=sql01;Initial Catalog=crm;User Id=svc;Pwd={P};", "connection-string-password"),
-        ("jdbc:sqlserver://sql01:1433;databaseName=crm;user=svc;password={P}", "jdbc-password-param"),
+        (
+            "Server=tcp:sql.corp,1433;Database=app;User ID=app;Password={P};",
+            "connection-string-password",
+        ),
+        (
+            "Data Source=sql01;Initial Catalog=crm;User Id=svc;Pwd={P};",
+            "connection-string-password",
+        ),
+        (
+            "jdbc:sqlserver://sql01:1433;databaseName=crm;user=svc;password={P}",
+            "jdbc-password-param",
+        ),
     ],
 )
 def test_url_and_connection_string_credentials(det: Detector, template: str, rule: str) -> None:
@@ -91,7 +100,7 @@ def test_azure_storage_connection_string_and_sas(det: Detector) -> None:
         ("DB_PASSWORD={P}", ".env"),
         ('"password": "{P}"', "config.json"),
         ("<password>{P}</password>", "settings.xml"),
-        ('spring.datasource.password={P}', "application.properties"),
+        ("spring.datasource.password={P}", "application.properties"),
         ('mysql --user=root --password="{P}" shop', None),
         ('const adminPassword = "{P}";', "seed.ts"),
         ('var password string = "{P}"', "main.go"),
@@ -216,12 +225,22 @@ QUIET = [
     'request_id = "3f2b8c9e-4d1a-4c6b-9e7f-2a1b3c4d5e6f"',
     "commit 4b825dc642cb6eb9a060e54bf8d69288fbee4904",
     'sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"',
-    '"integrity": "sha512-' + "Qx3F7Nl2bqZ9w8vK4mJp1sT6uY0rE5aB2cD3fG4hI5jK6lM7nO8pQ9rS0tU1vW2xY3zA4bC5dE6fG7hI8jK9lM0nOpQrSt==" + '"',
-    "image: registry.example.com/app@sha256:" + "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-    '<img src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==">',
+    '"integrity": "sha512-'
+    + "Qx3F7Nl2bqZ9w8vK4mJp1sT6uY0rE5aB2cD3fG4hI5jK6lM7nO8pQ9rS0tU1vW2"
+    + "xY3zA4bC5dE6fG7hI8jK9lM0nOpQrSt=="
+    + '"',
+    "image: registry.example.com/app@sha256:"
+    + "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    '<img src="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4'
+    '2mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==">',
     # public keys and certificates
-    "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE" + "q" * 0 + "Zm9vYmFyYmF6cXV4" * 4 + "\n-----END PUBLIC KEY-----",
-    "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU" + "Zm9vYmFyYmF6cXV4" * 4 + "\n-----END CERTIFICATE-----",
+    "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE"
+    + "q" * 0
+    + "Zm9vYmFyYmF6cXV4" * 4
+    + "\n-----END PUBLIC KEY-----",
+    "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU"
+    + "Zm9vYmFyYmF6cXV4" * 4
+    + "\n-----END CERTIFICATE-----",
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + "Zm9vYmFyYmF6cXV4" * 2 + " dev@laptop",
     # i18n strings that mention passwords
     '"password": "Mot de passe"',
@@ -254,7 +273,8 @@ def test_digests_of_any_file_stay_quiet(det: Detector) -> None:
     lines = []
     for i in range(50):
         h = hashlib.sha256(str(i).encode())
-        lines.append(f'"pkg{i}": {{"sha256": "{h.hexdigest()}", "md5": "{hashlib.md5(h.digest()).hexdigest()}"}},')
+        md5 = hashlib.md5(h.digest()).hexdigest()
+        lines.append(f'"pkg{i}": {{"sha256": "{h.hexdigest()}", "md5": "{md5}"}},')
     assert det.scan_text("\n".join(lines), "lock.json") == []
 
 

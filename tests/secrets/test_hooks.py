@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from pretense_dev.errors import PretenseError
 from pretense_dev.integrations import precommit
 from pretense_dev.secrets.samples import generate
 from tests.conftest import REPO_ROOT, git, write
@@ -151,7 +152,7 @@ def test_pre_commit_config_block_blocks_staged_secret_and_pushed_commits(
 
 @pytest.fixture(scope="session")
 def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    """This checkout (as on disk, uncommitted edits included) as a hook repository."""
+    """The checkout (as on disk, uncommitted edits included) as a hook repository."""
     dest = tmp_path_factory.mktemp("hook-repo")
     files = subprocess.run(
         ["git", "-C", str(REPO_ROOT), "ls-files", "-z", "--cached", "--others",
@@ -269,12 +270,12 @@ def test_refuses_to_overwrite_or_edit_shared_hooks(git_repo: Path) -> None:
     hooks = git_repo / ".git" / "hooks"
     (hooks / "pre-commit").write_text(USER_HOOK)
     (hooks / "pre-commit.pretense-prior").write_text("#!/bin/sh\nexit 0\n")
-    with pytest.raises(precommit.PretenseError, match="already exists"):
+    with pytest.raises(PretenseError, match="already exists"):
         precommit.apply(git_repo)
     assert (hooks / "pre-commit").read_text() == USER_HOOK
     (hooks / "pre-commit.pretense-prior").unlink()
     git(git_repo, "config", "core.hooksPath", ".husky")
-    with pytest.raises(precommit.PretenseError, match="core.hooksPath"):
+    with pytest.raises(PretenseError, match=r"core\.hooksPath"):
         precommit.apply(git_repo)
 
 

@@ -23,6 +23,7 @@ SAMPLED = [r for r in RULES if r.sample]
 
 def contexts(rule: Rule, value: str) -> list[tuple[str, str | None]]:
     """(text, path) pairs that put `value` where people put secrets."""
+    out: list[tuple[str, str | None]]
     if rule.sample_path:
         out = [(value, rule.sample_path)]
         if rule.family == "private-key":
