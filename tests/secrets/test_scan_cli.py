@@ -171,8 +171,8 @@ def test_no_secret_value_in_any_output_or_file(
     outputs += [repr(loc.finding) for loc in found]
     for out in outputs:
         assert value not in out
-    from pretense_dev.repo import Repo
     from pretense_dev.index.indexer import run_index
+    from pretense_dev.repo import Repo
 
     r = Repo(repo)
     with r.open_store() as store:
