@@ -214,8 +214,8 @@ _ASSIGN = re.compile(
     rb"[ \t]*(?P<op>:=|=>|\?=|\+=|=|:|<-)[ \t]*"
     rb"(?P<val>" + _LIT + rb"|[^\s,;'\"`)}\]#]{1,300})"
 )
-_CALL_ARG = re.compile(
-    rb"[\"'](?P<name>[A-Za-z_][\w.-]{0,80})[\"'][ \t]*,[ \t]*(?P<val>" + _LIT + rb")"
+_CALL_ARG = re.compile(  # setenv("DB_PASSWORD", "…"), put("password", "…")
+    rb"\([ \t]*[\"'](?P<name>[A-Za-z_][\w.-]{0,80})[\"'][ \t]*,[ \t]*(?P<val>" + _LIT + rb")"
 )
 _FLAG = re.compile(
     rb"(?<![\w-])--?(?P<name>[A-Za-z][\w-]{0,40})(?:=|[ \t]+)(?P<val>"
@@ -236,7 +236,7 @@ _NEVER_SEGMENTS = {
     b"message", b"error", b"text", b"title", b"description", b"example", b"sample", b"mask",
 }  # fmt: skip
 _HASHED = re.compile(
-    rb"^(?:\$2[aby]?\$\d\d\$|\$argon2|\$scrypt|\$pbkdf2|pbkdf2_|\{SSHA\}|\$[156]\$)"
+    rb"^(?:\$2[aby]?\$\d\d\$|\$argon2|\$scrypt|\$pbkdf2|pbkdf2_|\{SSHA\}|\$[156]\$|\$g?y\$|\$7\$)"
 )
 
 

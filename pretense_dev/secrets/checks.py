@@ -166,8 +166,10 @@ def url_password(value: bytes) -> Verdict:
     v = value.strip(b"\"'{}")
     if filters.quiet_reason(v) is not None or v.lower() in _DEV_PASSWORDS:
         return REJECT
-    if v.startswith((b"$", b"%", b"{", b"<")) or len(v) < 3:
+    if re.search(rb"(?i)passw(?:or)?d|secret|fake|dummy|changeme", v):
         return REJECT
+    if v.startswith((b"$", b"%", b"{", b"<")) or len(v) < 6 or re.search(rb"[\"'\\]", v):
+        return REJECT  # references, short test values, quoting debris
     return None
 
 

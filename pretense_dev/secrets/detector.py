@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from pretense_dev.secrets.prefilter import Prefilter
 
 MAX_DEPTH = 2  # decode-then-match levels (base64 of a URL-encoded token is two)
-LONG_LINE = 4096  # on longer lines (minified code), rules run on a window around the hit
+LONG_LINE = 4096
+CONCAT_CONTEXT_LINES = 2  # a split literal's chain may start/end this far from the keyword  # on longer lines (minified code), rules run on a window around the hit
 # `pretense: allow` on the line of a finding, or alone on the line before it:
 # nothing but a comment opener may precede the next-line form, so the allowance
 # cannot hide at the end of a long line above the secret (STYLE 9).
@@ -60,7 +61,18 @@ class Engine:
                     self.by_keyword.append([])
                 self.by_keyword[index[k]].append(r)
         self.always = [r for r in self.rules if not r.keywords]  # e.g. key files by name
-        self.prefilter: Prefilter = make_prefilter(keywords, backend)
+        # Rules that see the whole text once a keyword occurs anywhere in it.
+        self.whole_text = {
+            r.priority
+            for r in self.rules
+            if r.scope == "file"
+            or r.multiline
+            or (r.analyzer is not None and r.analyzer != "assignment")
+        }
+        self.prefilter: Prefilter = make_prefilter(
+            keywords, backend, extra=[decode.B64_RUN_EXPRESSION]
+        )
+        self.b64_id = len(keywords) if self.prefilter.patterns else -1
 
     def candidates(self, data: bytes, path: str | None, depth: int = 0) -> list[Match]:
         """Every match in `data` (and its decoded views) after filters and checks."""
@@ -70,24 +82,28 @@ class Engine:
         windows: dict[int, dict[int, int]] = defaultdict(dict)  # rule priority → {start: end}
         whole: set[int] = set()
         by_priority: dict[int, Rule] = {}
+        hit_lines: dict[int, int] = {}  # every line with a keyword (concatenation pass)
+        b64_runs: list[int] | None = [] if self.b64_id >= 0 else None
         n = len(data)
         for kid, end in self.prefilter.scan(data):
+            if kid == self.b64_id:
+                assert b64_runs is not None
+                b64_runs.append(end)
+                continue
+            ls = data.rfind(b"\n", 0, end) + 1
+            le = data.find(b"\n", end)
+            if le < 0:
+                le = n
+            if le - ls > LONG_LINE:
+                ls, le = max(ls, end - LONG_LINE // 2), min(le, end + LONG_LINE // 2)
+            if hit_lines.get(ls, -1) < le:
+                hit_lines[ls] = le
             for rule in self.by_keyword[kid]:
                 p = rule.priority
                 by_priority[p] = rule
-                if (
-                    rule.scope == "file"
-                    or rule.multiline
-                    or (rule.analyzer is not None and rule.analyzer != "assignment")
-                ):
+                if p in self.whole_text:
                     whole.add(p)
                     continue
-                ls = data.rfind(b"\n", 0, end) + 1
-                le = data.find(b"\n", end)
-                if le < 0:
-                    le = n
-                if le - ls > LONG_LINE:
-                    ls, le = max(ls, end - LONG_LINE // 2), min(le, end + LONG_LINE // 2)
                 w = windows[p]
                 if w.get(ls, -1) < le:
                     w[ls] = le
@@ -115,7 +131,7 @@ class Engine:
                     if self._keep(rule, m):
                         out.append(m)
         if depth < MAX_DEPTH:
-            out.extend(self._views(data, path, depth))
+            out.extend(self._views(data, path, depth, hit_lines, b64_runs))
         return out
 
     def _keep(self, rule: Rule, m: Match) -> bool:
@@ -136,14 +152,21 @@ class Engine:
                 m.confidence = verdict
         return True
 
-    def _views(self, data: bytes, path: str | None, depth: int) -> list[Match]:
+    def _views(
+        self,
+        data: bytes,
+        path: str | None,
+        depth: int,
+        hit_lines: dict[int, int],
+        b64_runs: list[int] | None,
+    ) -> list[Match]:
         out: list[Match] = []
         views: Iterable[decode.View]
         for views in (
-            decode.base64_views(data),
+            decode.base64_views(data, b64_runs),
             decode.percent_views(data),
             decode.json_escape_views(data),
-            decode.concat_views(data),
+            decode.concat_views(data, _around(data, hit_lines, CONCAT_CONTEXT_LINES)),
         ):
             for view in views:
                 for m in self.candidates(view.data, path, depth + 1):
@@ -153,6 +176,35 @@ class Engine:
                     m.priority += 100_000  # a plain-text match of the same span wins ties
                     out.append(m)
         return out
+
+
+def _around(data: bytes, lines: dict[int, int], k: int) -> list[tuple[int, int]]:
+    """The given lines that hold a quote, widened by `k` lines each way, merged.
+
+    A line without a quote holds no literal to join (Python's `pass` statement
+    is a "pass" keyword hit on every tenth line of some files).
+    """
+    out: list[tuple[int, int]] = []
+    for ls, le in sorted(lines.items()):
+        if data.find(b'"', ls, le) < 0 and data.find(b"'", ls, le) < 0:
+            continue
+        s = ls
+        for _ in range(k):
+            if s == 0:
+                break
+            s = data.rfind(b"\n", 0, s - 1) + 1
+        e = le
+        for _ in range(k):
+            nxt = data.find(b"\n", e + 1)
+            if nxt < 0:
+                e = len(data)
+                break
+            e = nxt
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
 
 
 def resolve_overlaps(matches: list[Match]) -> list[Match]:

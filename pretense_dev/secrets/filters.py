@@ -12,7 +12,7 @@ import re
 from collections import Counter
 
 _PLACEHOLDER_WORDS = re.compile(
-    rb"(?i)example|placeholder|changeme|change[_-]me|dummy|redacted|replace[_-]?me|"
+    rb"(?i)example|place[_-]?holder|changeme|change[_-]me|dummy|redacted|replace[_-]?me|"
     rb"your[_-]?(?:own[_-]?)?(?:api[_-]?)?(?:key|token|secret|password|pass|pwd|app|client|access)|"
     rb"insert[_-]?(?:your|key|token)|fake[_-]?(?:key|token|secret|password)|"
     rb"^(?:x+|\*+|\.+|#+|-+|_+|0+|1234\w*|abc\w*|test\w*|none|null|nil|undefined|"
@@ -36,12 +36,22 @@ _ENV_REF = re.compile(
       ssm:|arn:aws:secretsmanager|<%=|\#\{
     """
 )
+# Words that make a generic value a fixture or a description, not a credential.
+_FIXTURE_WORDS = re.compile(
+    rb"(?i)passw(?:or)?d|passwd|secret|fake|dummy|sample|test|mock|lookup\("
+)
+_FORMAT = re.compile(rb"%[-+ #0]*\d*(?:\.\d+)?[sdifr]|\{\d*\}|\{[a-z_]\w*(?:[.:!][^}]*)?\}")
+_TRAILING_ESCAPES = re.compile(rb"(?:\\[nrt])+$")
+_EMAILISH = re.compile(rb"@[\w-]+\.[\w.-]+")
 _UUID = re.compile(rb"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _HEX_DIGEST = re.compile(
     rb"(?i)^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{56}|[0-9a-f]{64}|[0-9a-f]{128})$"
 )
 _INTEGRITY = re.compile(rb"^(?:sha(?:1|256|384|512)|md5)[-:=][A-Za-z0-9+/=]{20,}$")
-_PATHLIKE = re.compile(rb"^(?:[A-Za-z]:)?(?:~|\.{1,2})?[/\\][\w.\-/\\ ]*$")
+_PATHLIKE = re.compile(
+    rb"^(?:(?:[A-Za-z]:)?(?:~|\.{1,2})?[/\\][\w.\-/\\ ]*$"
+    rb"|[A-Za-z]:\\|~/|\.{1,2}/|/(?:dev|etc|run|var|tmp|home|usr|opt|mnt|srv|proc|Users)/)"
+)
 _URL_NO_CREDS = re.compile(rb"^[a-z][a-z0-9+.-]*://[^@\s]*$")
 _IDENT_PATH = re.compile(rb"^[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)+(?:\(\))?$")  # a.b.c, self.x()
 _CALL = re.compile(rb"^[A-Za-z_][\w.]*\(.*\)$")
@@ -99,6 +109,11 @@ def generic_value_reason(value: bytes, *, password: bool, quoted: bool) -> str |
     """
     if (r := quiet_reason(value)) is not None:
         return r
+    value = _TRAILING_ESCAPES.sub(b"", value)
+    if _FIXTURE_WORDS.search(value):
+        return "fixture or description"
+    if _FORMAT.search(value):
+        return "format string"
     n = len(value)
     if n < (6 if password else 12):
         return "too short"
@@ -118,9 +133,11 @@ def generic_value_reason(value: bytes, *, password: bool, quoted: bool) -> str |
         return "code expression"
     classes = char_classes(value)
     if password:
-        if classes < 2 or re.fullmatch(rb"[A-Za-z]+", value):
-            return "letters only"
+        if classes < 2 or re.fullmatch(rb"[A-Za-z_.\- ]+", value):
+            return "words"
         return None
+    if _EMAILISH.search(value):
+        return "address"
     if _HEX_DIGEST.match(value) and not quoted:
         return "digest"
     if classes < 2:

@@ -22,9 +22,10 @@ from typing import Protocol
 
 
 class Prefilter(Protocol):
-    """Finds every keyword occurrence in bytes."""
+    """Finds every keyword occurrence in bytes (and, if supported, extra patterns)."""
 
     name: str
+    patterns: bool  # whether `extra` regex expressions are matched too
 
     def scan(self, data: bytes) -> list[tuple[int, int]]:
         """(keyword index, end offset) of every occurrence, in no particular order."""
@@ -35,20 +36,20 @@ class HyperscanPrefilter:
     """Hyperscan block mode; the scratch space is not thread-safe, hence the lock."""
 
     name = "hyperscan"
+    patterns = True
 
-    def __init__(self, keywords: Sequence[str]) -> None:
+    def __init__(self, keywords: Sequence[str], extra: Sequence[bytes] = ()) -> None:
         import hyperscan  # deferred: 11 ms, and only scans need it
 
-        self._db = hyperscan.Database() if keywords else None
+        self._db = hyperscan.Database() if keywords or extra else None
         self._lock = threading.Lock()
         if self._db is None:
             return
         exprs = [b"".join(b"\\x%02x" % c for c in k.encode("utf-8")) for k in keywords]
+        flags = [hyperscan.HS_FLAG_CASELESS] * len(exprs) + [0] * len(extra)
+        exprs += list(extra)
         self._db.compile(
-            expressions=exprs,
-            ids=list(range(len(exprs))),
-            elements=len(exprs),
-            flags=[hyperscan.HS_FLAG_CASELESS] * len(exprs),
+            expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags
         )
 
     def scan(self, data: bytes) -> list[tuple[int, int]]:
@@ -70,8 +71,9 @@ class AhoCorasickPrefilter:
     """pyahocorasick over a latin-1 view of the bytes (offsets stay byte offsets)."""
 
     name = "aho-corasick"
+    patterns = False
 
-    def __init__(self, keywords: Sequence[str]) -> None:
+    def __init__(self, keywords: Sequence[str], extra: Sequence[bytes] = ()) -> None:
         import ahocorasick  # deferred: only when hyperscan is missing
 
         self._auto = ahocorasick.Automaton()
@@ -90,11 +92,17 @@ class AhoCorasickPrefilter:
         return [(kid, end + 1) for end, kid in self._auto.iter(text)]
 
 
-def make_prefilter(keywords: Sequence[str], backend: str | None = None) -> Prefilter:
-    """The fastest available backend (or the one named: "hyperscan", "aho-corasick")."""
+def make_prefilter(
+    keywords: Sequence[str], backend: str | None = None, extra: Sequence[bytes] = ()
+) -> Prefilter:
+    """The fastest available backend (or the one named: "hyperscan", "aho-corasick").
+
+    `extra` regex expressions get ids after the keywords' (hyperscan only; see
+    `Prefilter.patterns`).
+    """
     if backend in (None, "hyperscan"):
         try:
-            return HyperscanPrefilter(keywords)
+            return HyperscanPrefilter(keywords, extra)
         except ImportError:
             if backend == "hyperscan":
                 raise

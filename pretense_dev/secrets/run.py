@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pretense_dev import paths as P
+from pretense_dev.errors import UsageError
 from pretense_dev.repo import Repo
 from pretense_dev.secrets.baseline import Baseline
 from pretense_dev.secrets.detector import Detector
@@ -71,7 +72,13 @@ def run_scan(
     root: Path | None = None,
 ) -> Outcome:
     """Scan what the options name (see `commands.scan`)."""
-    root = root or P.find_repo_root()
+    if root is None:
+        try:
+            root = P.find_repo_root()
+        except UsageError:
+            if staged or rev is not None or pre_push:
+                raise
+            root = Path.cwd()  # a plain directory: scan its files
     det, ephemeral = detector_for(root, use_baseline=use_baseline)
     if staged:
         rels = [_rel(root, p) for p in paths]

@@ -48,7 +48,7 @@ def rules(det: Detector, text: str, path: str | None = None) -> list[str]:
         ("mongodb+srv://svc:{P}@cluster0.ab1cd.mongodb.net/db", "database-url-credentials"),
         ("redis://:{P}@cache.internal:6379/0", "database-url-credentials"),
         ("amqp://svc:{P}@mq.internal:5672/vhost", "database-url-credentials"),
-        ("https://deploy:{P}@git.corp.example.net/repo.git", "url-basic-auth"),
+        ("https://deploy:{P}@git.corp.acme-corp.io/repo.git", "url-basic-auth"),
         (
             "Server=tcp:sql.corp,1433;Database=app;User ID=app;Password={P};",
             "connection-string-password",
@@ -126,6 +126,15 @@ def test_encoded_values_are_decoded_then_matched(det: Detector) -> None:
     # The same token has one identity however it was written.
     fps = {f.fingerprint for t in (tok, b64) for f in det.scan_text(f"x = '{t}'")}
     assert len(fps) == 1
+
+
+def test_wrapped_base64_block_is_joined_then_decoded(det: Detector) -> None:
+    pem = STRUCTURED["pem-rsa"](RNG)
+    b64 = base64.b64encode(pem.encode()).decode()
+    mime = "\n".join(b64[i : i + 76] for i in range(0, len(b64), 76))
+    text = f"Content-Transfer-Encoding: base64\n\n{mime}\n--boundary--\n"
+    found = det.scan_text(text, "mail.eml")
+    assert [(f.rule, f.line) for f in found] == [("private-key", 3)]
 
 
 def test_kubernetes_secret_and_docker_config(det: Detector) -> None:
