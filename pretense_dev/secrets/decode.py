@@ -50,11 +50,9 @@ def base64_views(data: bytes, run_ends: Iterable[int] | None = None) -> Iterator
     `run_ends`: offsets just after the first 20 characters of each run (from
     the prefilter); None to find the runs here.
     """
-    spans: Iterable[tuple[int, int]]
-    if run_ends is None:
-        spans = (m.span() for m in _B64.finditer(data))
-    else:
-        spans = _runs(data, run_ends)
+    spans: Iterable[tuple[int, int]] = (
+        (m.span() for m in _B64.finditer(data)) if run_ends is None else _runs(data, run_ends)
+    )
     for start, end in _wrapped(data, spans):
         s = data[start:end]
         if b"\n" in s:
