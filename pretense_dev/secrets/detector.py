@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 MAX_DEPTH = 2  # decode-then-match levels (base64 of a URL-encoded token is two)
 LONG_LINE = 4096  # on longer lines (minified code), rules run on a window around the hit
 CONCAT_CONTEXT_LINES = 2  # a split literal's chain may start/end this far from the keyword
-CONCAT_CONTEXT_LINES = 2  # a split literal's chain may start/end this far from the keyword  # on longer lines (minified code), rules run on a window around the hit
 # `pretense: allow` on the line of a finding, or alone on the line before it:
 # nothing but a comment opener may precede the next-line form, so the allowance
 # cannot hide at the end of a long line above the secret (STYLE 9).
