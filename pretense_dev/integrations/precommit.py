@@ -77,14 +77,14 @@ _SCRIPT = """\
 # A hook that was here before runs first: {prior_name}
 hook="$0"
 pretense() {{
-    if [ -x {exe} ]; then {exe} -m pretense_dev "$@"; else pretense-dev "$@"; fi
+    if [ -x {exe} ]; then {exe} -m pretense_dev.secrets.hook "$@"
+    else python3 -m pretense_dev.secrets.hook "$@"; fi
 }}
 {body}"""
 
 _PRE_COMMIT_BODY = """\
 if [ -x "$hook{suffix}" ]; then "$hook{suffix}" "$@" || exit $?; fi
-pretense guard-store || exit $?
-pretense scan --staged
+pretense staged
 """
 
 _PRE_PUSH_BODY = """\
@@ -92,8 +92,7 @@ input=$(cat)
 if [ -x "$hook{suffix}" ]; then
     printf '%s\\n' "$input" | "$hook{suffix}" "$@" || exit $?
 fi
-PRETENSE_PUSH_REMOTE="$1"; export PRETENSE_PUSH_REMOTE
-printf '%s\\n' "$input" | pretense scan --pre-push
+printf '%s\\n' "$input" | pretense pre-push "$1"
 """
 
 

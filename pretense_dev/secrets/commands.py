@@ -61,8 +61,7 @@ def scan(
         raise UsageError("PATHS cannot be combined with --rev or --pre-push")
     if update_baseline and (staged or rev is not None or pre_push):
         raise UsageError("--update-baseline scans the work tree; drop --staged/--rev/--pre-push")
-    from pretense_dev.secrets import report
-    from pretense_dev.secrets.run import run_scan, write_baseline
+    from pretense_dev.secrets.run import emit, run_scan, write_baseline
 
     stdin_lines = sys.stdin.read().splitlines() if pre_push and not sys.stdin.isatty() else []
     outcome = run_scan(
@@ -77,46 +76,25 @@ def scan(
         where, n = write_baseline(outcome)
         _err(f"pretense-dev: accepted {n} finding(s) in {where}")
         return EXIT_OK
-    found = outcome.result.found
-    if fmt == "json":
-        click.echo(report.as_json(found), nl=False)
-    elif fmt == "sarif":
-        from importlib.metadata import version
+    version = "0"
+    if fmt == "sarif":
+        from importlib.metadata import version as dist_version
 
-        click.echo(report.sarif(found, version("pretense-dev")), nl=False)
-    else:
-        click.echo(report.text(found), nl=False)
-    for note in outcome.result.skipped or ():
-        _err(f"pretense-dev: skipped {note}")
-    if not found:
-        return EXIT_OK
-    if fmt == "text":
-        _err(
-            f"pretense-dev: {len(found)} secret(s) found ({outcome.what}); the values are not "
-            f"shown — remove them, or {report.ALLOW_HINT}"
-        )
-        if outcome.ephemeral_key:
-            _err(
-                "pretense-dev: this repository is not initialised, so fingerprints change "
-                "between runs — run `pretense-dev init` to make them stable"
-            )
-    return EXIT_FAILURE
+        version = dist_version("pretense-dev")
+    return emit(outcome, fmt, version)
 
 
 @click.command(name="guard-store")
 @click.argument("paths", nargs=-1, type=click.Path())
 def guard_store(paths: tuple[str, ...]) -> int:
     """Refuse to commit the .pretense/ store or a key file (a pre-commit hook)."""
-    from pretense_dev.secrets.run import forbidden_staged
+    from pretense_dev.secrets.run import STORE_HINT, forbidden_staged
 
     bad = forbidden_staged(paths)
     for path, why in bad:
         _err(f"pretense-dev: refusing to commit {path}: {why}")
     if bad:
-        _err(
-            "pretense-dev: unstage with `git restore --staged <path>`; only "
-            ".pretense/config.toml, .pretense/.gitignore and .pretense/baseline.json belong in git"
-        )
+        _err(f"pretense-dev: {STORE_HINT}")
         return EXIT_FAILURE
     return EXIT_OK
 

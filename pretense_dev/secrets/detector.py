@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from pretense_dev.secrets import checks, decode, filters
@@ -241,7 +241,7 @@ class Detector:
 
     def __init__(
         self,
-        key: bytes,
+        key: bytes | Callable[[], bytes],
         config: SecretsConfig | None = None,
         baseline: Baseline | None = None,
         *,
@@ -249,7 +249,9 @@ class Detector:
     ) -> None:
         from pretense_dev.config import SecretsConfig
 
-        self.key = key
+        # A callable is asked only when a finding needs a fingerprint: a clean
+        # commit then never touches the keyring (40+ ms to import on macOS).
+        self._key: bytes | Callable[[], bytes] = key
         self.config = config or SecretsConfig()
         self.baseline = baseline
         self.engine = engine or shared_engine(self.config.disabled_rules)
@@ -259,6 +261,13 @@ class Detector:
             from pretense_dev.index.walk import PathFilter
 
             self._allow_paths = PathFilter(self.config.allow_paths)
+
+    @property
+    def key(self) -> bytes:
+        """The repository key (resolved on first use)."""
+        if callable(self._key):
+            self._key = self._key()
+        return self._key
 
     def path_allowed(self, path: str | None) -> bool:
         """True if the config allowlists this path (it is then not scanned at all)."""

@@ -16,9 +16,12 @@ case-insensitively, on bytes.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
+
+from pretense_dev.paths import read_cache, write_cache
 
 
 class Prefilter(Protocol):
@@ -41,16 +44,33 @@ class HyperscanPrefilter:
     def __init__(self, keywords: Sequence[str], extra: Sequence[bytes] = ()) -> None:
         import hyperscan  # deferred: 11 ms, and only scans need it
 
-        self._db = hyperscan.Database() if keywords or extra else None
         self._lock = threading.Lock()
-        if self._db is None:
+        self._db: Any = None
+        if not keywords and not extra:
             return
         exprs = [b"".join(b"\\x%02x" % c for c in k.encode("utf-8")) for k in keywords]
         flags = [hyperscan.HS_FLAG_CASELESS] * len(exprs) + [0] * len(extra)
         exprs += list(extra)
-        self._db.compile(
-            expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags
-        )
+        # Compiling takes 60 ms (the base64-run expression is most of it); a
+        # serialized database loads in well under 1 ms, so it is cached, keyed
+        # by everything that went into it.
+        h = hashlib.sha256(
+            repr((exprs, flags, getattr(hyperscan, "__version__", ""))).encode()
+        ).hexdigest()
+        name = f"prefilter-{h[:16]}.hsdb"
+        cached = read_cache(name)
+        if cached is not None:
+            try:
+                db = hyperscan.loadb(cached, hyperscan.HS_MODE_BLOCK)
+                db.scratch = hyperscan.Scratch(db)  # a loaded database comes without one
+                self._db = db
+                return
+            except Exception:  # hyperscan.error, or a damaged file: compile instead
+                self._db = None
+        db = hyperscan.Database()
+        db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
+        self._db = db
+        write_cache(name, hyperscan.dumpb(db))
 
     def scan(self, data: bytes) -> list[tuple[int, int]]:
         """See `Prefilter.scan`."""

@@ -15,12 +15,15 @@ file loads, with the rule id in the message.
 from __future__ import annotations
 
 import functools
+import hashlib
+import marshal
 import re
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
+from pretense_dev.paths import read_cache, write_cache
 from pretense_dev.secrets.model import CONFIDENCES
 
 # A vendor word, up to 25 more name characters, an optional type annotation
@@ -115,9 +118,15 @@ def parse_rules(text: str, source: str = "rules.toml", *, compile_all: bool = Fa
 
     `compile_all` also compiles every pattern (tests do; a scan compiles lazily).
     """
+    return rules_from_data(tomllib.loads(text), source, compile_all=compile_all)
+
+
+def rules_from_data(
+    data: dict[str, Any], source: str = "rules.toml", *, compile_all: bool = False
+) -> list[Rule]:
+    """Build and validate rules from the parsed file (see `parse_rules`)."""
     from pretense_dev.secrets import analyzers, checks
 
-    data = tomllib.loads(text)
     if data.get("version") != 1:
         raise RulesError(f"{source}: version must be 1")
     out: list[Rule] = []
@@ -202,9 +211,41 @@ def _validate_pattern(rule: Rule, where: str) -> None:
 
 @functools.cache
 def default_rules() -> tuple[Rule, ...]:
-    """The shipped rules, parsed once per process (immutable data, not state)."""
-    text = resources.files("pretense_dev.secrets").joinpath("rules.toml").read_text("utf-8")
-    return tuple(parse_rules(text))
+    """The shipped rules, parsed once per process (immutable data, not state).
+
+    Parsing the TOML takes 25-30 ms, a fifth of the hook budget, so the parsed
+    form is cached (marshal, keyed by the file's SHA-256) in the user cache
+    dir: loading it takes 0.5 ms.
+    """
+    raw = rules_bytes()
+    name = f"rules-{hashlib.sha256(raw).hexdigest()[:16]}.marshal"
+    cached = read_cache(name)
+    if cached is not None:
+        try:
+            data = marshal.loads(cached)
+            return tuple(rules_from_data(data))
+        except (ValueError, EOFError, TypeError, KeyError, RulesError):
+            pass  # a stale or damaged cache: parse again
+    data = tomllib.loads(raw.decode("utf-8"))
+    rules = tuple(rules_from_data(data))
+    write_cache(name, marshal.dumps(data))
+    return rules
+
+
+def rules_bytes() -> bytes:
+    """The shipped rules.toml.
+
+    Read beside this module when installed as files (importing
+    importlib.resources costs 16-20 ms on a hook's start-up); through
+    importlib.resources otherwise (zip imports).
+    """
+    here = Path(__file__).with_name("rules.toml")
+    try:
+        return here.read_bytes()
+    except OSError:
+        from importlib import resources
+
+        return resources.files("pretense_dev.secrets").joinpath("rules.toml").read_bytes()
 
 
 def rule_ids() -> frozenset[str]:

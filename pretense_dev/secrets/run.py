@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 import secrets as pysecrets
+import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pretense_dev import paths as P
-from pretense_dev.errors import UsageError
+from pretense_dev.errors import EXIT_FAILURE, EXIT_OK, UsageError
 from pretense_dev.repo import Repo
 from pretense_dev.secrets.baseline import Baseline
 from pretense_dev.secrets.detector import Detector
@@ -47,6 +48,7 @@ class Outcome:
     detector: Detector
     what: str  # "staged changes", "commits main..HEAD", "12 files"
     ephemeral_key: bool
+    refused: list[tuple[str, str]] = field(default_factory=list)  # store/key files staged
 
 
 def detector_for(root: Path, *, use_baseline: bool = True) -> tuple[Detector, bool]:
@@ -54,11 +56,12 @@ def detector_for(root: Path, *, use_baseline: bool = True) -> tuple[Detector, bo
     repo = Repo(root)
     config = repo.config
     ephemeral = not repo.is_initialised()
-    key = pysecrets.token_bytes(32) if ephemeral else repo.key
     baseline = None
     if use_baseline and not ephemeral:
         baseline = Baseline.load(root / config.secrets.baseline)
-    return Detector(key, config.secrets, baseline), ephemeral
+    if ephemeral:
+        return Detector(pysecrets.token_bytes(32), config.secrets, baseline), True
+    return Detector(lambda: repo.key, config.secrets, baseline), False
 
 
 def run_scan(
@@ -80,9 +83,12 @@ def run_scan(
                 raise
             root = Path.cwd()  # a plain directory: scan its files
     det, ephemeral = detector_for(root, use_baseline=use_baseline)
+    refusals: list[tuple[str, str]] = []
     if staged:
-        rels = [_rel(root, p) for p in paths]
-        result, what = scan_staged(det, root, rels), "staged changes"
+        entries = staged_entries(root, [_rel(root, p) for p in paths])
+        blobs = read_blobs(root, sorted({s for _, s in entries}))
+        result, what = scan_staged(det, root, entries, blobs), "staged changes"
+        refusals = refused(entries, blobs)
     elif rev is not None:
         result, what = scan_range(det, root, rev.split()), f"commits {rev}"
     elif pre_push:
@@ -102,7 +108,7 @@ def run_scan(
         result = scan_files(det, root, files)
         what = f"{len(files)} file(s)"
     result.found.sort(key=lambda loc: (loc.finding.path or "", loc.finding.line, loc.finding.rule))
-    return Outcome(result, root, det, what, ephemeral)
+    return Outcome(result, root, det, what, ephemeral, refusals)
 
 
 def _rel(root: Path, p: str) -> str:
@@ -127,21 +133,25 @@ def forbidden_staged(paths: Sequence[str] = (), root: Path | None = None) -> lis
     """Staged files that must never be committed: the local store and key files."""
     root = root or P.find_repo_root()
     entries = staged_entries(root, [_rel(root, p) for p in paths])
+    sizes = _blob_sizes(root, [s for _, s in entries]) if entries else {}
+    small = [s for _, s in entries if sizes.get(s, 1 << 20) <= KEY_FILE_MAX]
+    return refused(entries, read_blobs(root, small))
+
+
+KEY_FILE_MAX = 80
+
+
+def refused(entries: Sequence[tuple[str, str]], blobs: dict[str, bytes]) -> list[tuple[str, str]]:
+    """Which staged entries are the store or a key (blobs: contents of the small ones)."""
     bad: list[tuple[str, str]] = []
-    small: list[tuple[str, str]] = []
     for path, sha in entries:
         if path.startswith(".pretense/") and path not in COMMITTABLE:
             bad.append((path, "the .pretense/ store is local (index, ids, keys)"))
-        elif _STORE_NAMES.search(path) and "/.pretense/" in f"/{path}":
+        elif "/.pretense/" in "/" + path and _STORE_NAMES.search(path):
             bad.append((path, "part of a pretense-dev store"))
         else:
-            small.append((path, sha))
-    if small:
-        sizes = _blob_sizes(root, [s for _, s in small])
-        keyish = [(p, s) for p, s in small if sizes.get(s, 1 << 20) <= 80]
-        blobs = read_blobs(root, [s for _, s in keyish])
-        for path, sha in keyish:
-            if _KEY_CONTENT.match(blobs.get(sha, b"")):
+            data = blobs.get(sha, b"")
+            if len(data) <= KEY_FILE_MAX and _KEY_CONTENT.match(data):
                 bad.append((path, "it looks like a pretense-dev repository key (64 hex digits)"))
     return bad
 
@@ -156,3 +166,44 @@ def _blob_sizes(root: Path, shas: Sequence[str]) -> dict[str, int]:
         if len(parts) == 3:
             sizes[parts[0]] = int(parts[2])
     return sizes
+
+
+STORE_HINT = (
+    "unstage with `git restore --staged <path>`; only .pretense/config.toml, "
+    ".pretense/.gitignore and .pretense/baseline.json belong in git"
+)
+
+
+def emit(outcome: Outcome, fmt: str = "text", version: str = "0") -> int:
+    """Print a scan's findings (stdout) and its notes (stderr); return the exit code."""
+    from pretense_dev.secrets import report
+
+    found = outcome.result.found
+    if fmt == "json":
+        out = report.as_json(found)
+    elif fmt == "sarif":
+        out = report.sarif(found, version)
+    else:
+        out = report.text(found)
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    err = sys.stderr
+    for note in outcome.result.skipped or ():
+        err.write(f"pretense-dev: skipped {note}\n")
+    for path, why in outcome.refused:
+        err.write(f"pretense-dev: refusing to commit {path}: {why}\n")
+    if outcome.refused:
+        err.write(f"pretense-dev: {STORE_HINT}\n")
+    if not found:
+        return EXIT_FAILURE if outcome.refused else EXIT_OK
+    if fmt == "text":
+        err.write(
+            f"pretense-dev: {len(found)} secret(s) found ({outcome.what}); the values are not "
+            f"shown — remove them, or {report.ALLOW_HINT}\n"
+        )
+        if outcome.ephemeral_key:
+            err.write(
+                "pretense-dev: this repository is not initialised, so fingerprints change "
+                "between runs — run `pretense-dev init` to make them stable\n"
+            )
+    return EXIT_FAILURE

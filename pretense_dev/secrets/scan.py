@@ -19,7 +19,6 @@ import os
 import re
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,6 +182,7 @@ def scan_files(
                 result.skipped.append(skip)
         return result
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor  # deferred: 15 ms a hook never needs
 
     setup = (detector.key, detector.config, detector.baseline)
     chunks = _chunks(root, files, workers * 8)
@@ -218,44 +218,34 @@ def _chunks(root: Path, files: Sequence[str], n: int) -> list[list[str]]:
 
 
 def staged_entries(root: Path, paths: Sequence[str] = ()) -> list[tuple[str, str]]:
-    """(path, blob sha) of what is staged: added, copied, modified or renamed files."""
-    args = ["diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=ACMR"]
-    if _has_head(root):
-        args.append("HEAD")
-    else:
-        args = ["ls-files", "-z", "--cached"]  # first commit: everything staged is new
-    names = [
-        n
-        for n in _git(root, *args, "--", *paths).decode("utf-8", "surrogateescape").split("\0")
-        if n
-    ]
-    if not names:
-        return []
-    out = _git(root, "ls-files", "-s", "-z", "--", *names).decode("utf-8", "surrogateescape")
+    """(path, blob sha) of what is staged: added, copied, modified or renamed files.
+
+    One `git diff --cached --raw`, which also works before the first commit
+    (it then lists everything staged).
+    """
+    out = _git(
+        root, "diff", "--cached", "--raw", "-z", "--no-abbrev", "--no-renames",
+        "--diff-filter=ACMR", "--", *paths,
+    ).decode("utf-8", "surrogateescape")  # fmt: skip
+    fields = out.split("\0")
     entries = []
-    for rec in out.split("\0"):
-        if not rec:
-            continue
-        meta, path = rec.split("\t", 1)
-        mode, sha, stage = meta.split()
-        if stage == "0" and mode != "160000":  # skip conflicts and submodules
-            entries.append((path, sha))
+    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+        parts = meta.split()
+        if len(parts) >= 5 and parts[1] != "160000":  # submodules have no blob
+            entries.append((path, parts[3]))
     return entries
 
 
-def _has_head(root: Path) -> bool:
-    p = subprocess.run(
-        ["git", "-C", str(root), "rev-parse", "--verify", "-q", "HEAD"],
-        capture_output=True,
-        check=False,
-    )
-    return p.returncode == 0
-
-
-def scan_staged(detector: Detector, root: Path, paths: Sequence[str] = ()) -> ScanResult:
-    """Scan exactly what would be committed: the index blobs."""
-    entries = [(p, s) for p, s in staged_entries(root, paths) if not detector.path_allowed(p)]
-    blobs = read_blobs(root, sorted({s for _, s in entries}))
+def scan_staged(
+    detector: Detector,
+    root: Path,
+    entries: Sequence[tuple[str, str]],
+    blobs: dict[str, bytes] | None = None,
+) -> ScanResult:
+    """Scan exactly what would be committed: the index blobs of `staged_entries`."""
+    entries = [(p, s) for p, s in entries if not detector.path_allowed(p)]
+    if blobs is None:
+        blobs = read_blobs(root, sorted({s for _, s in entries}))
     result = ScanResult([], len(entries), [])
     for path, sha in entries:
         data = blobs.get(sha)
