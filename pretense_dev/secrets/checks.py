@@ -61,7 +61,10 @@ def vault_legacy(value: bytes) -> Verdict:
     """Legacy `s.` Vault tokens are random base62; a Go `s.someMethodName` is not."""
     if value.startswith(b"s."):
         rest = value[2:]
-        if filters.char_classes(rest) < 3 or not re.search(rb"\d", rest):
+        upper = sum(1 for c in rest if 65 <= c <= 90) / max(1, len(rest))
+        # camelCase names have an upper-case letter every word (~15%); random
+        # base62 has about 40%, digits or not.
+        if filters.char_classes(rest) < 2 or (not re.search(rb"\d", rest) and upper < 0.25):
             return REJECT
     return None
 

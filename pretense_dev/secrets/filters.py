@@ -40,7 +40,9 @@ _ENV_REF = re.compile(
 _FIXTURE_WORDS = re.compile(
     rb"(?i)passw(?:or)?d|passwd|secret|fake|dummy|sample|test|mock|lookup\("
 )
-_FORMAT = re.compile(rb"%[-+ #0]*\d*(?:\.\d+)?[sdifr]|\{\d*\}|\{[a-z_]\w*(?:[.:!][^}]*)?\}")
+# %s, %d, %(name)s, {}, {0}, {name}: a template filled in elsewhere.  Not %r or
+# %f: passwords contain those (bench/secrets_quality.py found one).
+_FORMAT = re.compile(rb"%[sd]|%\(\w+\)[sd]|\{\d*\}|\{[a-z_]\w*(?:[.:!][^}]*)?\}")
 _TRAILING_ESCAPES = re.compile(rb"(?:\\[nrt])+$")
 _EMAILISH = re.compile(rb"@[\w-]+\.[\w.-]+")
 _UUID = re.compile(rb"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -53,7 +55,8 @@ _PATHLIKE = re.compile(
     rb"|[A-Za-z]:\\|~/|\.{1,2}/|/(?:dev|etc|run|var|tmp|home|usr|opt|mnt|srv|proc|Users)/)"
 )
 _URL_NO_CREDS = re.compile(rb"^[a-z][a-z0-9+.-]*://[^@\s]*$")
-_IDENT_PATH = re.compile(rb"^[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)+(?:\(\))?$")  # a.b.c, self.x()
+# self.settings.password, config.db_pass(): letters only, so `bnzV02.iFFp8nd` stays a value.
+_IDENT_PATH = re.compile(rb"^[A-Za-z_]+(?:\.[A-Za-z_]+)+(?:\(\))?$")
 _CALL = re.compile(rb"^[A-Za-z_][\w.]*\(.*\)$")
 
 
