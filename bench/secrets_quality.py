@@ -35,6 +35,8 @@ from pretense_dev.secrets.samples import STRUCTURED, generate, password
 
 @dataclass
 class Sample:
+    """One labelled file of the set."""
+
     family: str
     positive: bool
     name: str  # file name (its extension picks the context)
