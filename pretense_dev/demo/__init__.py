@@ -134,7 +134,13 @@ def step_mutation(ctx: DemoContext) -> bool:
     return ok
 
 
-STEPS: list[Callable[[DemoContext], bool]] = [step_init, step_mutation]
+def _step_secrets(ctx: DemoContext) -> bool:
+    from pretense_dev.secrets.demo import step_secrets
+
+    return step_secrets(ctx)
+
+
+STEPS: list[Callable[[DemoContext], bool]] = [step_init, step_mutation, _step_secrets]
 
 
 def run_demo(*, keep: bool = False) -> int:

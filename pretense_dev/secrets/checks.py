@@ -164,9 +164,16 @@ _DEV_PASSWORDS = {
 }  # fmt: skip
 
 
+_TEMPLATE = re.compile(rb"\{[A-Za-z_][\w:.-]*\}")
+
+
 def url_password(value: bytes) -> Verdict:
     """Passwords in URLs and connection strings: not references, not dev defaults."""
-    v = value.strip(b"\"'{}")
+    v = value.strip(b"\"'")
+    if _TEMPLATE.search(v):
+        return REJECT  # a template: postgres://app:{password}@db
+    if v[:1] == b"{" and v[-1:] == b"}":
+        v = v[1:-1]  # ODBC quotes a password holding ';' in braces: Pwd={a;b}
     if filters.quiet_reason(v) is not None or v.lower() in _DEV_PASSWORDS:
         return REJECT
     if re.search(rb"(?i)passw(?:or)?d|secret|fake|dummy|changeme", v):

@@ -61,6 +61,7 @@ def rules(det: Detector, text: str, path: str | None = None) -> list[str]:
             "jdbc:sqlserver://sql01:1433;databaseName=crm;user=svc;password={P}",
             "jdbc-password-param",
         ),
+        ("Driver={ODBC Driver 18};Server=sql01;Uid=svc;Pwd={{P};x};", "connection-string-password"),
     ],
 )
 def test_url_and_connection_string_credentials(det: Detector, template: str, rule: str) -> None:
