@@ -115,6 +115,22 @@ def main() -> int:
             f"prefilter: {backend}",
             median_seconds(functools.partial(detect_all, det, files), args.runs),
         )
+    print("3. per call on small texts (the proxy's content blocks, an editor buffer)")
+    det = Detector(bytes(32))
+    prose = (
+        "Please refactor the ledger reconciler so that it retries when the upstream API "
+        "returns 429, and add a test. The config lives in settings.py; keep the token handling "
+        "as is.\n"
+    )
+    code = files[len(files) // 2][1][:20_000].decode("utf-8", "replace")
+    for label, text in (("200 B of prose", prose[:200]), ("2 KB of prose", prose * 10),
+                        ("20 KB of code", code)):  # fmt: skip
+        n = 2000 if len(text) < 5000 else 200
+        t = time.perf_counter()
+        for _ in range(n):
+            det.scan_text(text)
+        per = (time.perf_counter() - t) / n
+        print(f"   {label:<38}{per * 1e6:9.0f} µs per scan_text call")
     regex_rules = [r for r in rules if r.pattern is not None]
     for r in regex_rules:
         r.regex  # noqa: B018 - compile outside the timing

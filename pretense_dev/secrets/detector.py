@@ -83,6 +83,7 @@ class Engine:
         whole: set[int] = set()
         by_priority: dict[int, Rule] = {}
         hit_lines: dict[int, int] = {}  # every line with a keyword (concatenation pass)
+        rule_hits: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
         b64_runs: list[int] | None = [] if self.b64_id >= 0 else None
         n = len(data)
         for kid, end in self.prefilter.scan(data):
@@ -107,6 +108,8 @@ class Engine:
                 w = windows[p]
                 if w.get(ls, -1) < le:
                     w[ls] = le
+                if rule.analyzer == "assignment":
+                    rule_hits[p].append((ls, le, end))
         for rule in self.always:
             by_priority[rule.priority] = rule
             whole.add(rule.priority)
@@ -116,7 +119,7 @@ class Engine:
             spans = [(0, n)] if p in whole else sorted(windows[p].items())
             if rule.analyzer is not None:
                 analyze = ANALYZERS[rule.analyzer]
-                for m in analyze(rule, data, Context(path, spans)):
+                for m in analyze(rule, data, Context(path, spans, rule_hits[p])):
                     if self._keep(rule, m):
                         out.append(m)
                 continue

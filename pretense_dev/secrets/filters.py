@@ -18,7 +18,7 @@ _PLACEHOLDER_WORDS = re.compile(
     rb"^(?:x+|\*+|\.+|#+|-+|_+|0+|1234\w*|abc\w*|test\w*|none|null|nil|undefined|"
     rb"true|false|secret|password|passwd|pass|pwd|token|key|empty|default|hidden|masked|"
     rb"todo|tbd|fixme|sample|string|value|foo|bar|baz|qwerty\w*|letmein|admin|root|guest|"
-    rb"user(?:name)?|s3cr3t|p@ssw0rd|passw0rd)$"
+    rb"user(?:name)?|s3cr3t|p@ssw0rd|passw0rd|hunter2)$"
 )
 _RUN = re.compile(rb"(.)\1{5,}")  # six equal characters in a row: xxxxxx, ******, 000000
 _ELLIPSIS = re.compile(rb"\.\.\.|\xe2\x80\xa6|<[^>]*>")
@@ -136,8 +136,8 @@ def generic_value_reason(value: bytes, *, password: bool, quoted: bool) -> str |
         return "code expression"
     classes = char_classes(value)
     if password:
-        if classes < 2 or re.fullmatch(rb"[A-Za-z_.\- ]+", value):
-            return "words"
+        if classes < 2 or re.fullmatch(rb"[A-Za-z_.\-/ ]+", value):
+            return "words"  # also word paths: credentials/db
         return None
     if _EMAILISH.search(value):
         return "address"
