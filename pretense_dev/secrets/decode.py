@@ -17,7 +17,6 @@ import binascii
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from urllib.parse import unquote_to_bytes
 
 
 @dataclass(frozen=True)
@@ -155,7 +154,7 @@ def percent_views(data: bytes) -> Iterator[View]:
         s = data[start:end]
         if len(_PCT_ESC.findall(s)) < 2:
             continue
-        raw = unquote_to_bytes(s)
+        raw = _PCT_ESC.sub(lambda e: bytes([int(e.group()[1:], 16)]), s)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
