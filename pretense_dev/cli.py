@@ -76,12 +76,15 @@ def cli() -> None:
 @cli.command()
 @click.option("--no-tools", is_flag=True, help="Do not configure Claude Code, Cursor or Copilot.")
 @click.option("--jobs", type=click.IntRange(1), default=None, help="Index with N processes.")
-def init(no_tools: bool, jobs: int | None) -> int:
+@click.option(
+    "--no-hooks", is_flag=True, help="Do not install the secret-scanning commit and push hooks."
+)
+def init(no_tools: bool, jobs: int | None, no_hooks: bool) -> int:
     """Set this git repository up: policy, key, registry and a full index."""
     from pretense_dev.lifecycle import init_repo
     from pretense_dev.paths import find_repo_root
 
-    report = init_repo(find_repo_root(), workers=jobs)
+    report = init_repo(find_repo_root(), workers=jobs, hooks=not no_hooks)
     idx = report.index
     assert idx is not None
     click.echo(f"pretense-dev initialised {report.root} (repo id {report.repo_id})")
