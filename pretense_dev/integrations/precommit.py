@@ -40,7 +40,6 @@ BEGIN = "# >>> pretense-dev secret scanning (managed by `pretense-dev init`) >>>
 END = "# <<< pretense-dev secret scanning <<<"
 HOOK_MARK = "# pretense-dev hook v1"
 PRIOR_SUFFIX = ".pretense-prior"
-HOOK_IDS = ("pretense-secrets", "pretense-secrets-push", "pretense-guard-store")
 STEP_CONFIG = f"{CONFIG} (pretense-dev secret-scanning hooks, repo: local)"
 STEP_SHIM = "the pre-push hook, via `pre-commit install --hook-type pre-push`"
 

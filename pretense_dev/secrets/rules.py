@@ -251,14 +251,3 @@ def rules_bytes() -> bytes:
 def rule_ids() -> frozenset[str]:
     """Every shipped rule id (config validation of `disabled_rules`)."""
     return frozenset(r.id for r in default_rules())
-
-
-def as_dict(rule: Rule) -> dict[str, Any]:
-    """A rule's public fields (for `scan --list-rules` and docs)."""
-    return {
-        "id": rule.id,
-        "family": rule.family,
-        "description": rule.description,
-        "confidence": rule.confidence,
-        "gitleaks": list(rule.gitleaks),
-    }

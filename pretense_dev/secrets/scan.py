@@ -18,7 +18,7 @@ import contextlib
 import os
 import re
 import subprocess
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -355,9 +355,3 @@ def pre_push_ranges(root: Path, stdin_lines: Iterable[str] = ()) -> list[list[st
         return ranges
     not_remote = f"--remotes={remote}" if remote else "--remotes"
     return [["HEAD", "--not", not_remote]]
-
-
-def iter_located(results: Iterable[ScanResult]) -> Iterator[Located]:
-    """All findings of several results, in order."""
-    for r in results:
-        yield from r.found
