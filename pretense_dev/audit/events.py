@@ -57,9 +57,19 @@ class SecretRef:
     where: str = ""  # e.g. "messages[3].content[0]" or "config/.env:4"
 
 
+# Keys the store adds around an event's fields (audit/chain.py): an event field
+# may never take one of these names.
+RESERVED_KEYS = ("seq", "hash", "prev_hash")
+
+
 @dataclass(frozen=True)
 class AuditEvent:
-    """One event.  Field names are the canonical-JSON keys: renaming one breaks old chains."""
+    """One event.  Field names are the canonical-JSON keys: renaming one breaks old chains.
+
+    A new field needs a default (old rows were hashed without it and are
+    re-verified from their stored bytes, so adding one is safe) and must not
+    be one of `RESERVED_KEYS`.
+    """
 
     event: str  # one of EVENT_TYPES
     time: float = field(default_factory=time.time)  # Unix seconds
