@@ -274,6 +274,7 @@ def send_otlp(
     exporter = OTLPLogExporter(
         endpoint=otlp_endpoint(endpoint) if endpoint else None, timeout=timeout, headers=headers
     )
+    url = getattr(exporter, "_endpoint", endpoint or "(from OTEL_EXPORTER_OTLP_* settings)")
     severity = {
         "forwarded": (SeverityNumber.INFO, "INFO"),
         "allowed": (SeverityNumber.INFO, "INFO"),
@@ -288,13 +289,16 @@ def send_otlp(
         nonlocal sent, last
         if not collect.records:
             return
-        result = exporter.export(collect.records)
+        with _sdk_log() as said:
+            result = exporter.export(collect.records)
         if result is not LogRecordExportResult.SUCCESS:
             where = f"rows up to {last.seq} were sent" if last else "nothing was sent"
+            why = f" ({said[0]})" if said else ""
             raise PretenseError(
-                f"the OTLP collector at {exporter._endpoint} did not accept the batch "
-                f"starting at row {pending[0].seq}; {where}",
-                "check the endpoint, then resume with --after " + (str(last.seq) if last else "0"),
+                f"the OTLP collector at {url} did not accept the batch starting at row "
+                f"{pending[0].seq}{why}; {where}",
+                "check the endpoint, then resume with --after "
+                + str(last.seq if last else sel.after_seq),
             )
         sent += len(collect.records)
         last = pending[-1]
@@ -312,7 +316,8 @@ def send_otlp(
             ):
                 number, text = SeverityNumber.ERROR, "ERROR"  # an unprotected request
             logger.emit(
-                timestamp=int(float(rec["time"]) * 1e9),
+                # microseconds, as stored: float nanoseconds would invent digits
+                timestamp=round(float(rec["time"]) * 1_000_000) * 1000,
                 severity_number=number,
                 severity_text=text,
                 body=rec["event"],
@@ -327,6 +332,33 @@ def send_otlp(
         exporter.shutdown()  # type: ignore[no-untyped-call]
         provider.shutdown()
     return ExportResult(sent, last)
+
+
+@contextlib.contextmanager
+def _sdk_log() -> Iterator[list[str]]:
+    """Capture what the OpenTelemetry SDK logs during an export, instead of printing it.
+
+    The SDK reports an HTTP failure through `logging`; we fold its first line
+    into our one-line error (STYLE 2) rather than let it print a second one.
+    """
+    import logging
+
+    said: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            said.append(record.getMessage().splitlines()[0])
+
+    logger = logging.getLogger("opentelemetry")
+    handler = Keep(logging.WARNING)
+    old = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield said
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = old
 
 
 @contextlib.contextmanager
