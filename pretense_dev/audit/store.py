@@ -243,17 +243,17 @@ class AuditStore:
     Use ``AuditStore.open_readonly(path)`` to read without any write access.
     """
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path if path is not None else default_path()
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
         self.readonly = False
         self._lock = threading.Lock()
         self._conn = _open_rw(self.path, private_dir=path is None)
 
     @classmethod
-    def open_readonly(cls, path: Path | None = None) -> AuditStore:
+    def open_readonly(cls, path: Path | str | None = None) -> AuditStore:
         """Open an existing log with ``mode=ro``: this handle cannot write (TUI, reports)."""
         self = cls.__new__(cls)
-        self.path = path if path is not None else default_path()
+        self.path = Path(path) if path is not None else default_path()
         self.readonly = True
         self._lock = threading.Lock()
         self._conn = connect_readonly(self.path)
@@ -469,7 +469,7 @@ def decode(data: str | bytes) -> AuditEvent:
     return AuditEvent.from_dict(d)
 
 
-def record(event: AuditEvent, path: Path | None = None) -> str:
+def record(event: AuditEvent, path: Path | str | None = None) -> str:
     """Append one event to the user's audit log and close it: the hooks' entry point.
 
     Cheap: imports only the standard library, opens the existing file without

@@ -1,4 +1,4 @@
-"""A loopback OTLP/HTTP logs collector for tests: decodes what it receives with opentelemetry-proto."""
+"""A loopback OTLP/HTTP logs collector for tests; decodes requests with opentelemetry-proto."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def collector() -> Iterator[Collector]:
     state = Collector()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             if self.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)

@@ -57,7 +57,7 @@ def test_record_bytes_are_canonical_json_with_seq() -> None:
 
 def test_hash_is_tagged_sha256_of_prev_then_data() -> None:
     assert chain.link(GENESIS, DATA) == HASH
-    assert HASH == "sha256:" + hashlib.sha256(GENESIS.encode() + DATA).hexdigest()
+    assert "sha256:" + hashlib.sha256(GENESIS.encode() + DATA).hexdigest() == HASH
 
 
 def test_previous_hash_participates() -> None:
@@ -99,7 +99,7 @@ def test_head_parse_round_trips() -> None:
 
 
 def _rows(n: int) -> list[tuple[int, int | None, bytes, str, str]]:
-    rows = []
+    rows: list[tuple[int, int | None, bytes, str, str]] = []
     prev = GENESIS
     for seq in range(1, n + 1):
         data = chain.encode(seq, dataclasses.replace(EVENT, time=1000.0 + seq))

@@ -29,10 +29,10 @@ from tests.conftest import run_cli
 from .otlp_collector import attributes, collector
 
 
-def jsonl(path: Path, sel: Selection = Selection()) -> bytes:
+def jsonl(path: Path, sel: Selection | None = None) -> bytes:
     buf = io.BytesIO()
     with AuditStore.open_readonly(path) as store:
-        write_jsonl(store.conn, sel, buf)
+        write_jsonl(store.conn, sel or Selection(), buf)
     return buf.getvalue()
 
 
@@ -43,7 +43,11 @@ def test_jsonl_lines_are_records_with_their_hashes(seeded: Path) -> None:
     assert len(lines) == len(stored) == 96
     for line, s in zip(lines, stored, strict=True):
         rec = json.loads(line)
-        assert (rec.pop("seq"), rec.pop("hash"), rec.pop("prev_hash")) == (s.seq, s.hash, s.prev_hash)
+        assert (rec.pop("seq"), rec.pop("hash"), rec.pop("prev_hash")) == (
+            s.seq,
+            s.hash,
+            s.prev_hash,
+        )
         assert AuditEvent.from_dict(rec) == s.event
 
 
@@ -87,11 +91,11 @@ def test_csv_has_a_header_and_one_row_per_event(seeded: Path) -> None:
 
 def test_csv_neutralises_spreadsheet_formulas(db: Path) -> None:
     with AuditStore(db) as store:
-        store.append(AuditEvent("prompt_blocked", reason="=HYPERLINK(\"http://x\")", model="@m"))
+        store.append(AuditEvent("prompt_blocked", reason='=HYPERLINK("http://x")', model="@m"))
         buf = io.BytesIO()
         write_csv(store.conn, Selection(), buf)
     (row,) = list(csv.DictReader(io.StringIO(buf.getvalue().decode())))
-    assert row["reason"] == "'=HYPERLINK(\"http://x\")" and row["model"] == "'@m"
+    assert row["reason"] == '\'=HYPERLINK("http://x")' and row["model"] == "'@m"
 
 
 def test_otlp_logs_arrive_decoded_at_a_collector(seeded: Path) -> None:
@@ -102,7 +106,9 @@ def test_otlp_logs_arrive_decoded_at_a_collector(seeded: Path) -> None:
     assert c.paths == ["/v1/logs"] * 3  # 40 + 40 + 16
     recs = c.records()
     assert len(recs) == 96
-    resource = {kv.key: kv.value.string_value for kv in c.requests[0].resource_logs[0].resource.attributes}
+    resource = {
+        kv.key: kv.value.string_value for kv in c.requests[0].resource_logs[0].resource.attributes
+    }
     assert resource["service.name"] == "pretense-dev"
     for rec, s in zip(recs, stored, strict=True):
         a = attributes(rec)

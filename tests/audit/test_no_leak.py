@@ -98,7 +98,9 @@ def outputs(db: Path, otlp: Collector) -> dict[str, bytes]:
         out["evidence.md"] = render_markdown(doc).encode()
         for key in [r[0] for r in store.conn.execute("SELECT session FROM sessions")]:
             inc = build_incident(store, key)
-            out[f"incident {key}"] = (json.dumps(inc, ensure_ascii=False) + render_text(inc)).encode()
+            out[f"incident {key}"] = (
+                json.dumps(inc, ensure_ascii=False) + render_text(inc)
+            ).encode()
     for suffix in ("", "-wal"):
         f = Path(f"{db}{suffix}")
         if f.exists():
@@ -107,7 +109,9 @@ def outputs(db: Path, otlp: Collector) -> dict[str, bytes]:
 
 
 def leaks(found: dict[str, bytes], needles: list[str]) -> list[str]:
-    return [f"{n!r} in {where}" for where, blob in found.items() for n in needles if n.encode() in blob]
+    return [
+        f"{n!r} in {where}" for where, blob in found.items() for n in needles if n.encode() in blob
+    ]
 
 
 @settings(

@@ -20,7 +20,7 @@ from tests.conftest import run_cli, write
 def session_key(e: AuditEvent) -> str:
     if e.session_id:
         return e.session_id
-    day = dt.datetime.fromtimestamp(e.time, dt.timezone.utc).strftime("%Y-%m-%d")
+    day = dt.datetime.fromtimestamp(e.time, dt.UTC).strftime("%Y-%m-%d")
     return f"nosession:{e.tool}:{e.repo_id}:{day}"
 
 
@@ -170,9 +170,13 @@ def test_thresholds_come_from_each_repositorys_config(git_repo: Path, db: Path) 
     write(git_repo, {"app.py": "def ledger_total():\n    return 1\n"})
     report = init_repo(git_repo, workers=1)
     cfg = git_repo / ".pretense" / "config.toml"
-    cfg.write_text(cfg.read_text().replace("large_context_bytes = 1000000", "large_context_bytes = 5000"))
+    cfg.write_text(
+        cfg.read_text().replace("large_context_bytes = 1000000", "large_context_bytes = 5000")
+    )
     with AuditStore(db) as store:
-        store.append(AuditEvent("request", session_id="a", repo_id=report.repo_id, context_bytes=6000))
+        store.append(
+            AuditEvent("request", session_id="a", repo_id=report.repo_id, context_bytes=6000)
+        )
         store.append(AuditEvent("request", session_id="b", repo_id="other", context_bytes=6000))
         t = al.resolve_thresholds(store.conn)
         assert t.per_repo == {report.repo_id: 5000}

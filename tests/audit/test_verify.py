@@ -30,8 +30,8 @@ def test_an_intact_log_verifies_with_its_head(seeded: Path) -> None:
 def test_an_edit_in_place_is_caught_at_that_row(seeded: Path) -> None:
     with raw(seeded) as c:
         c.execute(
-            "UPDATE events SET data = replace(data, '\"decision\":\"blocked\"', "
-            "'\"decision\":\"forwarded\"') WHERE seq = 11"
+            'UPDATE events SET data = replace(data, \'"decision":"blocked"\', '
+            '\'"decision":"forwarded"\') WHERE seq = 11'
         )
         assert c.execute("SELECT decision FROM events WHERE seq = 11").fetchone() == ("forwarded",)
     assert kinds(verify(seeded)) == [(11, chain.ALTERED)]
@@ -153,7 +153,9 @@ def test_cli_says_intact_with_the_head_and_checks_anchors(seeded: Path) -> None:
 def test_cli_without_a_log(tmp_path: Path) -> None:
     r = run_cli("audit", "--db", str(tmp_path / "none.db"), "verify")
     assert r.code == 0 and "nothing has been recorded yet" in r.err
-    r = run_cli("audit", "--db", str(tmp_path / "none.db"), "verify", "--anchor", f"3:{chain.GENESIS}")
+    r = run_cli(
+        "audit", "--db", str(tmp_path / "none.db"), "verify", "--anchor", f"3:{chain.GENESIS}"
+    )
     assert r.code == 1 and "the log was deleted or moved" in r.err
     r = run_cli("audit", "--db", str(tmp_path / "none.db"), "verify", "--anchor", "3:nope")
     assert r.code == 2 and "not a chain position" in r.err

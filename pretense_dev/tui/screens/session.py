@@ -120,17 +120,16 @@ class SessionScreen(Screen[None]):
     @staticmethod
     def _summary(s: SessionRow) -> Text:
         t = Text()
-        t.append(f"{s.label}\n", style="bold")
+        t.append(s.label, style="bold")
+        t.append("  ")
+        t.append_text(status_text(s.status))
         t.append(
-            f"{s.tool or '?'} · {s.user or '?'}@{s.machine or '?'} · "
+            f"\n{s.tool or '?'} · {s.user or '?'}@{s.machine or '?'} · "
             f"{repo_label(s.repo_path, s.repo_id)} · {s.vendor or '-'} {s.model}\n"
-        )
-        t.append(
             f"{short(s.first_time)} → {short(s.last_time)} ({duration(s.last_time - s.first_time)})"
             f" · {s.requests} requests · {s.prompts} prompts · {s.blocked} blocked · "
-            f"up to {s.names} names protected · largest context {size(s.context_max)} · "
+            f"up to {s.names} names protected · largest context {size(s.context_max)}"
         )
-        t.append_text(status_text(s.status))
         return t
 
     @staticmethod
