@@ -25,6 +25,11 @@ class LogChanged(Message):
 
 
 @dataclass
+class FirstPageShown(Message):
+    """The sessions screen has painted its first page: heavy work may start now."""
+
+
+@dataclass
 class ChainChecked(Message):
     """A verify worker finished (full, or the rows since the last check)."""
 
@@ -52,9 +57,15 @@ class SessionsLoaded(Message):
     """A page of sessions (``append``: after the rows shown, else replacing them)."""
 
     rows: list[SessionRow]
-    total: int
     append: bool
     more: bool
+
+
+@dataclass
+class SessionsCounted(Message):
+    """How many sessions match, and the filter menus: sent after the page, which paints first."""
+
+    total: int
     options: tuple[list[tuple[str, str]], list[str]] | None = None
 
 

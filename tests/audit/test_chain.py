@@ -128,3 +128,12 @@ def test_checker_reports_out_of_order_file_rows_once() -> None:
 
 def test_problem_reads_as_one_line() -> None:
     assert str(Problem(3, chain.MISSING, "row 3 deleted")) == "row 3: missing: row 3 deleted"
+
+
+def test_to_dict_equals_dataclasses_asdict() -> None:
+    # AuditEvent.to_dict is hand-rolled for speed; it must equal the generic form.
+    d = dataclasses.asdict(EVENT)
+    d["identifiers"] = list(EVENT.identifiers)
+    d["files"] = list(EVENT.files)
+    d["secrets"] = [dataclasses.asdict(s) for s in EVENT.secrets]
+    assert EVENT.to_dict() == d
