@@ -78,7 +78,8 @@ def main() -> None:
     code = (
         "from pretense_dev.audit.events import AuditEvent\n"
         "from pretense_dev.audit.store import record\n"
-        f"record(AuditEvent('prompt_submitted', session_id='s', decision='allowed'), {str(hook_db)!r})\n"
+        "e = AuditEvent('prompt_submitted', session_id='s', decision='allowed')\n"
+        f"record(e, {str(hook_db)!r})\n"
     )
 
     def cold(argv: list[str]) -> float:
