@@ -20,6 +20,14 @@ from pretense_dev.tui.messages import AlertsLoaded, LogChanged
 from pretense_dev.tui.widgets.top_bar import TopBar
 
 PAGE = 200
+COLUMNS = [  # fixed widths, as in screens/sessions.py
+    ("time (UTC)", 16),
+    ("severity", 8),
+    ("kind", 13),
+    ("row", 8),
+    ("repository", 15),
+    ("alert", 68),
+]
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow"}
 
 
@@ -39,7 +47,8 @@ class AlertsScreen(Screen[None]):
         """Bar, table, summary."""
         yield TopBar("pretense-dev audit · alerts")
         table: DataTable[Any] = DataTable(id="alerts", cursor_type="row", zebra_stripes=True)
-        table.add_columns("time (UTC)", "severity", "kind", "row", "repository", "alert")
+        for label, width in COLUMNS:
+            table.add_column(label, width=width)
         yield table
         yield Static("loading…", id="alerts-summary", classes="summary")
         yield Footer()

@@ -23,6 +23,18 @@ from pretense_dev.tui.widgets.filter_bar import DECISIONS
 from pretense_dev.tui.widgets.top_bar import TopBar
 
 PAGE = 200
+COLUMNS = [  # fixed widths, as in screens/sessions.py
+    ("row", 8),
+    ("time (UTC)", 10),
+    ("event", 17),
+    ("endpoint", 22),
+    ("decision", 11),
+    ("names", 5),
+    ("secrets", 7),
+    ("context", 8),
+    ("latency", 9),
+    ("status", 6),
+]
 
 
 def decision_text(row: EventRow) -> Text:
@@ -59,18 +71,8 @@ class SessionScreen(Screen[None]):
             yield Input(placeholder="/ search names, files, rules, reasons", id="event-search")
             yield Select[str](DECISIONS, prompt="decision", id="event-decision")
         table: DataTable[Any] = DataTable(id="events", cursor_type="row", zebra_stripes=True)
-        table.add_columns(
-            "row",
-            "time (UTC)",
-            "event",
-            "endpoint",
-            "decision",
-            "names",
-            "secrets",
-            "context",
-            "latency",
-            "status",
-        )
+        for label, width in COLUMNS:
+            table.add_column(label, width=width)
         yield table
         yield Footer()
 

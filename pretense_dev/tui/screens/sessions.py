@@ -30,6 +30,22 @@ from pretense_dev.tui.widgets.top_bar import TopBar
 
 PAGE = 100  # rows per page: ~13 ms of DataTable work (0.13 ms/row, reference/textual.md)
 
+# Fixed widths: a page arriving later cannot make the columns jump, and nothing
+# depends on DataTable measuring cells on idle (which a loaded machine showed
+# can leave auto widths at the header's width until the next event).
+COLUMNS = [  # 118 columns + padding: fits a 140-column terminal
+    ("last (UTC)", 16),
+    ("tool", 11),
+    ("repository", 14),
+    ("vendor", 9),
+    ("model", 17),
+    ("requests", 8),
+    ("names", 5),
+    ("blocked", 7),
+    ("status", 11),
+    ("session (prefix)", 20),
+]
+
 STATUS_STYLE = {
     "UNPROTECTED": "bold white on red",
     "secret": "bold red",
@@ -69,18 +85,8 @@ class SessionsScreen(Screen[None]):
         yield TopBar("pretense-dev audit · sessions")
         yield FilterBar(classes="filter-bar")
         table: DataTable[Any] = DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
-        table.add_columns(
-            "last activity (UTC)",
-            "tool",
-            "repository",
-            "vendor",
-            "model",
-            "requests",
-            "names",
-            "blocked",
-            "status",
-            "session",
-        )
+        for label, width in COLUMNS:
+            table.add_column(label, width=width)
         yield table
         yield Static("loading…", id="summary", classes="summary")
         yield Footer()
