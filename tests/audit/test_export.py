@@ -176,3 +176,14 @@ def test_cli_export_refuses_mixed_options(seeded: Path) -> None:
     assert r.code == 2 and "--output is for jsonl and csv" in r.err
     r = run_cli("audit", "--db", str(seeded), "export", "--endpoint", "http://c")
     assert r.code == 2 and "--endpoint is for otlp" in r.err
+
+
+def test_cli_verifies_an_exported_file(seeded: Path, tmp_path: Path) -> None:
+    out = tmp_path / "audit.jsonl"
+    assert run_cli("audit", "--db", str(seeded), "export", "--output", str(out)).code == 0
+    r = run_cli("audit", "verify", "--file", str(out))
+    assert r.code == 0 and r.out.startswith("intact: 96 rows verified; head 96:sha256:")
+    lines = out.read_bytes().splitlines(keepends=True)
+    out.write_bytes(b"".join(lines[:5] + lines[6:]))
+    r = run_cli("audit", "verify", "--file", str(out))
+    assert r.code == 1 and r.out == "row 6: missing: row 6 deleted\n"
