@@ -189,7 +189,18 @@ def step_audit(ctx: DemoContext) -> bool:
     return ok
 
 
-STEPS: list[Callable[[DemoContext], bool]] = [step_init, step_mutation, step_audit]
+def _step_secrets(ctx: DemoContext) -> bool:
+    from pretense_dev.secrets.demo import step_secrets
+
+    return step_secrets(ctx)
+
+
+STEPS: list[Callable[[DemoContext], bool]] = [
+    step_init,
+    step_mutation,
+    _step_secrets,
+    step_audit,
+]
 
 
 def run_demo(*, keep: bool = False) -> int:
