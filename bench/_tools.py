@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -59,7 +59,7 @@ def running_proxy() -> Iterator[str]:
         subprocess.run([*cli, "stop"], check=False, capture_output=True)
 
 
-def wall_times(cmds: dict[str, tuple[Sequence[str], bytes, Path]], runs: int) -> dict[str, float]:
+def wall_times(cmds: Mapping[str, tuple[Sequence[str], bytes, Path]], runs: int) -> dict[str, float]:
     """Median wall time (ms) of each command, runs interleaved so noise hits all alike."""
     times: dict[str, list[float]] = {k: [] for k in cmds}
     for _ in range(runs):

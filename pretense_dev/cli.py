@@ -36,6 +36,10 @@ LAZY_COMMANDS: dict[str, str] = {
     "verify": "pretense_dev.integrations.commands:verify",
     "copilot": "pretense_dev.integrations.commands:copilot",
     "env": "pretense_dev.integrations.commands:env",
+    "scan": "pretense_dev.secrets.commands:scan",
+    "guard-store": "pretense_dev.secrets.commands:guard_store",
+    "hooks": "pretense_dev.secrets.commands:hooks",
+    "audit": "pretense_dev.audit.commands:audit",
 }
 
 
@@ -85,7 +89,12 @@ def cli() -> None:
 )
 @click.option("--dry-run", is_flag=True, help="Show tool settings changes as a diff only.")
 @click.option("--jobs", type=click.IntRange(1), default=None, help="Index with N processes.")
-def init(no_tools: bool, tools_spec: str | None, dry_run: bool, jobs: int | None) -> int:
+@click.option(
+    "--no-hooks", is_flag=True, help="Do not install the secret-scanning commit and push hooks."
+)
+def init(
+    no_tools: bool, tools_spec: str | None, dry_run: bool, jobs: int | None, no_hooks: bool
+) -> int:
     """Set this git repository up: policy, key, registry, a full index and the AI tools."""
     from pretense_dev.integrations.setup import describe, parse_tools
     from pretense_dev.lifecycle import init_repo, plan_tools
@@ -105,7 +114,9 @@ def init(no_tools: bool, tools_spec: str | None, dry_run: bool, jobs: int | None
             for problem in r.plan.problems:
                 err(f"pretense-dev: {problem}")
         return EXIT_FAILURE if any(r.plan.problems for r in results) else EXIT_OK
-    report = init_repo(root, workers=jobs, tools=tools, configure_tools=not no_tools)
+    report = init_repo(
+        root, workers=jobs, tools=tools, configure_tools=not no_tools, hooks=not no_hooks
+    )
     idx = report.index
     assert idx is not None
     click.echo(f"pretense-dev initialised {report.root} (repo id {report.repo_id})")
@@ -116,6 +127,13 @@ def init(no_tools: bool, tools_spec: str | None, dry_run: bool, jobs: int | None
     langs = ", ".join(f"{lang} {n}" for lang, n in idx.languages.most_common())
     click.echo(f"  files: {idx.files_seen} ({langs or 'none'})")
     click.echo(f"  names protected: {idx.names_protected}")
+    if report.secret_files:
+        click.echo(
+            f"  secrets: found in {report.secret_files} file(s) — "
+            "run `pretense-dev scan` to see where"
+        )
+    for note in report.notes:
+        click.echo(f"  to do: {note}")
     if no_tools:
         click.echo("  tools: not configured (--no-tools)")
     else:

@@ -43,6 +43,8 @@ class InitReport:
     key: KeyInfo | None = None
     index: IndexReport | None = None
     seconds: float = 0.0
+    secret_files: int = 0  # indexed files holding at least one secret finding
+    notes: list[str] = field(default_factory=list)  # steps left to the user
     tools: list[ToolResult] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)  # tools not detected here
 
@@ -58,6 +60,7 @@ def init_repo(
     workers: int | None = None,
     tools: Sequence[str] | None = None,
     configure_tools: bool = True,
+    hooks: bool = True,
 ) -> InitReport:
     """Initialise (or repair) `root`; see the module docstring.
 
@@ -84,9 +87,18 @@ def init_repo(
     key, info = ensure_key(repo_id)
     if registry.register(repo_id, root):
         created.append(f"registry entry {repo_id}")
+    notes: list[str] = []
+    if hooks:
+        # Secret scanning on commit and push (not an AI-tool setting: --no-tools keeps it).
+        from pretense_dev.integrations import precommit
+
+        plan = precommit.apply(root)
+        created += plan.steps
+        notes += plan.notes
     with repo.open_store() as store:
         report = run_index(root, store, config, key, workers=workers)
-    out = InitReport(root, repo_id, created, info, report)
+        secret_files = len(store.files_with_findings())
+    out = InitReport(root, repo_id, created, info, report, 0.0, secret_files, notes)
     if configure_tools:
         _configure_tools(out, repo, config, tools)
     out.seconds = time.perf_counter() - t0
