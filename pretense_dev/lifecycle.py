@@ -200,6 +200,12 @@ def uninstall_repo(root: Path, *, purge: bool = False) -> UninstallReport:
             if ch.changed:
                 what = "deleted" if ch.after is None else "took our entries out of"
                 out.removed.append(f"{what} {ch.display}")
+    from pretense_dev.integrations import precommit
+
+    try:
+        out.removed.extend(precommit.remove(root))
+    except PretenseError as e:
+        out.plans.append(_problem_plan(e.lines()[0]))
     added = [t for t in state.get("policy_added", []) if isinstance(t, str)]
     if added and repo.config_path.exists():
         try:

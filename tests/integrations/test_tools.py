@@ -99,7 +99,7 @@ def test_user_files_survive_init_and_uninstall_byte_for_byte(
     )
     (vscode_dir / "chatLanguageModels.json").write_text(USER_MODELS)
     (root / ".git/info/exclude").write_text(USER_EXCLUDE)
-    init_repo(root, tools=(), configure_tools=False)
+    init_repo(root, tools=(), configure_tools=False, hooks=False)
     cfg = root / ".pretense/config.toml"
     cfg.write_text(cfg.read_text() + USER_CONFIG_EXTRA)
     before = ours_only(root, isolated_user)
