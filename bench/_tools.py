@@ -15,7 +15,17 @@ from pathlib import Path
 from bench._common import stdlib_dir
 
 # A medium repository: these stdlib packages, about 250 files and 6 MB of Python.
-MEDIUM = ("asyncio", "email", "http", "json", "logging", "unittest", "xml", "concurrent", "importlib")
+MEDIUM = (
+    "asyncio",
+    "email",
+    "http",
+    "json",
+    "logging",
+    "unittest",
+    "xml",
+    "concurrent",
+    "importlib",
+)
 
 
 def medium_repo(dest: Path) -> tuple[int, int]:
@@ -29,8 +39,13 @@ def medium_repo(dest: Path) -> tuple[int, int]:
             shutil.copyfile(p, out)
             files += 1
             size += out.stat().st_size
-    env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b",
-           "GIT_COMMITTER_EMAIL": "b@b"}  # fmt: skip
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "b",
+        "GIT_AUTHOR_EMAIL": "b@b",
+        "GIT_COMMITTER_NAME": "b",
+        "GIT_COMMITTER_EMAIL": "b@b",
+    }
     subprocess.run(["git", "init", "-q", str(dest)], check=True)
     subprocess.run(["git", "-C", str(dest), "add", "-A"], check=True)
     subprocess.run(["git", "-C", str(dest), "commit", "-qm", "m"], check=True, env=env)
@@ -47,8 +62,11 @@ def console_script() -> str:
 def running_proxy() -> Iterator[str]:
     """Start the real proxy on a free loopback port; yield its URL; stop it."""
     cli = [sys.executable, "-m", "pretense_dev", "proxy"]
-    subprocess.run([*cli, "start", "--port", "0", "--upstream-anthropic", "http://127.0.0.1:9"],
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [*cli, "start", "--port", "0", "--upstream-anthropic", "http://127.0.0.1:9"],
+        check=True,
+        capture_output=True,
+    )
     try:
         from pretense_dev.proxy import state
 
@@ -59,7 +77,9 @@ def running_proxy() -> Iterator[str]:
         subprocess.run([*cli, "stop"], check=False, capture_output=True)
 
 
-def wall_times(cmds: Mapping[str, tuple[Sequence[str], bytes, Path]], runs: int) -> dict[str, float]:
+def wall_times(
+    cmds: Mapping[str, tuple[Sequence[str], bytes, Path]], runs: int
+) -> dict[str, float]:
     """Median wall time (ms) of each command, runs interleaved so noise hits all alike."""
     times: dict[str, list[float]] = {k: [] for k in cmds}
     for _ in range(runs):

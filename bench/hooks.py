@@ -32,26 +32,56 @@ def main() -> None:
         files, size = medium_repo(repo)
         init_repo(repo, tools=("claude-code", "cursor", "copilot"))
         prompt = "Please add a retry with backoff to the request handler and a test for it. " * 4
-        claude_prompt = json.dumps({"session_id": "s", "cwd": str(repo), "prompt": prompt,
-                                    "hook_event_name": "UserPromptSubmit"}).encode()  # fmt: skip
-        claude_read = json.dumps({"session_id": "s", "cwd": str(repo), "hook_event_name":
-                                  "PreToolUse", "tool_name": "Read", "tool_input":
-                                  {"file_path": str(repo / "json" / "decoder.py")}}).encode()  # fmt: skip
-        cursor_prompt = json.dumps({"conversation_id": "c", "hook_event_name": "beforeSubmitPrompt",
-                                    "workspace_roots": [str(repo)], "prompt": prompt,
-                                    "cursor_version": "2.0.77"}).encode()  # fmt: skip
+        claude_prompt = json.dumps(
+            {
+                "session_id": "s",
+                "cwd": str(repo),
+                "prompt": prompt,
+                "hook_event_name": "UserPromptSubmit",
+            }
+        ).encode()
+        claude_read = json.dumps(
+            {
+                "session_id": "s",
+                "cwd": str(repo),
+                "hook_event_name": "PreToolUse",
+                "tool_name": "Read",
+                "tool_input": {"file_path": str(repo / "json" / "decoder.py")},
+            }
+        ).encode()
+        cursor_prompt = json.dumps(
+            {
+                "conversation_id": "c",
+                "hook_event_name": "beforeSubmitPrompt",
+                "workspace_roots": [str(repo)],
+                "prompt": prompt,
+                "cursor_version": "2.0.77",
+            }
+        ).encode()
         exe = console_script()
         cmds = {
             "python -c pass (baseline)": ([sys.executable, "-c", "pass"], b"", repo),
             "python -c 'import pretense_dev.secrets'": (
-                [sys.executable, "-c", "import pretense_dev.secrets"], b"", repo),
+                [sys.executable, "-c", "import pretense_dev.secrets"],
+                b"",
+                repo,
+            ),
             "claude-code UserPromptSubmit (verify + scan)": (
-                [exe, "hook", "claude-code", "UserPromptSubmit"], claude_prompt, repo),
+                [exe, "hook", "claude-code", "UserPromptSubmit"],
+                claude_prompt,
+                repo,
+            ),
             "claude-code PreToolUse Read (index lookup)": (
-                [exe, "hook", "claude-code", "PreToolUse"], claude_read, repo),
+                [exe, "hook", "claude-code", "PreToolUse"],
+                claude_read,
+                repo,
+            ),
             "cursor beforeSubmitPrompt (scan, no proxy)": (
-                [exe, "hook", "cursor", "beforeSubmitPrompt"], cursor_prompt, repo),
-        }  # fmt: skip
+                [exe, "hook", "cursor", "beforeSubmitPrompt"],
+                cursor_prompt,
+                repo,
+            ),
+        }
         # One warm-up each (page cache, .pyc files).
         wall_times(cmds, 1)
         medians = wall_times(cmds, args.runs)

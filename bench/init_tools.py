@@ -65,8 +65,9 @@ def main() -> None:
     print(f"repo: {files} files, {size / 1e6:.1f} MB; median of {args.runs} runs (whole process)")
     for name, v in times.items():
         print(f"{name:<46}{statistics.median(v):>8.2f} s")
-    print(f"{'tools step alone, first time (in process)':<46}{statistics.median(first)*1000:>8.1f} ms")
-    print(f"{'tools step alone, nothing to change':<46}{statistics.median(again)*1000:>8.1f} ms")
+    label = "tools step alone, first time (in process)"
+    print(f"{label:<46}{statistics.median(first) * 1000:>8.1f} ms")
+    print(f"{'tools step alone, nothing to change':<46}{statistics.median(again) * 1000:>8.1f} ms")
 
 
 if __name__ == "__main__":

@@ -135,7 +135,7 @@ def _tool_checks(repo: Repo) -> Iterator[Check]:
             yield Check(
                 "warn",
                 "claude code",
-                f"{'.'.join(map(str, version))} ignores \"onFailure\": \"block\" (needs "
+                f'{".".join(map(str, version))} ignores "onFailure": "block" (needs '
                 "2.1.295+): a hook that cannot run lets the prompt through — upgrade with "
                 "`npm install -g @anthropic-ai/claude-code@latest`",
             )

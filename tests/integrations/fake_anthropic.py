@@ -65,8 +65,9 @@ class FakeAnthropic:
 
             def do_GET(self) -> None:
                 outer._record(self, b"")
-                self._json(404, {"type": "error", "error": {"type": "not_found_error",
-                                                            "message": "fake"}})
+                self._json(
+                    404, {"type": "error", "error": {"type": "not_found_error", "message": "fake"}}
+                )
 
             def do_POST(self) -> None:
                 n = int(self.headers.get("content-length") or 0)
@@ -77,8 +78,10 @@ class FakeAnthropic:
                     self._json(200, {"input_tokens": 42})
                     return
                 if not path.endswith("/v1/messages"):
-                    self._json(404, {"type": "error", "error": {"type": "not_found_error",
-                                                                "message": "fake"}})
+                    self._json(
+                        404,
+                        {"type": "error", "error": {"type": "not_found_error", "message": "fake"}},
+                    )
                     return
                 req = json.loads(body)
                 blocks = outer.script(req)
@@ -136,14 +139,22 @@ class FakeAnthropic:
 
 def _events(req: dict[str, Any], blocks: list[Block]) -> Iterator[tuple[str, dict[str, Any]]]:
     model = req.get("model", "claude-fake")
-    yield "message_start", {
-        "type": "message_start",
-        "message": {
-            "id": "msg_01Fake", "type": "message", "role": "assistant", "model": model,
-            "content": [], "stop_reason": None, "stop_sequence": None,
-            "usage": {"input_tokens": 10, "output_tokens": 1},
+    yield (
+        "message_start",
+        {
+            "type": "message_start",
+            "message": {
+                "id": "msg_01Fake",
+                "type": "message",
+                "role": "assistant",
+                "model": model,
+                "content": [],
+                "stop_reason": None,
+                "stop_sequence": None,
+                "usage": {"input_tokens": 10, "output_tokens": 1},
+            },
         },
-    }  # fmt: skip
+    )
     for i, b in enumerate(blocks):
         if b.tool is None:
             start: dict[str, Any] = {"type": "text", "text": ""}
@@ -153,18 +164,27 @@ def _events(req: dict[str, Any], blocks: list[Block]) -> Iterator[tuple[str, dic
             start = {"type": "tool_use", "id": b.tool_id, "name": b.tool, "input": {}}
             delta = "input_json_delta"
             key = "partial_json"
-        yield "content_block_start", {"type": "content_block_start", "index": i,
-                                      "content_block": start}
+        yield (
+            "content_block_start",
+            {"type": "content_block_start", "index": i, "content_block": start},
+        )
         if i == 0:
             yield "ping", {"type": "ping"}
         for piece in b.pieces:
-            yield "content_block_delta", {"type": "content_block_delta", "index": i,
-                                          "delta": {"type": delta, key: piece}}
+            yield (
+                "content_block_delta",
+                {"type": "content_block_delta", "index": i, "delta": {"type": delta, key: piece}},
+            )
         yield "content_block_stop", {"type": "content_block_stop", "index": i}
     stop = "tool_use" if any(b.tool for b in blocks) else "end_turn"
-    yield "message_delta", {"type": "message_delta",
-                            "delta": {"stop_reason": stop, "stop_sequence": None},
-                            "usage": {"output_tokens": 20}}
+    yield (
+        "message_delta",
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": stop, "stop_sequence": None},
+            "usage": {"output_tokens": 20},
+        },
+    )
     yield "message_stop", {"type": "message_stop"}
 
 
@@ -174,14 +194,24 @@ def _whole_message(req: dict[str, Any], blocks: list[Block]) -> dict[str, Any]:
         if b.tool is None:
             content.append({"type": "text", "text": "".join(b.pieces)})
         else:
-            content.append({"type": "tool_use", "id": b.tool_id, "name": b.tool,
-                            "input": json.loads("".join(b.pieces) or "{}")})
+            content.append(
+                {
+                    "type": "tool_use",
+                    "id": b.tool_id,
+                    "name": b.tool,
+                    "input": json.loads("".join(b.pieces) or "{}"),
+                }
+            )
     return {
-        "id": "msg_01Fake", "type": "message", "role": "assistant",
-        "model": req.get("model", "claude-fake"), "content": content,
+        "id": "msg_01Fake",
+        "type": "message",
+        "role": "assistant",
+        "model": req.get("model", "claude-fake"),
+        "content": content,
         "stop_reason": "tool_use" if any(b.tool for b in blocks) else "end_turn",
-        "stop_sequence": None, "usage": {"input_tokens": 10, "output_tokens": 20},
-    }  # fmt: skip
+        "stop_sequence": None,
+        "usage": {"input_tokens": 10, "output_tokens": 20},
+    }
 
 
 def cut_inside(text: str, words: list[str]) -> list[str]:

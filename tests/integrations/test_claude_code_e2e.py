@@ -92,8 +92,13 @@ class EditScript:
         if TASK in _text(last):
             self.path = _group(r"(/\S+\.py)", _text(last))
             raw = json.dumps({"file_path": self.path})
-            return [Block(cut_inside(raw, [self.path.rsplit("/", 1)[-1]]), tool="Read",
-                          tool_id="toolu_read")]  # fmt: skip
+            return [
+                Block(
+                    cut_inside(raw, [self.path.rsplit("/", 1)[-1]]),
+                    tool="Read",
+                    tool_id="toolu_read",
+                )
+            ]
         return [Block(["ok"])]  # side requests (titles, checks): not part of the task
 
 
@@ -184,7 +189,9 @@ def test_edit_goes_through_the_proxy_and_lands_with_real_names(
         try:
             r = run_cli("init", "--tools", "claude-code", cwd=repo)
             assert r.code == 0, r.err
-            prompt = f"{TASK}: in {repo}/billing/ledger.py make reconcile_invoices double batch_total."
+            prompt = (
+                f"{TASK}: in {repo}/billing/ledger.py make reconcile_invoices double batch_total."
+            )
             code, result, err = run_claude(repo, isolated_user, prompt)
         finally:
             stop_proxy()

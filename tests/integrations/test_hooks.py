@@ -98,8 +98,18 @@ def audit_rows() -> list[Any]:
 
 
 def test_claude_prompt_with_the_proxy_down_is_blocked_in_claudes_format(repo: Path) -> None:
-    r = hook(repo, "claude-code", "UserPromptSubmit", claude("UserPromptSubmit", repo,
-             prompt="fix reconcile_invoices", prompt_id="p1", permission_mode="default"))  # fmt: skip
+    r = hook(
+        repo,
+        "claude-code",
+        "UserPromptSubmit",
+        claude(
+            "UserPromptSubmit",
+            repo,
+            prompt="fix reconcile_invoices",
+            prompt_id="p1",
+            permission_mode="default",
+        ),
+    )
     assert r.code == 0  # Claude Code reads the JSON; exit 2 would echo the prompt back
     assert out_json(r) == {"decision": "block", "reason": PROXY_DOWN}
     assert r.err.strip() == PROXY_DOWN
@@ -118,14 +128,21 @@ def test_claude_session_start_cannot_block_so_it_warns(repo: Path) -> None:
 
 
 def test_claude_read_of_a_secret_file_is_denied_with_the_file_and_the_fix(repo: Path) -> None:
-    payload = claude("PreToolUse", repo, tool_name="Read", tool_use_id="toolu_1",
-                     tool_input={"file_path": str(repo / "config/settings.py")})  # fmt: skip
+    payload = claude(
+        "PreToolUse",
+        repo,
+        tool_name="Read",
+        tool_use_id="toolu_1",
+        tool_input={"file_path": str(repo / "config/settings.py")},
+    )
     r = hook(repo, "claude-code", "PreToolUse", payload)
     assert r.code == 0
     out = out_json(r)["hookSpecificOutput"]
     assert out["hookEventName"] == "PreToolUse" and out["permissionDecision"] == "deny"
     reason = out["permissionDecisionReason"]
-    assert reason.startswith("pretense-dev: config/settings.py holds a secret (github-pat on line 1")
+    assert reason.startswith(
+        "pretense-dev: config/settings.py holds a secret (github-pat on line 1"
+    )
     assert "`pretense: allow`" in reason and "pretense-dev scan --update-baseline" in reason
     assert "ghp_" not in reason.replace("ghp_…", "")  # redacted form only
     (row,) = audit_rows()
@@ -141,8 +158,12 @@ def test_a_git_ignored_env_file_is_scanned_on_the_spot(repo: Path) -> None:
 
 
 def test_an_ordinary_read_is_let_through_silently_and_logged(repo: Path) -> None:
-    payload = claude("PreToolUse", repo, tool_name="Read",
-                     tool_input={"file_path": str(repo / "billing/ledger.py")})  # fmt: skip
+    payload = claude(
+        "PreToolUse",
+        repo,
+        tool_name="Read",
+        tool_input={"file_path": str(repo / "billing/ledger.py")},
+    )
     r = hook(repo, "claude-code", "PreToolUse", payload)
     assert (r.code, r.out, r.err) == (0, "", "")  # "allow" would skip Claude's own permissions
     (row,) = audit_rows()
@@ -152,9 +173,13 @@ def test_an_ordinary_read_is_let_through_silently_and_logged(repo: Path) -> None
 def test_a_file_edited_since_indexing_is_scanned_again(repo: Path) -> None:
     ledger = repo / "billing/ledger.py"
     ledger.write_text(ledger.read_text() + f"KEY = '{token()}'\n")
-    payload = claude("PreToolUse", repo, tool_name="Edit",
-                     tool_input={"file_path": str(ledger), "old_string": "a", "new_string": "b"})
-    r = hook(repo, "claude-code", "PreToolUse", payload)  # fmt: skip
+    payload = claude(
+        "PreToolUse",
+        repo,
+        tool_name="Edit",
+        tool_input={"file_path": str(ledger), "old_string": "a", "new_string": "b"},
+    )
+    r = hook(repo, "claude-code", "PreToolUse", payload)
     assert out_json(r)["hookSpecificOutput"]["permissionDecision"] == "deny"
 
 
@@ -162,8 +187,12 @@ def test_a_file_edited_since_indexing_is_scanned_again(repo: Path) -> None:
 
 
 def test_cursor_prompt_passes_unmutated_and_is_logged_as_such(repo: Path) -> None:
-    r = hook(repo, "cursor", "beforeSubmitPrompt",
-             cursor("beforeSubmitPrompt", repo, prompt="fix the ledger", attachments=[]))  # fmt: skip
+    r = hook(
+        repo,
+        "cursor",
+        "beforeSubmitPrompt",
+        cursor("beforeSubmitPrompt", repo, prompt="fix the ledger", attachments=[]),
+    )
     assert (r.code, out_json(r), r.err) == (0, {"continue": True}, "")
     (row,) = audit_rows()
     assert (row.event, row.tool, row.mutation_active) == ("prompt_submitted", "cursor", False)
@@ -172,8 +201,12 @@ def test_cursor_prompt_passes_unmutated_and_is_logged_as_such(repo: Path) -> Non
 
 def test_cursor_prompt_with_a_secret_is_refused_before_it_leaves(repo: Path) -> None:
     secret = token()
-    r = hook(repo, "cursor", "beforeSubmitPrompt",
-             cursor("beforeSubmitPrompt", repo, prompt=f"use {secret} to call the API"))  # fmt: skip
+    r = hook(
+        repo,
+        "cursor",
+        "beforeSubmitPrompt",
+        cursor("beforeSubmitPrompt", repo, prompt=f"use {secret} to call the API"),
+    )
     assert r.code == 2
     body = out_json(r)
     assert body["continue"] is False
@@ -186,8 +219,12 @@ def test_cursor_prompt_with_a_secret_is_refused_before_it_leaves(repo: Path) -> 
 
 def test_cursor_prompt_with_a_secret_file_attached_is_refused(repo: Path) -> None:
     att = [{"type": "file", "filePath": str(repo / "config/settings.py")}]
-    r = hook(repo, "cursor", "beforeSubmitPrompt",
-             cursor("beforeSubmitPrompt", repo, prompt="look", attachments=att))  # fmt: skip
+    r = hook(
+        repo,
+        "cursor",
+        "beforeSubmitPrompt",
+        cursor("beforeSubmitPrompt", repo, prompt="look", attachments=att),
+    )
     assert r.code == 2 and out_json(r)["continue"] is False
     assert "config/settings.py holds a secret" in r.err
 
@@ -208,9 +245,13 @@ def test_cursor_read_of_an_ordinary_file_is_allowed(repo: Path) -> None:
 
 
 def test_cursor_shell_command_naming_a_secret_file_is_denied(repo: Path) -> None:
-    r = hook(repo, "cursor", "beforeShellExecution",
-             cursor("beforeShellExecution", repo, command="grep TOKEN < .env", cwd=str(repo)))
-    assert r.code == 2 and out_json(r)["permission"] == "deny"  # fmt: skip
+    r = hook(
+        repo,
+        "cursor",
+        "beforeShellExecution",
+        cursor("beforeShellExecution", repo, command="grep TOKEN < .env", cwd=str(repo)),
+    )
+    assert r.code == 2 and out_json(r)["permission"] == "deny"
 
 
 def test_cursor_is_refused_when_the_policy_does_not_approve_it(repo: Path) -> None:
@@ -220,9 +261,13 @@ def test_cursor_is_refused_when_the_policy_does_not_approve_it(repo: Path) -> No
             'approved = ["claude-code", "cursor", "copilot"]', 'approved = ["claude-code"]'
         )
     )
-    r = hook(repo, "cursor", "sessionStart",
-             cursor("sessionStart", repo, session_id="conv-123", is_background_agent=False))
-    assert r.code == 2  # fmt: skip
+    r = hook(
+        repo,
+        "cursor",
+        "sessionStart",
+        cursor("sessionStart", repo, session_id="conv-123", is_background_agent=False),
+    )
+    assert r.code == 2
     assert out_json(r) == {
         "continue": False,
         "user_message": "pretense-dev: cursor is not approved for this repository "
@@ -232,8 +277,9 @@ def test_cursor_is_refused_when_the_policy_does_not_approve_it(repo: Path) -> No
 
 def test_cursor_running_claude_format_hooks_is_answered_as_cursor(repo: Path) -> None:
     """Cursor's third-party hooks run `.claude/settings.json` commands with its own stdin."""
-    r = hook(repo, "claude-code", "UserPromptSubmit",
-             cursor("beforeSubmitPrompt", repo, prompt="hello"))  # fmt: skip
+    r = hook(
+        repo, "claude-code", "UserPromptSubmit", cursor("beforeSubmitPrompt", repo, prompt="hello")
+    )
     assert (r.code, out_json(r)) == (0, {"continue": True})  # Cursor is not asked for the proxy
 
 
@@ -241,8 +287,9 @@ def test_cursor_running_claude_format_hooks_is_answered_as_cursor(repo: Path) ->
 
 
 def test_vscode_prompt_with_the_proxy_down_is_stopped(repo: Path) -> None:
-    r = hook(repo, "claude-code", "UserPromptSubmit",
-             vscode("UserPromptSubmit", repo, prompt="refactor"))  # fmt: skip
+    r = hook(
+        repo, "claude-code", "UserPromptSubmit", vscode("UserPromptSubmit", repo, prompt="refactor")
+    )
     assert r.code == 2
     assert out_json(r) == {"continue": False, "stopReason": PROXY_DOWN, "systemMessage": PROXY_DOWN}
     (row,) = audit_rows()
@@ -250,37 +297,55 @@ def test_vscode_prompt_with_the_proxy_down_is_stopped(repo: Path) -> None:
 
 
 def test_vscode_tool_reading_a_secret_file_is_denied(repo: Path) -> None:
-    payload = vscode("PreToolUse", repo, tool_name="readFile", tool_use_id="t1",
-                     tool_input={"filePath": str(repo / ".env")})  # fmt: skip
+    payload = vscode(
+        "PreToolUse",
+        repo,
+        tool_name="readFile",
+        tool_use_id="t1",
+        tool_input={"filePath": str(repo / ".env")},
+    )
     r = hook(repo, "copilot", "preToolUse", payload)
     assert r.code == 0
     assert out_json(r)["hookSpecificOutput"]["permissionDecision"] == "deny"
 
 
 def test_copilot_cli_tool_args_as_a_json_string_are_understood(repo: Path) -> None:
-    payload = {"timestamp": 1, "cwd": str(repo), "toolName": "view",
-               "toolArgs": json.dumps({"path": ".env"})}  # fmt: skip
+    payload = {
+        "timestamp": 1,
+        "cwd": str(repo),
+        "toolName": "view",
+        "toolArgs": json.dumps({"path": ".env"}),
+    }
     r = hook(repo, "copilot", "preToolUse", payload)
     assert r.code == 0
     assert out_json(r)["permissionDecision"] == "deny"
 
 
 def test_copilot_cli_prompt_cannot_be_refused_so_it_warns(repo: Path) -> None:
-    r = hook(repo, "copilot", "userPromptSubmitted",
-             {"timestamp": 1, "cwd": str(repo), "prompt": "hi"})  # fmt: skip
+    r = hook(
+        repo, "copilot", "userPromptSubmitted", {"timestamp": 1, "cwd": str(repo), "prompt": "hi"}
+    )
     assert (r.code, r.out) == (0, "")
-    assert r.err.strip() == f"{PROXY_DOWN} (the Copilot CLI cannot refuse it: use `pretense-dev copilot`)"
+    assert (
+        r.err.strip()
+        == f"{PROXY_DOWN} (the Copilot CLI cannot refuse it: use `pretense-dev copilot`)"
+    )
 
 
 # -- failing closed ------------------------------------------------------------------------------
 
 
 def test_a_repo_that_is_not_initialised_is_refused(git_repo: Path) -> None:
-    r = hook(git_repo, "claude-code", "UserPromptSubmit",
-             claude("UserPromptSubmit", git_repo, prompt="hi"))  # fmt: skip
+    r = hook(
+        git_repo,
+        "claude-code",
+        "UserPromptSubmit",
+        claude("UserPromptSubmit", git_repo, prompt="hi"),
+    )
     assert out_json(r) == {
         "decision": "block",
-        "reason": f"pretense-dev: {git_repo} is not set up for pretense-dev: run `pretense-dev init`",
+        "reason": f"pretense-dev: {git_repo} is not set up for pretense-dev: "
+        "run `pretense-dev init`",
     }
 
 

@@ -193,9 +193,16 @@ def test_files_follow_the_documented_formats(small_repo: Path, vscode_dir: Path)
     hooks = json.loads((small_repo / ".cursor/hooks.json").read_text())
     assert hooks["version"] == 1
     documented = {
-        "sessionStart", "beforeSubmitPrompt", "beforeShellExecution", "beforeMCPExecution",
-        "beforeReadFile", "preToolUse", "beforeTabFileRead", "afterFileEdit", "stop",
-    }  # fmt: skip
+        "sessionStart",
+        "beforeSubmitPrompt",
+        "beforeShellExecution",
+        "beforeMCPExecution",
+        "beforeReadFile",
+        "preToolUse",
+        "beforeTabFileRead",
+        "afterFileEdit",
+        "stop",
+    }
     assert set(hooks["hooks"]) <= documented
     for event, entries in hooks["hooks"].items():
         assert entries == [{"command": f"pretense-dev hook cursor {event}", "timeout": 10}]
