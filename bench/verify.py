@@ -14,7 +14,7 @@ import sys
 import time
 
 from bench._common import isolated_user
-from bench._tools import console_script, medium_repo, running_proxy, wall_times
+from bench._tools import compile_package, console_script, medium_repo, running_proxy, wall_times
 
 
 def main() -> None:
@@ -25,6 +25,7 @@ def main() -> None:
     from pretense_dev.repo import Repo
     from pretense_dev.verify import run
 
+    compile_package()
     with isolated_user() as base, running_proxy() as url:
         repo = base / "repo"
         files, size = medium_repo(repo)
@@ -48,8 +49,8 @@ def main() -> None:
 
     print(f"repo: {files} files, {size / 1e6:.1f} MB, {names} names; proxy {url}")
     print(f"median of {args.runs} runs, whole process:")
-    for name, ms in medians.items():
-        print(f"  {name:<40}{ms:>8.1f} ms")
+    for name, (wall, cpu) in medians.items():
+        print(f"  {name:<40}{wall:>8.1f} ms wall {cpu:>8.1f} ms CPU")
     print(f"  {'verify.run in process (no thorough)':<40}{statistics.median(times):>8.2f} ms")
 
 

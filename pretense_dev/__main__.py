@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from pretense_dev.cli import main
+from pretense_dev.entry import main
 
 raise SystemExit(main())

@@ -415,34 +415,59 @@ def _deny_secret_files(inp: HookInput, repo: Repo, candidates: list[str]) -> Dec
     return None
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """A finding as the index stores it (the fields a deny message needs)."""
+
+    rule: str
+    fingerprint: str
+    line: int
+    redacted: str
+
+
 class _SecretFiles:
-    """Whether a file holds an unallowed secret: from the index when it is current, else a scan."""
+    """Whether a file holds an unallowed secret: from the index when it is current, else a scan.
+
+    The index is read with plain SQLite rather than `IndexStore`: importing that
+    pulls in the mutation kernel and the whole secrets package (about 25 ms,
+    bench/hooks.py) for two point queries on tables whose shape
+    tests/secrets/test_index_findings.py pins.
+    """
 
     def __init__(self, repo: Repo) -> None:
+        import sqlite3
+
         self.repo = repo
         self.root = repo.root.resolve()
-        self.store = repo.open_store()
+        self.conn = sqlite3.connect(repo.index_path)
 
     def close(self) -> None:
-        self.store.close()
+        self.conn.close()
 
     def findings(self, path: Path) -> list[Any]:
         rel = path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else None
         if rel is not None:
-            # The index's files table: size and mtime as they were when it was read.
-            row = self.store.conn.execute(
+            # The files table: size and mtime as they were when the indexer read the file.
+            row = self.conn.execute(
                 "SELECT size, mtime_ns FROM files WHERE path = ?", (rel,)
             ).fetchone()
             st = path.stat()
             if row is not None and tuple(row) == (st.st_size, st.st_mtime_ns):
                 # Current: the stored findings answer, minus what the policy allows now.
-                # (No detector here: building one costs far more than this lookup.)
                 if _path_allowed(self.repo, rel):
                     return []
-                base = _baseline(self.repo)
+                stored = [
+                    _Stored(*r)
+                    for r in self.conn.execute(
+                        "SELECT rule, fingerprint, line, redacted FROM findings "
+                        "WHERE path = ? ORDER BY line, rule",
+                        (rel,),
+                    )
+                ]
+                base = _baseline(self.repo) if stored else None
                 return [
                     f
-                    for f in self.store.findings_for(rel)
+                    for f in stored
                     if base is None or not base.contains(rel, f.rule, f.fingerprint)
                 ]
         # Not indexed (git-ignored, outside the repository) or changed since: scan it now.

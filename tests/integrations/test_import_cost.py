@@ -38,7 +38,7 @@ def test_modules_on_the_hook_path_import_nothing_heavy(module: str) -> None:
 
 
 def test_a_whole_hook_call_imports_nothing_heavy(git_repo: Path) -> None:
-    """Through the console entry (`cli.main`), as the tools run it: not even click."""
+    """Through the console entry (`entry.main`), as the tools run it: not even click."""
     write(git_repo, {"app.py": "def settle_window():\n    pass\n"})
     git(git_repo, "add", "-A")
     init_repo(git_repo, tools=("claude-code",))
@@ -51,8 +51,9 @@ def test_a_whole_hook_call_imports_nothing_heavy(git_repo: Path) -> None:
     }
     code = (
         "import json, sys\n"
-        "from pretense_dev.cli import main\n"
-        "rc = main(['hook', 'claude-code', 'PreToolUse'])\n"
+        "sys.argv = ['pretense-dev', 'hook', 'claude-code', 'PreToolUse']\n"
+        "from pretense_dev.entry import main\n"
+        "rc = main()\n"
         "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
     )
     out = subprocess.run(
@@ -64,4 +65,4 @@ def test_a_whole_hook_call_imports_nothing_heavy(git_repo: Path) -> None:
         cwd=git_repo,
     )
     loaded = json.loads(out.stderr.strip().splitlines()[-1])
-    assert heavy([m for m in loaded if m.split(".")[0] != "click"]) == []
+    assert heavy(loaded) == []
