@@ -30,7 +30,10 @@ def err(message: str) -> None:
 
 # Commands that live with their part, loaded only when invoked (or for --help):
 # "name": "module:attribute".  A part adds its commands here with one line.
-LAZY_COMMANDS: dict[str, str] = {}
+LAZY_COMMANDS: dict[str, str] = {
+    "lsp": "pretense_dev.lsp.commands:lsp",
+    "watch": "pretense_dev.lsp.commands:watch",
+}
 
 
 class LazyGroup(click.Group):

@@ -22,7 +22,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,17 +66,28 @@ def index_file(
     if is_binary(data):
         return None
     language = language_for_path(rel)
-    defs: tuple[tuple[str, str, int], ...] = ()
-    if language is not None and not (skip_generated and is_generated(data)):
-        from pretense_dev.identifiers.extract import extract_definitions, module_definitions
-
-        found = extract_definitions(data, language)
-        names = {d.name for d in found}
-        found += [d for d in module_definitions(rel, language) if d.name not in names]
-        defs = tuple((d.name, d.kind, d.line) for d in found)
+    defs = definitions_in(data, rel, language, skip_generated)
     text = data.decode("utf-8", "replace")
     looks = tuple(sorted({m.group() for m in LOOKALIKE.finditer(text)}))
     return FileRecord(rel, hashlib.sha256(data).hexdigest(), language, size, mtime_ns, defs, looks)
+
+
+def definitions_in(
+    data: bytes, rel: str, language: str | None, skip_generated: bool
+) -> tuple[tuple[str, str, int], ...]:
+    """(name, kind, line) that `rel` with content `data` defines, as the index records them.
+
+    The language server calls this on unsaved editor buffers, so a name typed
+    in an editor is found exactly as the indexer would find it once saved.
+    """
+    if language is None or (skip_generated and is_generated(data)):
+        return ()
+    from pretense_dev.identifiers.extract import extract_definitions, module_definitions
+
+    found = extract_definitions(data, language)
+    names = {d.name for d in found}
+    found += [d for d in module_definitions(rel, language) if d.name not in names]
+    return tuple((d.name, d.kind, d.line) for d in found)
 
 
 def _index_batch(
@@ -134,12 +145,13 @@ def run_index(
     full: bool = False,
     only: Iterable[str] | None = None,
     workers: int | None = None,
+    extra_defined: Mapping[str, str] | None = None,
 ) -> IndexReport:
     """Bring the index up to date with the work tree; see the module docstring.
 
     `only` limits the run to these repo-relative paths (the watcher and the
     language server pass the files that changed); a listed path that no longer
-    exists is removed from the index.
+    exists is removed from the index.  `extra_defined` is passed to `update_map`.
     """
     t0 = time.perf_counter()
     report = IndexReport()
@@ -171,7 +183,7 @@ def run_index(
     report.bytes_parsed = sum(r.size for r in records)
     affected = store.write_files(records, removed, touched)
     report.names_added, report.names_removed = update_map(
-        store, config.identifiers, key, affected, everything=full
+        store, config.identifiers, key, affected, everything=full, extra_defined=extra_defined
     )
     report.names_protected = store.active_count()
     report.languages = Counter(store.languages())
@@ -214,9 +226,14 @@ def update_map(
     affected: Iterable[str],
     *,
     everything: bool = False,
+    extra_defined: Mapping[str, str] | None = None,
 ) -> tuple[int, int]:
     """Recompute `active` for the affected names (or all), issue new synthetics.
 
+    `extra_defined` (name → kind) are definitions the store does not hold yet:
+    the language server passes the names its open, unsaved buffers define, so
+    they are protected as soon as they are typed and stay protected while a
+    buffer still defines them.
     Returns (names that became protected, names that stopped being protected).
     """
     fp = config_fingerprint(cfg)
@@ -224,13 +241,15 @@ def update_map(
         everything = True
     issued = store.issued()
     always = always_names(cfg.always) - set(cfg.never)
+    extra = dict(extra_defined or {})
     if everything:
-        names = set(issued) | always
+        names = set(issued) | always | set(extra)
         defined = store.defined_names()
         names |= set(defined)
     else:
         names = set(affected) | (always - set(issued))
         defined = store.defined_names(names)
+    defined = {**{n: k for n, k in extra.items() if n in names}, **defined}
     want_active: dict[str, str] = {}
     for n in names:
         if n in always:

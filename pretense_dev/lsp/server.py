@@ -1,0 +1,150 @@
+"""The pygls 2.x server: built by `create_server()`, its features registered in one place.
+
+Each feature unit is a module with a `setup(server)` function that registers
+its handlers; `FEATURES` below is the one list of them (STYLE 17, after
+esbonio's `create_language_server` and its per-feature setup functions).
+State lives on the server object, not in module globals, so every test and
+every process gets its own.
+
+Threads: handlers run on the asyncio loop; secrets are scanned on one
+thread (`scan_pool`) and tree-sitter parsing and every index write run on
+another (`work_pool`), so a 5,000-line scan never delays the next message
+and SQLite writes never race inside the process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from pretense_dev.lsp.context import Contexts
+from pretense_dev.lsp.debounce import KeyedDebouncer
+from pretense_dev.lsp.names import BufferNames
+from pretense_dev.lsp.options import InitOptions, parse_options
+from pretense_dev.lsp.status import StatusReporter
+
+log = logging.getLogger(__name__)
+NAME = "pretense-dev"
+
+
+def _version() -> str:
+    try:
+        return version("pretense-dev")
+    except PackageNotFoundError:  # running from a checkout without metadata
+        return "0"
+
+
+class PretenseLanguageServer(LanguageServer):
+    """The server plus its state (contexts, buffers, pools, options)."""
+
+    def __init__(self) -> None:
+        super().__init__(NAME, _version(), text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.options = InitOptions()
+        self.option_problems: list[str] = []
+        self.contexts = Contexts()
+        self.buffers = BufferNames()
+        self.scan_pool = ThreadPoolExecutor(1, thread_name_prefix="pretense-scan")
+        self.work_pool = ThreadPoolExecutor(1, thread_name_prefix="pretense-work")
+        self.analysis: KeyedDebouncer | None = None  # set up by the documents unit
+        self.status = StatusReporter(self)
+
+    def apply_options(self, raw: Any) -> None:
+        """Parse `initializationOptions`; problems are shown once initialized."""
+        self.options, self.option_problems = parse_options(raw)
+        if self.analysis is not None:
+            self.analysis.interval = self.options.debounce_ms / 1000
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls' default shows `str(error)`; ours never carries document text."""
+        log.error("internal error (%s): %s", getattr(source, "__name__", source), type(error).__name__)
+        super().report_server_error(error, source)
+
+    def close(self) -> None:
+        """Release threads and connections."""
+        if self.analysis is not None:
+            self.analysis.close()
+        self.status.stop()
+        self.scan_pool.shutdown(wait=False, cancel_futures=True)
+        self.work_pool.shutdown(wait=False, cancel_futures=True)
+        self.contexts.close()
+
+
+def _setup_lifecycle(server: PretenseLanguageServer) -> None:
+    """initialize / initialized / shutdown: options, workspace folders, first status."""
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: PretenseLanguageServer, params: types.InitializeParams) -> None:
+        ls.apply_options(params.initialization_options)
+        from pygls.uris import to_fs_path
+
+        folders = [f.uri for f in params.workspace_folders or []]
+        if not folders and params.root_uri:
+            folders = [params.root_uri]
+        from pathlib import Path
+
+        ls.contexts.folders = [Path(p) for u in folders if (p := to_fs_path(u)) is not None]
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: PretenseLanguageServer, params: types.InitializedParams) -> None:
+        for problem in ls.option_problems:
+            ls.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Warning, message=f"pretense-dev: {problem}")
+            )
+        for folder in ls.contexts.folders:
+            ctx = ls.contexts.for_path(folder / ".")
+            if ctx.initialised:
+                await ls.status.refresh(ctx, "startup")
+        ls.status.start_polling()
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: PretenseLanguageServer, params: None) -> None:
+        ls.close()
+
+
+def _features() -> tuple[Callable[[PretenseLanguageServer], None], ...]:
+    from pretense_dev.lsp import actions, documents, hover
+
+    return (_setup_lifecycle, documents.setup, hover.setup, actions.setup)
+
+
+def create_server() -> PretenseLanguageServer:
+    """A new server with every feature registered (the one place they are listed)."""
+    server = PretenseLanguageServer()
+    for setup in _features():
+        setup(server)
+    return server
+
+
+class _NoParams(logging.Filter):
+    """Drop the arguments of pygls' log records: they can hold document text.
+
+    pygls logs whole messages (`Failed to handle notification %r: %s`, with the
+    didChange params) — a secret in a buffer must not reach the editor's log.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.partition(".")[0] in ("pygls", "lsprotocol") and record.args:
+            record.msg = f"{record.msg} [arguments withheld]"
+            record.args = None
+        return True
+
+
+def run_stdio(log_level: int = logging.WARNING) -> int:
+    """Serve over stdin/stdout until the client exits."""
+    logging.basicConfig(level=log_level, format="pretense-dev lsp: %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_NoParams())
+    for name in ("pygls", "lsprotocol"):
+        logging.getLogger(name).setLevel(max(log_level, logging.WARNING))
+    server = create_server()
+    try:
+        server.start_io()
+    finally:
+        server.close()
+    return 0

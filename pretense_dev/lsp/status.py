@@ -1,0 +1,134 @@
+"""The proxy's state for a repository, as the editor shows it.
+
+Sent as the `pretense/status` notification (the VS Code extension puts it in
+the status bar) on start, after every on-save re-index, when a policy edit
+changes the map and whenever a periodic check finds the state changed; a
+change of state is also shown once with `window/showMessage`.
+
+States: ``up`` (the proxy runs and serves this repository's current map),
+``down`` (nothing answers), ``not-protecting`` (a proxy answers but not for
+this repository, or with a stale map), ``unknown`` (the state cannot be
+read, e.g. outside an initialised repository).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+if TYPE_CHECKING:
+    from pretense_dev.lsp.context import RepoContext
+    from pretense_dev.lsp.server import PretenseLanguageServer
+
+STATUS_METHOD = "pretense/status"
+UP, DOWN, NOT_PROTECTING, UNKNOWN = "up", "down", "not-protecting", "unknown"
+
+
+@dataclass(frozen=True)
+class ProxyStatus:
+    """One reading of the proxy's state."""
+
+    state: str
+    port: int | None
+    detail: str
+
+
+def probe(ctx: RepoContext) -> ProxyStatus:
+    """Read the proxy's state for `ctx` (blocking: call it off the event loop)."""
+    if not ctx.initialised:
+        return ProxyStatus(
+            UNKNOWN, None, "this file is not in a repository set up with `pretense-dev init`"
+        )
+    # Interim until the proxy exposes its state function: read nothing.
+    return ProxyStatus(UNKNOWN, None, "this pretense-dev cannot read the proxy's state yet")
+
+
+_MESSAGES = {
+    UP: (types.MessageType.Info, "pretense-dev: the proxy is protecting {repo}{port}."),
+    DOWN: (
+        types.MessageType.Warning,
+        "pretense-dev: the proxy is not running, so AI requests from {repo} are not "
+        "protected — run `pretense-dev proxy start`.",
+    ),
+    NOT_PROTECTING: (
+        types.MessageType.Warning,
+        "pretense-dev: the proxy{port} is not protecting {repo} ({detail}) — run "
+        "`pretense-dev verify`.",
+    ),
+}
+
+
+class StatusReporter:
+    """Sends `pretense/status`, and `window/showMessage` when a state changes."""
+
+    def __init__(self, server: PretenseLanguageServer) -> None:
+        self.server = server
+        self.last: dict[str, ProxyStatus] = {}
+        self._poller: asyncio.Task[None] | None = None
+
+    async def refresh(self, ctx: RepoContext, reason: str) -> dict[str, Any]:
+        """Probe, notify, and say so if the state changed; return the payload."""
+        loop = asyncio.get_running_loop()
+        status = await loop.run_in_executor(None, probe, ctx)
+        key = str(ctx.root)
+        before = self.last.get(key)
+        self.last[key] = status
+        payload = self.payload(ctx, status, reason)
+        self.server.protocol.notify(STATUS_METHOD, payload)
+        changed = before is None or before.state != status.state
+        if changed and status.state in _MESSAGES and self.server.options.status_messages:
+            # First reading: only worth a message when something is wrong.
+            if before is not None or status.state != UP:
+                kind, text = _MESSAGES[status.state]
+                self.server.window_show_message(
+                    types.ShowMessageParams(
+                        type=kind,
+                        message=text.format(
+                            repo=ctx.root.name if ctx.root else "this file",
+                            port=f" on port {status.port}" if status.port else "",
+                            detail=status.detail,
+                        ),
+                    )
+                )
+        return payload
+
+    @staticmethod
+    def payload(ctx: RepoContext, status: ProxyStatus, reason: str) -> dict[str, Any]:
+        """The notification's params (camelCase, as editors expect)."""
+        store = ctx.read_store()
+        return {
+            "state": status.state,
+            "port": status.port,
+            "detail": status.detail,
+            "root": str(ctx.root) if ctx.root else None,
+            "repoId": ctx.repo_id,
+            "protectedNames": store.active_count() if store is not None else None,
+            "mapVersion": store.map_version() if store is not None else None,
+            "policyError": ctx.policy().error,
+            "reason": reason,
+        }
+
+    def start_polling(self) -> None:
+        """Re-check every `statusPollSeconds` for the repositories in use."""
+        if self._poller is None:
+            self._poller = asyncio.get_running_loop().create_task(self._poll())
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.server.options.status_poll_seconds)  # the poll period
+            for ctx in self.server.contexts.all():
+                if not ctx.initialised:
+                    continue
+                before = self.last.get(str(ctx.root))
+                status = await asyncio.get_running_loop().run_in_executor(None, probe, ctx)
+                if before is None or before.state != status.state:
+                    await self.refresh(ctx, "poll")
+
+    def stop(self) -> None:
+        """Stop polling."""
+        if self._poller is not None:
+            self._poller.cancel()
+            self._poller = None
