@@ -67,7 +67,9 @@ def allow_edit(
             range=types.Range(start=at, end=at), new_text=f"{indent}{opener}{PRAGMA}{closer}{eol}"
         )
     at = types.Position(line=first, character=codec.client_num_units(text))
-    return types.TextEdit(range=types.Range(start=at, end=at), new_text=f"  {opener}{PRAGMA}{closer}")
+    return types.TextEdit(
+        range=types.Range(start=at, end=at), new_text=f"  {opener}{PRAGMA}{closer}"
+    )
 
 
 def _finding_actions(
@@ -118,14 +120,20 @@ def _name_actions(
     protected = row is not None and row.active
     out = []
     if protected and name not in cfg.never:
-        out.append(("never", f"pretense-dev: never protect `{name}` (team policy: identifiers.never)"))
+        out.append(
+            ("never", f"pretense-dev: never protect `{name}` (team policy: identifiers.never)")
+        )
     if not protected and name not in always_names(cfg.always) and len(name) >= 3:
-        out.append(("always", f"pretense-dev: always protect `{name}` (team policy: identifiers.always)"))
+        out.append(
+            ("always", f"pretense-dev: always protect `{name}` (team policy: identifiers.always)")
+        )
     return [
         types.CodeAction(
             title=title,
             kind=POLICY_KIND,
-            command=types.Command(title=title, command=ADD_TO_POLICY, arguments=[doc.uri, which, name]),
+            command=types.Command(
+                title=title, command=ADD_TO_POLICY, arguments=[doc.uri, which, name]
+            ),
         )
         for which, title in out
     ]
@@ -182,7 +190,9 @@ def setup(server: PretenseLanguageServer) -> None:
         except PretenseError as e:
             message = "; ".join(e.lines())
             ls.window_show_message(
-                types.ShowMessageParams(type=types.MessageType.Error, message=f"pretense-dev: {message}")
+                types.ShowMessageParams(
+                    type=types.MessageType.Error, message=f"pretense-dev: {message}"
+                )
             )
             return {"changed": False, "error": message}
         if changed:

@@ -15,7 +15,9 @@ from pretense_dev.errors import EXIT_OK, UsageError
 
 
 @click.command()
-@click.option("--stdio", is_flag=True, help="Talk LSP over stdin/stdout (the default and only transport).")
+@click.option(
+    "--stdio", is_flag=True, help="Talk LSP over stdin/stdout (the default and only transport)."
+)
 @click.option(
     "--log-level",
     type=click.Choice(["error", "warning", "info", "debug"]),
@@ -53,7 +55,9 @@ def watch(all_repos: bool, quiet_ms: int) -> int:
             if Repo(entry.path).is_initialised():
                 roots.append(entry.path)
             else:
-                click.echo(f"pretense-dev: skipping {entry.path}: not initialised any more", err=True)
+                click.echo(
+                    f"pretense-dev: skipping {entry.path}: not initialised any more", err=True
+                )
         if not roots:
             raise UsageError("no registered repository to watch", "run `pretense-dev init` in one")
     else:

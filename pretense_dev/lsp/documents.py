@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from pretense_dev.index.retry import retry_on_conflict
 from pretense_dev.lsp.context import RepoContext
 from pretense_dev.lsp.debounce import KeyedDebouncer
 from pretense_dev.lsp.diagnostics import to_diagnostics
-from pretense_dev.index.retry import retry_on_conflict
 from pretense_dev.lsp.names import buffer_language, extract
 
 if TYPE_CHECKING:
@@ -151,16 +151,18 @@ def setup(server: PretenseLanguageServer) -> None:
         ls.analysis.request(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    async def did_close(ls: PretenseLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+    async def did_close(
+        ls: PretenseLanguageServer, params: types.DidCloseTextDocumentParams
+    ) -> None:
         uri = params.text_document.uri
         assert ls.analysis is not None
         ls.analysis.forget(uri)
-        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
         await asyncio.get_running_loop().run_in_executor(ls.work_pool, ls.buffers.remove, uri)
 
-    @server.feature(
-        types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False)
-    )
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     async def did_save(ls: PretenseLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
         uri = params.text_document.uri
         doc = ls.workspace.text_documents.get(uri)

@@ -49,9 +49,7 @@ def word_at(doc: TextDocument, pos: types.Position) -> tuple[str, types.Range] |
     return None
 
 
-def describe(
-    ctx: RepoContext, name: str, rel: str | None, in_buffer: BufferDef | None
-) -> str:
+def describe(ctx: RepoContext, name: str, rel: str | None, in_buffer: BufferDef | None) -> str:
     """The hover's Markdown."""
     from pretense_dev.index.indexer import always_names
     from pretense_dev.lifecycle import explain

@@ -85,7 +85,7 @@ class BufferNames:
         return None if entry is None else entry[1].get(name)
 
     def extra_for(self, ctx: RepoContext) -> dict[str, str]:
-        """name → kind for every open buffer of this repository."""
+        """Name → kind for every open buffer of this repository."""
         out: dict[str, str] = {}
         with self._lock:
             for c, defs in self._defs.values():
@@ -135,5 +135,7 @@ class BufferNames:
                 todo.add(n)  # gone from every buffer and never saved: unprotect
         if not todo:
             return 0
-        added, removed = retry_on_conflict(lambda: update_map(store, cfg, ctx.key, todo, extra_defined=extra))
+        added, removed = retry_on_conflict(
+            lambda: update_map(store, cfg, ctx.key, todo, extra_defined=extra)
+        )
         return added + removed

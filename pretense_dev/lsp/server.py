@@ -44,7 +44,9 @@ class PretenseLanguageServer(LanguageServer):
     """The server plus its state (contexts, buffers, pools, options)."""
 
     def __init__(self) -> None:
-        super().__init__(NAME, _version(), text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            NAME, _version(), text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+        )
         self.options = InitOptions()
         self.option_problems: list[str] = []
         self.contexts = Contexts()
@@ -61,8 +63,10 @@ class PretenseLanguageServer(LanguageServer):
             self.analysis.interval = self.options.debounce_ms / 1000
 
     def report_server_error(self, error: Exception, source: Any) -> None:
-        """pygls' default shows `str(error)`; ours never carries document text."""
-        log.error("internal error (%s): %s", getattr(source, "__name__", source), type(error).__name__)
+        """Log only the error's type: pygls shows `str(error)`, never document text."""
+        log.error(
+            "internal error (%s): %s", getattr(source, "__name__", source), type(error).__name__
+        )
         super().report_server_error(error, source)
 
     def close(self) -> None:
@@ -76,7 +80,7 @@ class PretenseLanguageServer(LanguageServer):
 
 
 def _setup_lifecycle(server: PretenseLanguageServer) -> None:
-    """initialize / initialized / shutdown: options, workspace folders, first status."""
+    """The session: options, workspace folders, the first status, shutdown."""
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: PretenseLanguageServer, params: types.InitializeParams) -> None:
@@ -94,7 +98,9 @@ def _setup_lifecycle(server: PretenseLanguageServer) -> None:
     async def initialized(ls: PretenseLanguageServer, params: types.InitializedParams) -> None:
         for problem in ls.option_problems:
             ls.window_show_message(
-                types.ShowMessageParams(type=types.MessageType.Warning, message=f"pretense-dev: {problem}")
+                types.ShowMessageParams(
+                    type=types.MessageType.Warning, message=f"pretense-dev: {problem}"
+                )
             )
         for folder in ls.contexts.folders:
             ctx = ls.contexts.for_path(folder / ".")
@@ -137,7 +143,9 @@ class _NoParams(logging.Filter):
 
 def run_stdio(log_level: int = logging.WARNING) -> int:
     """Serve over stdin/stdout until the client exits."""
-    logging.basicConfig(level=log_level, format="pretense-dev lsp: %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=log_level, format="pretense-dev lsp: %(levelname)s %(name)s: %(message)s"
+    )
     for handler in logging.getLogger().handlers:
         handler.addFilter(_NoParams())
     for name in ("pygls", "lsprotocol"):

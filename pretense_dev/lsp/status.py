@@ -79,20 +79,20 @@ class StatusReporter:
         payload = self.payload(ctx, status, reason)
         self.server.protocol.notify(STATUS_METHOD, payload)
         changed = before is None or before.state != status.state
-        if changed and status.state in _MESSAGES and self.server.options.status_messages:
-            # First reading: only worth a message when something is wrong.
-            if before is not None or status.state != UP:
-                kind, text = _MESSAGES[status.state]
-                self.server.window_show_message(
-                    types.ShowMessageParams(
-                        type=kind,
-                        message=text.format(
-                            repo=ctx.root.name if ctx.root else "this file",
-                            port=f" on port {status.port}" if status.port else "",
-                            detail=status.detail,
-                        ),
-                    )
+        # The first reading is only worth a message when something is wrong.
+        wanted = before is not None or status.state != UP
+        if changed and wanted and status.state in _MESSAGES and self.server.options.status_messages:
+            kind, text = _MESSAGES[status.state]
+            self.server.window_show_message(
+                types.ShowMessageParams(
+                    type=kind,
+                    message=text.format(
+                        repo=ctx.root.name if ctx.root else "this file",
+                        port=f" on port {status.port}" if status.port else "",
+                        detail=status.detail,
+                    ),
                 )
+            )
         return payload
 
     @staticmethod
