@@ -89,10 +89,10 @@ def explain(
     cfg = config if config is not None else repo.config.identifiers
     if store is None:
         with repo.open_store() as own:
-            issued = own.identifiers_for([name]).get(name)
+            issued = own.issued([name]).get(name)
             defs = own.definitions_of(name)
     else:
-        issued = store.identifiers_for([name]).get(name)
+        issued = store.issued([name]).get(name)
         defs = store.definitions_of(name)
     syn = issued.synthetic if issued else None
     if issued is not None and issued.active:

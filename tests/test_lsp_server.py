@@ -64,7 +64,7 @@ async def client(lsp_client: RecordingClient, repo: Path) -> AsyncIterator[None]
 def identifier(repo: Path, name: str) -> tuple[str, bool] | None:
     """(synthetic, active) of `name` in the repo's index, read as the proxy would."""
     with Repo(repo).open_store() as store:
-        row = store.identifiers_for([name]).get(name)
+        row = store.issued([name]).get(name)
     return None if row is None else (row.synthetic, row.active)
 
 

@@ -72,7 +72,7 @@ class Watched:
 
     def active(self, name: str) -> bool:
         with Repo(self.root).open_store() as store:
-            row = store.identifiers_for([name]).get(name)
+            row = store.issued([name]).get(name)
         return row is not None and row.active
 
 

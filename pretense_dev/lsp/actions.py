@@ -116,7 +116,7 @@ def _name_actions(
     if store is None:
         return []
     cfg = ctx.policy().config.identifiers
-    row = store.identifiers_for([name]).get(name)
+    row = store.issued([name]).get(name)
     protected = row is not None and row.active
     out = []
     if protected and name not in cfg.never:

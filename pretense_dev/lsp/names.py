@@ -118,7 +118,7 @@ class BufferNames:
             return 0
         cfg = ctx.policy().config.identifiers
         extra = self.extra_for(ctx)
-        rows = store.identifiers_for(changed)
+        rows = store.issued(changed)
         always = always_names(cfg.always) - set(cfg.never)
         vanished = [n for n in changed if n not in extra and n not in always]
         still_defined = store.defined_names(
