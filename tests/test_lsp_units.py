@@ -238,7 +238,7 @@ def test_add_to_list_refuses_invalid_results_and_broken_files(tmp_path: Path) ->
     assert cfg.read_text() == DEFAULT_CONFIG_TEXT
     cfg.write_text(DEFAULT_CONFIG_TEXT + "bogus = 1\n")
     before = cfg.read_bytes()
-    with pytest.raises(ConfigError, match="config.toml:20: unknown key 'index.bogus'"):
+    with pytest.raises(ConfigError, match=r"config\.toml:20: unknown key 'index\.bogus'"):
         add_to_list(cfg, "identifiers", "never", "Fine")
     assert cfg.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]  # no temp file left

@@ -2,13 +2,16 @@
 
 pygls applies didOpen/didChange (full or incremental) to its workspace before
 these handlers run, so a handler only asks for an analysis of the URI; the
-debouncer (`debounce.KeyedDebouncer`) decides when it runs and the analysis
-reads the document as it is then.  One analysis is:
+debouncers (`debounce.KeyedDebouncer`) decide when the two analyses run, and
+each reads the document as it is then:
 
 1. scan the buffer's text for secrets (scan thread) → publish diagnostics for
    that document version — only this document, never the repository;
 2. extract the buffer's definitions and record new ones in the map (worker
    thread, `names.BufferNames`).
+
+They are scheduled separately so a tree-sitter parse of the previous text
+never delays the next diagnostics.
 
 On save the file is re-indexed alone (`run_index(only=[path])`) unless git
 ignores it, and `pretense/status` reports the new map size and the proxy's
@@ -120,7 +123,7 @@ class _Unavailable:
 def setup(server: PretenseLanguageServer) -> None:
     """Register text sync handlers and the per-document analysis."""
 
-    async def analyse(uri: str) -> None:
+    async def diagnose(uri: str) -> None:
         snap = snapshot(server, uri)
         if snap is None:
             return
@@ -136,27 +139,38 @@ def setup(server: PretenseLanguageServer) -> None:
             server.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=uri, diagnostics=diags, version=snap.version)
             )
-        await loop.run_in_executor(server.work_pool, record_names, server, snap)
 
-    server.analysis = KeyedDebouncer(server.options.debounce_ms / 1000, analyse)
+    async def name(uri: str) -> None:
+        snap = snapshot(server, uri)
+        if snap is not None:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(server.work_pool, record_names, server, snap)
+
+    interval = server.options.debounce_ms / 1000
+    server.analysis = KeyedDebouncer(interval, diagnose)
+    server.naming = KeyedDebouncer(interval, name)
+
+    def request(ls: PretenseLanguageServer, uri: str) -> None:
+        assert ls.analysis is not None and ls.naming is not None
+        ls.analysis.request(uri)
+        ls.naming.request(uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: PretenseLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-        assert ls.analysis is not None
-        ls.analysis.request(params.text_document.uri)
+        request(ls, params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: PretenseLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-        assert ls.analysis is not None
-        ls.analysis.request(params.text_document.uri)
+        request(ls, params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     async def did_close(
         ls: PretenseLanguageServer, params: types.DidCloseTextDocumentParams
     ) -> None:
         uri = params.text_document.uri
-        assert ls.analysis is not None
+        assert ls.analysis is not None and ls.naming is not None
         ls.analysis.forget(uri)
+        ls.naming.forget(uri)
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 _WORD = re.compile(r"[A-Za-z0-9_]+")
 MAX_PLACES = 5
-WAIT_FOR_ANALYSIS_S = 2.0
+WAIT_FOR_NAMES_S = 2.0
 
 
 def word_at(doc: TextDocument, pos: types.Position) -> tuple[str, types.Range] | None:
@@ -99,8 +99,8 @@ def setup(server: PretenseLanguageServer) -> None:
         if found is None or not TOKEN.match(found[0]):
             return None
         name, rng = found
-        if ls.analysis is not None:
-            await ls.analysis.wait_idle(uri, WAIT_FOR_ANALYSIS_S)
+        if ls.naming is not None:  # the buffer's latest names are recorded first
+            await ls.naming.wait_idle(uri, WAIT_FOR_NAMES_S)
         path = document_path(doc)
         ctx = ls.contexts.for_path(path)
         rel = ctx.relpath(path) if path is not None else None

@@ -53,14 +53,17 @@ class PretenseLanguageServer(LanguageServer):
         self.buffers = BufferNames()
         self.scan_pool = ThreadPoolExecutor(1, thread_name_prefix="pretense-scan")
         self.work_pool = ThreadPoolExecutor(1, thread_name_prefix="pretense-work")
-        self.analysis: KeyedDebouncer | None = None  # set up by the documents unit
+        # Per-document scheduling, set up by the documents unit: secrets, buffer names.
+        self.analysis: KeyedDebouncer | None = None
+        self.naming: KeyedDebouncer | None = None
         self.status = StatusReporter(self)
 
     def apply_options(self, raw: Any) -> None:
         """Parse `initializationOptions`; problems are shown once initialized."""
         self.options, self.option_problems = parse_options(raw)
-        if self.analysis is not None:
-            self.analysis.interval = self.options.debounce_ms / 1000
+        for d in (self.analysis, self.naming):
+            if d is not None:
+                d.interval = self.options.debounce_ms / 1000
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Log only the error's type: pygls shows `str(error)`, never document text."""
@@ -71,8 +74,9 @@ class PretenseLanguageServer(LanguageServer):
 
     def close(self) -> None:
         """Release threads and connections."""
-        if self.analysis is not None:
-            self.analysis.close()
+        for d in (self.analysis, self.naming):
+            if d is not None:
+                d.close()
         self.status.stop()
         self.scan_pool.shutdown(wait=False, cancel_futures=True)
         self.work_pool.shutdown(wait=False, cancel_futures=True)
