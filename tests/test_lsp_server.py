@@ -352,3 +352,68 @@ async def test_invalid_options_are_reported_and_defaulted(
 def test_status_method_name_is_what_the_extension_listens_to() -> None:
     ext = Path(__file__).resolve().parent.parent / "lsp" / "vscode" / "src" / "extension.ts"
     assert f'"{STATUS}"' in ext.read_text()
+
+
+@pytest.mark.asyncio
+async def test_saving_an_invalid_policy_keeps_the_last_valid_one(
+    client: RecordingClient, repo: Path
+) -> None:
+    cfg = repo / ".pretense" / "config.toml"
+    cfg.write_text(cfg.read_text().replace("never = []", 'never = ["reconcile_ledger"]'))
+    cfg_uri = open_doc(client, cfg, cfg.read_text(), language_id="toml")
+    before = len(client.statuses)
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=cfg_uri))
+    )
+    await client.status("policy", after=before)
+    assert identifier(repo, "reconcile_ledger") is not None
+    assert not identifier(repo, "reconcile_ledger")[1]  # type: ignore[index]
+
+    cfg.write_text(cfg.read_text().replace("never = [", "nevr = ["))  # a typo
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=cfg_uri))
+    )
+    error = await client.until(
+        lambda: next(
+            (m.message for m in client.messages if m.type == types.MessageType.Error), None
+        )
+    )
+    assert "unknown key 'identifiers.nevr'" in error
+    assert error.endswith("the last valid policy stays in force.")
+    # Still in force: the name stays unprotected, new buffer names are still protected.
+    name = rand_name("afterTypo")
+    uri = open_doc(client, repo / "billing" / "app.py", APP + f"\n{name} = 1\n")
+    h = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=len(APP.splitlines()) + 1, character=2),
+        )
+    )
+    text = hover_text(h)
+    assert "is protected" in text and "The policy file is invalid" in text
+    assert not identifier(repo, "reconcile_ledger")[1]  # type: ignore[index]
+
+
+@pytest.mark.asyncio
+async def test_a_second_repository_gets_its_own_status(
+    client: RecordingClient, repo: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "-q", "-b", "main")
+    write(other, {"lib.py": "def other_repo_function():\n    pass\n"})
+    init_repo(other, workers=1)
+    await client.status("startup")
+    before = len(client.statuses)
+    uri = open_doc(client, other / "lib.py", (other / "lib.py").read_text())
+    status = await client.status("startup", after=before)
+    assert status["root"] == str(other) and status["repoId"] == Repo(other).repo_id
+    h = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=0, character=6),
+        )
+    )
+    with Repo(other).open_store() as store:
+        syn = store.issued(["other_repo_function"])["other_repo_function"].synthetic
+    assert f"AI tools see `{syn}`" in hover_text(h)

@@ -92,7 +92,10 @@ def record_names(ls: PretenseLanguageServer, snap: Snapshot) -> int:
     """Extract the buffer's definitions and record them (worker thread)."""
     if snap.rel is not None and snap.rel.startswith(".pretense/"):
         return 0
-    defs = extract(snap.text, snap.rel, snap.language)
+    if len(snap.text) > snap.ctx.policy().config.index.max_file_bytes:
+        defs = {}  # the indexer skips such a file too (index.max_file_bytes)
+    else:
+        defs = extract(snap.text, snap.rel, snap.language)
     return ls.buffers.update(snap.uri, snap.ctx, defs)
 
 
@@ -158,6 +161,9 @@ def setup(server: PretenseLanguageServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: PretenseLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
         request(ls, params.text_document.uri)
+        doc = ls.workspace.text_documents.get(params.text_document.uri)
+        if doc is not None:
+            ls.status.announce(ls.contexts.for_path(document_path(doc)))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: PretenseLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -191,5 +197,13 @@ def setup(server: PretenseLanguageServer) -> None:
             return
         loop = asyncio.get_running_loop()
         report = await loop.run_in_executor(ls.work_pool, reindex, ls, ctx, rel)
+        error = ctx.policy().error
+        if rel == POLICY_REL and error is not None:
+            ls.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Error,
+                    message=f"pretense-dev: {error} — the last valid policy stays in force.",
+                )
+            )
         if report is not None:
             await ls.status.refresh(ctx, "policy" if rel == POLICY_REL else "saved")

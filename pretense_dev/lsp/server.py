@@ -107,9 +107,7 @@ def _setup_lifecycle(server: PretenseLanguageServer) -> None:
                 )
             )
         for folder in ls.contexts.folders:
-            ctx = ls.contexts.for_path(folder / ".")
-            if ctx.initialised:
-                await ls.status.refresh(ctx, "startup")
+            ls.status.announce(ls.contexts.for_path(folder / "."))
         ls.status.start_polling()
 
     @server.feature(types.SHUTDOWN)

@@ -67,7 +67,23 @@ class StatusReporter:
     def __init__(self, server: PretenseLanguageServer) -> None:
         self.server = server
         self.last: dict[str, ProxyStatus] = {}
+        self._announced: set[str] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._poller: asyncio.Task[None] | None = None
+
+    def announce(self, ctx: RepoContext) -> None:
+        """Send a repository's first status, once.
+
+        Called for each workspace folder, and for the repository of every
+        document opened, so files from outside the workspace get one too.
+        """
+        key = str(ctx.root)
+        if not ctx.initialised or key in self._announced:
+            return
+        self._announced.add(key)
+        task = asyncio.get_running_loop().create_task(self.refresh(ctx, "startup"))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def refresh(self, ctx: RepoContext, reason: str) -> dict[str, Any]:
         """Probe, notify, and say so if the state changed; return the payload."""
@@ -129,6 +145,8 @@ class StatusReporter:
 
     def stop(self) -> None:
         """Stop polling."""
+        for task in list(self._tasks):
+            task.cancel()
         if self._poller is not None:
             self._poller.cancel()
             self._poller = None
