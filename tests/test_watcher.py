@@ -188,3 +188,34 @@ def test_watch_command_runs_until_interrupted(git_repo: Path) -> None:
         rest = p.communicate(timeout=TIMEOUT)[1]
     assert p.returncode == 0
     assert rest.strip().endswith("stopped")
+
+
+def test_registered_repositories_and_add_remove(tmp_path: Path) -> None:
+    roots = []
+    for name in ("one", "two"):
+        root = tmp_path / name
+        root.mkdir()
+        git(root, "init", "-q", "-b", "main")
+        write(root, {f"{name}.py": f"def {name}_registered_fn():\n    pass\n"})
+        init_repo(root, workers=1)
+        roots.append(root.resolve())
+    watcher = IndexWatcher.registered(quiet=0.05, workers=1)
+    assert sorted(watcher.roots) == sorted(roots)
+    reports: queue.Queue[WatchReport] = queue.Queue()
+    watcher.on_indexed = reports.put
+    watcher.remove(roots[1])
+    watcher.start()
+    try:
+        assert watcher.wait_idle(TIMEOUT)
+        assert watcher.errors == {}
+        write(roots[1], {"late.py": "def late_two_function():\n    pass\n"})
+        watcher.add(roots[1])  # catch-up run indexes what changed meanwhile
+        assert watcher.wait_idle(TIMEOUT)
+        with Repo(roots[1]).open_store() as store:
+            assert store.definitions_of("late_two_function") == [("late.py", "function", 1)]
+        seen = set()
+        while not reports.empty():
+            seen.add(reports.get().root)
+        assert seen == set(roots)
+    finally:
+        watcher.stop()

@@ -123,6 +123,8 @@ class IndexWatcher:
         self._observer: BaseObserver | None = None
         self._worker: threading.Thread | None = None
         self._retired: list[_RepoState] = []  # removed repos whose store the worker closes
+        # Repositories that could not be watched (e.g. the inotify watch limit), by root.
+        self.errors: dict[Path, str] = {}
         for root in roots:
             self._repos[root.resolve()] = _RepoState(Repo(root.resolve()))
 
@@ -198,7 +200,13 @@ class IndexWatcher:
     def _schedule(self, root: Path) -> None:
         assert self._observer is not None
         st = self._repos[root]
-        st.watch = self._observer.schedule(_Handler(self, root), str(root), recursive=True)
+        try:
+            st.watch = self._observer.schedule(_Handler(self, root), str(root), recursive=True)
+        except OSError as e:  # one repository failing must not stop the others (or the proxy)
+            self.errors[root] = f"cannot watch {root}: {e.strerror or e}"
+            log.warning("%s", self.errors[root])
+            return
+        self.errors.pop(root, None)
         with self._cond:  # catch-up: whatever changed while nobody watched
             p = self._pending.setdefault(root, _Pending(first=time.monotonic()))
             p.full = True

@@ -104,16 +104,16 @@ def reindex(ls: PretenseLanguageServer, ctx: RepoContext, rel: str) -> IndexRepo
     from pretense_dev.index.indexer import run_index
     from pretense_dev.index.walk import git_ignored
 
-    store = ctx.write_store()
-    if store is None or ctx.root is None or not ctx.writable():
+    store, root = ctx.write_store(), ctx.root
+    if store is None or root is None or not ctx.writable():
         return None
     only = [] if rel == POLICY_REL else [rel]  # [] still re-applies a changed policy
-    if only and git_ignored(ctx.root, only):
+    if only and git_ignored(root, only):
         return None
-    cfg = ctx.policy().config
+    cfg, key = ctx.policy().config, ctx.key
     extra = ls.buffers.extra_for(ctx)
     return retry_on_conflict(
-        lambda: run_index(ctx.root, store, cfg, ctx.key, only=only, workers=1, extra_defined=extra)  # type: ignore[arg-type]
+        lambda: run_index(root, store, cfg, key, only=only, workers=1, extra_defined=extra)
     )
 
 
