@@ -405,9 +405,16 @@ async def test_a_second_repository_gets_its_own_status(
     init_repo(other, workers=1)
     await client.status("startup")
     before = len(client.statuses)
-    uri = open_doc(client, other / "lib.py", (other / "lib.py").read_text())
+    client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(
+                added=[types.WorkspaceFolder(uri=other.as_uri(), name="other")], removed=[]
+            )
+        )
+    )
     status = await client.status("startup", after=before)
     assert status["root"] == str(other) and status["repoId"] == Repo(other).repo_id
+    uri = open_doc(client, other / "lib.py", (other / "lib.py").read_text())
     h = await client.text_document_hover_async(
         types.HoverParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
@@ -417,3 +424,4 @@ async def test_a_second_repository_gets_its_own_status(
     with Repo(other).open_store() as store:
         syn = store.issued(["other_repo_function"])["other_repo_function"].synthetic
     assert f"AI tools see `{syn}`" in hover_text(h)
+    assert [s["root"] for s in client.statuses].count(str(other)) == 1  # announced once

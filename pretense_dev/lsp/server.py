@@ -18,10 +18,12 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
 
 from pretense_dev.lsp.context import Contexts
 from pretense_dev.lsp.debounce import KeyedDebouncer
@@ -89,17 +91,13 @@ def _setup_lifecycle(server: PretenseLanguageServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: PretenseLanguageServer, params: types.InitializeParams) -> None:
         ls.apply_options(params.initialization_options)
-        from pygls.uris import to_fs_path
-
         folders = [f.uri for f in params.workspace_folders or []]
         if not folders and params.root_uri:
             folders = [params.root_uri]
-        from pathlib import Path
-
         ls.contexts.folders = [Path(p) for u in folders if (p := to_fs_path(u)) is not None]
 
     @server.feature(types.INITIALIZED)
-    async def initialized(ls: PretenseLanguageServer, params: types.InitializedParams) -> None:
+    def initialized(ls: PretenseLanguageServer, params: types.InitializedParams) -> None:
         for problem in ls.option_problems:
             ls.window_show_message(
                 types.ShowMessageParams(
@@ -109,6 +107,17 @@ def _setup_lifecycle(server: PretenseLanguageServer) -> None:
         for folder in ls.contexts.folders:
             ls.status.announce(ls.contexts.for_path(folder / "."))
         ls.status.start_polling()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def folders_changed(
+        ls: PretenseLanguageServer, params: types.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        removed = {to_fs_path(f.uri) for f in params.event.removed}
+        kept = [f for f in ls.contexts.folders if str(f) not in removed]
+        added = [Path(p) for f in params.event.added if (p := to_fs_path(f.uri)) is not None]
+        ls.contexts.folders = kept + added
+        for folder in added:
+            ls.status.announce(ls.contexts.for_path(folder / "."))
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: PretenseLanguageServer, params: None) -> None:
