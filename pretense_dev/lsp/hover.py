@@ -99,8 +99,10 @@ def setup(server: PretenseLanguageServer) -> None:
         if found is None or not TOKEN.match(found[0]):
             return None
         name, rng = found
-        if ls.naming is not None:  # the buffer's latest names are recorded first
-            await ls.naming.wait_idle(uri, WAIT_FOR_NAMES_S)
+        # The buffer's latest names are recorded first (scan, then names).
+        for d in (ls.analysis, ls.naming):
+            if d is not None:
+                await d.wait_idle(uri, WAIT_FOR_NAMES_S)
         path = document_path(doc)
         ctx = ls.contexts.for_path(path)
         rel = ctx.relpath(path) if path is not None else None

@@ -75,13 +75,17 @@ class PretenseLanguageServer(LanguageServer):
         super().report_server_error(error, source)
 
     def close(self) -> None:
-        """Release threads and connections."""
+        """Release threads, then connections (idempotent).
+
+        The pools are drained first: closing a SQLite connection while the
+        worker thread is inside a query on it crashes the process.
+        """
         for d in (self.analysis, self.naming):
             if d is not None:
                 d.close()
         self.status.stop()
-        self.scan_pool.shutdown(wait=False, cancel_futures=True)
-        self.work_pool.shutdown(wait=False, cancel_futures=True)
+        self.scan_pool.shutdown(wait=True, cancel_futures=True)
+        self.work_pool.shutdown(wait=True, cancel_futures=True)
         self.contexts.close()
 
 
