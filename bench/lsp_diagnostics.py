@@ -105,7 +105,7 @@ def main() -> None:
         init_repo(root)
         r = Repo(root)
         text = big_module(github_token())
-        scanner = load_scanner(r.key, r.config)
+        scanner = load_scanner(r.key, r.config, root)
         if scanner is None:
             raise SystemExit("the secrets detector is not installed")
         alone = []

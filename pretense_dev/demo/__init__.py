@@ -134,7 +134,14 @@ def step_mutation(ctx: DemoContext) -> bool:
     return ok
 
 
-STEPS: list[Callable[[DemoContext], bool]] = [step_init, step_mutation]
+def step_editor(ctx: DemoContext) -> bool:
+    """The language server on an unsaved buffer, and the watcher on a generated file."""
+    from pretense_dev.lsp.demo_step import run  # deferred: pygls and watchdog
+
+    return run(ctx)
+
+
+STEPS: list[Callable[[DemoContext], bool]] = [step_init, step_mutation, step_editor]
 
 
 def run_demo(*, keep: bool = False) -> int:

@@ -121,7 +121,10 @@ class RepoContext:
         cfg = self.policy().config
         with self._lock:
             if self._scanner is None or self._scanner[0] is not cfg:
-                self._scanner = (cfg, load_scanner(self.key, cfg))
+                self._scanner = (
+                    cfg,
+                    load_scanner(self.key, cfg, self.root if self.initialised else None),
+                )
             return self._scanner[1]
 
     def read_store(self) -> IndexStore | None:

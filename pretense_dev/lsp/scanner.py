@@ -7,11 +7,16 @@ positions are testable on their own; `load_scanner` builds the real detector
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pretense_dev.config import Config
+
+log = logging.getLogger(__name__)
 
 
 class SecretFinding(Protocol):
@@ -41,17 +46,31 @@ class SecretScanner(Protocol):
         """Every finding in `text`, inline ignores already applied."""
 
 
-def load_scanner(key: bytes, config: Config) -> SecretScanner | None:
-    """The real detector for this repo key and policy; None while it is not installed.
+def load_scanner(key: bytes, config: Config, root: Path | None) -> SecretScanner | None:
+    """The real detector for this repo key, policy and baseline; None if not installed.
 
-    Interim: the secrets part lands separately; until it does, diagnostics are
-    simply not published (the server logs why once).
+    `Detector(key, config.secrets, baseline)` is the secrets part's public
+    surface.  It is imported by name because that part is developed beside
+    this one: until it is merged, diagnostics are simply off (the server logs
+    why once) and tests/test_lsp_diagnostics.py is skipped.  Outside a
+    repository there is no baseline: every finding is shown; an unreadable
+    baseline hides nothing either.
     """
     import importlib
 
-    try:
-        module = importlib.import_module("pretense_dev.secrets")  # deferred: rules load once
+    try:  # deferred: the rules and the prefilter load on first scan
+        detector_mod = importlib.import_module("pretense_dev.secrets")
+        baseline_mod = importlib.import_module("pretense_dev.secrets.baseline")
     except ModuleNotFoundError:
         return None
-    scanner: SecretScanner = module.Detector(key, config)
+    from pretense_dev.errors import PretenseError
+
+    policy = getattr(config, "secrets")  # noqa: B009 -- Config.secrets comes with that part
+    baseline = None
+    if root is not None:
+        try:
+            baseline = baseline_mod.Baseline.load(root / policy.baseline)
+        except PretenseError as e:
+            log.warning("%s", "; ".join(e.lines()))
+    scanner: SecretScanner = detector_mod.Detector(key, policy, baseline)
     return scanner

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from pretense_dev.lsp.server import PretenseLanguageServer
 
 STATUS_METHOD = "pretense/status"
+PROBE_TIMEOUT = 2.0  # s per loopback request; a proxy slower than this is as good as down
 UP, DOWN, NOT_PROTECTING, UNKNOWN = "up", "down", "not-protecting", "unknown"
 
 
@@ -37,13 +38,77 @@ class ProxyStatus:
 
 
 def probe(ctx: RepoContext) -> ProxyStatus:
-    """Read the proxy's state for `ctx` (blocking: call it off the event loop)."""
-    if not ctx.initialised:
+    """Read the proxy's state for `ctx` (blocking: call it off the event loop).
+
+    Up means what `pretense-dev verify` proves about the proxy: it runs (state
+    file, live pid, `/health`), and the canary sent through
+    `/r/<id>/pretense/verify` comes back mutated as this repository's key and
+    current map predict, with a proof only a holder of the key can make.
+    """
+    if not ctx.initialised or ctx.repo is None or ctx.repo_id is None:
         return ProxyStatus(
             UNKNOWN, None, "this file is not in a repository set up with `pretense-dev init`"
         )
-    # Interim until the proxy exposes its state function: read nothing.
-    return ProxyStatus(UNKNOWN, None, "this pretense-dev cannot read the proxy's state yet")
+    status = _probe_once(ctx)
+    if status.state == NOT_PROTECTING and status.detail.startswith(STALE):
+        status = _probe_once(ctx)  # the map grew between our read and its answer
+    return status
+
+
+STALE = "the proxy uses map version"
+
+
+def _probe_once(ctx: RepoContext) -> ProxyStatus:
+    assert ctx.repo is not None and ctx.repo_id is not None
+    import importlib
+
+    from pretense_dev.mutation import IdentifierMap
+
+    try:  # stdlib-only modules of the proxy part (`verify` and the hooks use them too)
+        proxy_state = importlib.import_module("pretense_dev.proxy.state")
+        canary = importlib.import_module("pretense_dev.proxy.canary")
+    except ModuleNotFoundError:  # the proxy part is not installed: read nothing
+        return ProxyStatus(UNKNOWN, None, "this pretense-dev cannot read the proxy's state")
+    running = proxy_state.running(timeout=PROBE_TIMEOUT)
+    if running is None:
+        return ProxyStatus(DOWN, None, "no pretense-dev proxy is running")
+    with ctx.repo.open_store() as store:  # its own connection: this runs off the loop
+        version = store.map_version()
+        rows = store.conn.execute(
+            "SELECT name, synthetic FROM identifiers WHERE active = 1 ORDER BY random() LIMIT 3"
+        ).fetchall()
+        extra = store.conn.execute(
+            "SELECT name, synthetic FROM identifiers WHERE active = 1 AND name = 'canary'"
+        ).fetchall()
+    nonce, text = canary.challenge([n for n, _ in rows])
+    # The canary's words only: a map of just them predicts the proxy's answer.
+    forward = {n: syn for n, syn in (*rows, *extra)}
+    mini = IdentifierMap(forward, {syn: n for n, syn in forward.items()})
+    try:
+        reply = canary.ask(running.url, ctx.repo_id, nonce, text, timeout=PROBE_TIMEOUT)
+    except (OSError, ValueError) as e:
+        return ProxyStatus(
+            NOT_PROTECTING, running.port, f"it did not answer the verify challenge ({e})"
+        )
+    verdict = canary.check(
+        reply,
+        key=ctx.key,
+        nonce=nonce,
+        repo_id=ctx.repo_id,
+        text=text,
+        mutate=mini.mutate,
+        local_map_version=version,
+    )
+    if not verdict.ok:
+        error = reply.get("error")
+        if reply.get("service") != "pretense-dev" and isinstance(error, dict):
+            # The proxy answered in the API's error format: its message says why.
+            detail = f"it refused the challenge: {error.get('message', 'no reason given')}"
+            return ProxyStatus(NOT_PROTECTING, running.port, detail)
+        return ProxyStatus(NOT_PROTECTING, running.port, "; ".join(verdict.problems))
+    return ProxyStatus(
+        UP, running.port, f"the proxy on port {running.port} serves this map (version {version})"
+    )
 
 
 _MESSAGES = {
