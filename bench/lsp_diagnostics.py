@@ -106,8 +106,6 @@ def main() -> None:
         r = Repo(root)
         text = big_module(github_token())
         scanner = load_scanner(r.key, r.config, root)
-        if scanner is None:
-            raise SystemExit("the secrets detector is not installed")
         alone = []
         for _ in range(args.runs):
             t0 = time.perf_counter()

@@ -28,8 +28,6 @@ from tests.lsp_support import (
     replace_range,
 )
 
-pytest.importorskip("pretense_dev.secrets", reason="the secrets detector has not landed yet")
-
 LINES = 5000
 SECRET_LINE = 3001  # 1-based
 
@@ -52,7 +50,8 @@ def big_module(token: str | None, at: int = SECRET_LINE) -> str:
 @pytest.fixture
 def repo(git_repo: Path) -> Path:
     # A committed file with a secret that no test opens: it must never be reported.
-    write(git_repo, {"ops/deploy.py": f'TOKEN = "{github_token()}"\n', "app.py": "x = 1\n"})
+    planted = github_token()
+    write(git_repo, {"ops/deploy.py": f'TOKEN = "{planted}"\n', "app.py": "x = 1\n"})
     git(git_repo, "add", ".")
     git(git_repo, "commit", "-q", "-m", "seed")
     init_repo(git_repo, workers=1)

@@ -134,6 +134,12 @@ def step_mutation(ctx: DemoContext) -> bool:
     return ok
 
 
+def _step_secrets(ctx: DemoContext) -> bool:
+    from pretense_dev.secrets.demo import step_secrets
+
+    return step_secrets(ctx)
+
+
 def step_editor(ctx: DemoContext) -> bool:
     """The language server on an unsaved buffer, and the watcher on a generated file."""
     from pretense_dev.lsp.demo_step import run  # deferred: pygls and watchdog
@@ -141,7 +147,7 @@ def step_editor(ctx: DemoContext) -> bool:
     return run(ctx)
 
 
-STEPS: list[Callable[[DemoContext], bool]] = [step_init, step_mutation, step_editor]
+STEPS: list[Callable[[DemoContext], bool]] = [step_init, step_mutation, _step_secrets, step_editor]
 
 
 def run_demo(*, keep: bool = False) -> int:

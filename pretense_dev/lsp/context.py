@@ -52,7 +52,7 @@ class RepoContext:
         self._lock = threading.Lock()
         self._config_stat: tuple[int, int] | None = None
         self._policy: PolicyState | None = None
-        self._scanner: tuple[Config, SecretScanner | None] | None = None
+        self._scanner: tuple[Config, SecretScanner] | None = None
         self._read: IndexStore | None = None
         self._write: IndexStore | None = None
         self._key: bytes | None = None
@@ -116,7 +116,7 @@ class RepoContext:
         # do not recompute the map with defaults that could unprotect `always` names.
         return self._ever_valid
 
-    def scanner(self) -> SecretScanner | None:
+    def scanner(self) -> SecretScanner:
         """The secrets detector for the current policy (rebuilt when it changes)."""
         cfg = self.policy().config
         with self._lock:

@@ -23,7 +23,6 @@ state.  Saving `.pretense/config.toml` re-applies the policy to the map.
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,7 +42,6 @@ if TYPE_CHECKING:
     from pretense_dev.index.indexer import IndexReport
     from pretense_dev.lsp.server import PretenseLanguageServer
 
-log = logging.getLogger(__name__)
 POLICY_REL = ".pretense/config.toml"
 
 
@@ -79,12 +77,9 @@ def snapshot(ls: PretenseLanguageServer, uri: str) -> Snapshot | None:
     )
 
 
-def scan(ls: PretenseLanguageServer, snap: Snapshot) -> list[types.Diagnostic] | None:
-    """Secret diagnostics for a snapshot (scan thread); None if no detector."""
-    scanner = snap.ctx.scanner()
-    if scanner is None:
-        return None
-    findings = scanner.scan_text(snap.text, snap.rel)
+def scan(ls: PretenseLanguageServer, snap: Snapshot) -> list[types.Diagnostic]:
+    """Secret diagnostics for a snapshot (scan thread)."""
+    findings = snap.ctx.scanner().scan_text(snap.text, snap.rel)
     lines = snap.text.splitlines(True) if findings else []
     codec = ls.workspace.position_codec
     return to_diagnostics(findings, lines, codec, ls.options.severity)
@@ -119,12 +114,6 @@ def reindex(ls: PretenseLanguageServer, ctx: RepoContext, rel: str) -> IndexRepo
     )
 
 
-class _Unavailable:
-    """Logs once that diagnostics are off because the detector is missing."""
-
-    said = False
-
-
 def setup(server: PretenseLanguageServer) -> None:
     """Register text sync handlers and the per-document analysis."""
 
@@ -137,14 +126,9 @@ def setup(server: PretenseLanguageServer) -> None:
             diags = await loop.run_in_executor(server.scan_pool, scan, server, snap)
             if uri not in server.workspace.text_documents:
                 return  # closed meanwhile: its diagnostics were cleared on close
-            if diags is None:
-                if not _Unavailable.said:
-                    _Unavailable.said = True
-                    log.warning("the secrets detector is not installed; no secret diagnostics")
-            else:
-                server.text_document_publish_diagnostics(
-                    types.PublishDiagnosticsParams(uri=uri, diagnostics=diags, version=snap.version)
-                )
+            server.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=diags, version=snap.version)
+            )
         finally:  # names next, whatever happened to the scan
             if server.naming is not None and uri in server.workspace.text_documents:
                 server.naming.request(uri)

@@ -46,31 +46,22 @@ class SecretScanner(Protocol):
         """Every finding in `text`, inline ignores already applied."""
 
 
-def load_scanner(key: bytes, config: Config, root: Path | None) -> SecretScanner | None:
-    """The real detector for this repo key, policy and baseline; None if not installed.
+def load_scanner(key: bytes, config: Config, root: Path | None) -> SecretScanner:
+    """The real detector for this repo key, policy and baseline (accepted findings).
 
-    `Detector(key, config.secrets, baseline)` is the secrets part's public
-    surface.  It is imported by name because that part is developed beside
-    this one: until it is merged, diagnostics are simply off (the server logs
-    why once) and tests/test_lsp_diagnostics.py is skipped.  Outside a
-    repository there is no baseline: every finding is shown; an unreadable
-    baseline hides nothing either.
+    Outside a repository there is no baseline: every finding is shown; an
+    unreadable baseline hides nothing either (it is logged, and every finding
+    shows until it is fixed).
     """
-    import importlib
-
-    try:  # deferred: the rules and the prefilter load on first scan
-        detector_mod = importlib.import_module("pretense_dev.secrets")
-        baseline_mod = importlib.import_module("pretense_dev.secrets.baseline")
-    except ModuleNotFoundError:
-        return None
     from pretense_dev.errors import PretenseError
+    from pretense_dev.secrets import Detector  # deferred: rules and prefilter load on first scan
+    from pretense_dev.secrets.baseline import Baseline
 
-    policy = getattr(config, "secrets")  # noqa: B009 -- Config.secrets comes with that part
     baseline = None
     if root is not None:
         try:
-            baseline = baseline_mod.Baseline.load(root / policy.baseline)
+            baseline = Baseline.load(root / config.secrets.baseline)
         except PretenseError as e:
             log.warning("%s", "; ".join(e.lines()))
-    scanner: SecretScanner = detector_mod.Detector(key, policy, baseline)
+    scanner: SecretScanner = Detector(key, config.secrets, baseline)
     return scanner
