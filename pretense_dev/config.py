@@ -123,6 +123,17 @@ class SecretsConfig:
 
 
 @dataclass(frozen=True)
+class AuditConfig:
+    """Alert thresholds for this repository's audit events (`pretense-dev audit alerts`)."""
+
+    # A session is "unusually large" once one request carries a conversation of
+    # at least this many bytes: about 250k tokens of code, more than a standard
+    # 200k-token context window holds, i.e. a session that has pulled in a large
+    # share of the codebase.  Lower it for a small, sensitive repository.
+    large_context_bytes: int = field(default=1_000_000, metadata={"check": _at_least(1)})
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole policy file."""
 
@@ -130,6 +141,7 @@ class Config:
     identifiers: IdentifiersConfig = IdentifiersConfig()
     index: IndexConfig = IndexConfig()
     secrets: SecretsConfig = SecretsConfig()
+    audit: AuditConfig = AuditConfig()
 
 
 DEFAULT_CONFIG_TEXT = """\
@@ -162,6 +174,10 @@ allow_regexes = []
 baseline = ".pretense/baseline.json"
 # Rule ids that never report (`pretense-dev scan --list-rules`).
 disabled_rules = []
+
+[audit]
+# Alert when one request of a session carries a conversation this large (bytes).
+large_context_bytes = 1000000
 """
 
 
