@@ -36,6 +36,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "verify": "pretense_dev.integrations.commands:verify",
     "copilot": "pretense_dev.integrations.commands:copilot",
     "env": "pretense_dev.integrations.commands:env",
+    "lsp": "pretense_dev.lsp.commands:lsp",
+    "watch": "pretense_dev.lsp.commands:watch",
     "scan": "pretense_dev.secrets.commands:scan",
     "guard-store": "pretense_dev.secrets.commands:guard_store",
     "hooks": "pretense_dev.secrets.commands:hooks",
