@@ -78,6 +78,34 @@ class IndexConfig:
     skip_vendored: bool = True
 
 
+VENDORS = ("anthropic", "openai")
+
+
+def _vendors(v: Any) -> str | None:
+    for item in v:
+        if item not in VENDORS:
+            return f"{item!r} is not a vendor the proxy knows (known: {', '.join(VENDORS)})"
+    return None
+
+
+def _model_patterns(v: Any) -> str | None:
+    for item in v:
+        if not item.strip():
+            return "an empty model pattern would approve nothing; remove it"
+    return None
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """Which vendors and models this repository's code may be sent to (the team's approval)."""
+
+    # Vendors the proxy may forward this repository's requests to.
+    vendors: tuple[str, ...] = field(default=VENDORS, metadata={"check": _vendors})
+    # Approved models as shell-style patterns ("claude-sonnet-*"); empty approves every
+    # model of an approved vendor.
+    models: tuple[str, ...] = field(default=(), metadata={"check": _model_patterns})
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole policy file."""
@@ -85,6 +113,7 @@ class Config:
     version: int = CURRENT_VERSION
     identifiers: IdentifiersConfig = IdentifiersConfig()
     index: IndexConfig = IndexConfig()
+    proxy: ProxyConfig = ProxyConfig()
 
 
 DEFAULT_CONFIG_TEXT = """\
@@ -107,6 +136,13 @@ exclude = []
 max_file_bytes = 1000000
 # Skip vendored and generated trees (node_modules/, vendor/, *.min.js, ...).
 skip_vendored = true
+
+[proxy]
+# Vendors this repository's code may be sent to ("anthropic", "openai").
+vendors = ["anthropic", "openai"]
+# Approved models, as shell-style patterns such as "claude-sonnet-*"; empty = any model
+# of an approved vendor.  A request for another model is refused with this reason.
+models = []
 """
 
 

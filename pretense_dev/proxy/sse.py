@@ -1,0 +1,107 @@
+r"""Server-sent events: cut a byte stream into events without touching their bytes.
+
+TCP reads split events anywhere, even inside a UTF-8 character, so bytes are
+buffered up to the blank line that ends an event and only then decoded.  Each
+event keeps its raw bytes: an event the proxy does not need to change goes out
+exactly as it came in (thinking deltas and signatures stay byte-identical).
+Line ends may be ``\\n``, ``\\r\\n`` or ``\\r``, ``data:`` may span several lines
+(joined with ``\\n``), and ``:`` lines are comments — as the vendors' SDK
+decoders read them (shared/reference/anthropic-messages.md §6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event: its raw bytes (terminator included), its name and its data."""
+
+    raw: bytes
+    name: str | None
+    data: str
+
+
+def _parse(raw: bytes) -> Event:
+    name: str | None = None
+    data: list[str] = []
+    text = raw.decode("utf-8", "replace")
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if not line or line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        if value.startswith(" "):
+            value = value[1:]
+        if field == "event":
+            name = value
+        elif field == "data":
+            data.append(value)
+    return Event(raw, name, "\n".join(data))
+
+
+class SSEParser:
+    """Feed it chunks; it returns each event as soon as its blank line has arrived."""
+
+    __slots__ = ("_buf",)
+
+    def __init__(self) -> None:
+        self._buf = b""
+
+    def feed(self, chunk: bytes) -> list[Event]:
+        """Complete events in `chunk` (and what was buffered before it)."""
+        buf = self._buf + chunk if self._buf else chunk
+        events: list[Event] = []
+        start = 0
+        if b"\r" not in buf:
+            # The common case: "\n" line ends only.
+            while True:
+                end = buf.find(b"\n\n", start)
+                if end < 0:
+                    break
+                if end == start:  # stray blank lines between events
+                    start = end + 1
+                    continue
+                events.append(_parse(buf[start : end + 2]))
+                start = end + 2
+            self._buf = buf[start:]
+            return events
+        i = start
+        n = len(buf)
+        line_start = start
+        while i < n:
+            c = buf[i]
+            if c not in (10, 13):
+                i += 1
+                continue
+            if c == 13:
+                if i + 1 >= n:
+                    break  # a "\r" at the end: it may be the first half of "\r\n"
+                j = i + 2 if buf[i + 1] == 10 else i + 1
+            else:
+                j = i + 1
+            if i == line_start:  # an empty line ends the event
+                if line_start > start:
+                    events.append(_parse(buf[start:j]))
+                start = j
+            line_start = j
+            i = j
+        self._buf = buf[start:]
+        return events
+
+    def finish(self) -> list[Event]:
+        """End of stream: an unterminated last event, completed with its blank line."""
+        rest, self._buf = self._buf, b""
+        if not rest.strip(b"\r\n"):
+            return []
+        if rest.endswith(b"\r") or not rest.endswith(b"\n"):
+            rest += b"\n"
+        return [_parse(rest + b"\n")]
+
+
+def encode(name: str | None, data: str | bytes) -> bytes:
+    """One event as bytes, blank line included."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    if name is None:
+        return b"data: " + payload + b"\n\n"
+    return b"event: " + name.encode("utf-8") + b"\ndata: " + payload + b"\n\n"
