@@ -30,7 +30,9 @@ def err(message: str) -> None:
 
 # Commands that live with their part, loaded only when invoked (or for --help):
 # "name": "module:attribute".  A part adds its commands here with one line.
-LAZY_COMMANDS: dict[str, str] = {}
+LAZY_COMMANDS: dict[str, str] = {
+    "proxy": "pretense_dev.proxy.commands:proxy",
+}
 
 
 class LazyGroup(click.Group):
