@@ -22,6 +22,8 @@ from pretense_dev import paths
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REAL_HOME = Path.home()
+# The real user's pretense-dev dirs, computed before any test redirects HOME/XDG.
+REAL_USER_DIRS = (paths.user_data_dir(), paths.user_state_dir(), paths.user_log_dir())
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Test Author",
@@ -34,6 +36,24 @@ GIT_ENV = {
 
 def pytest_report_header() -> list[str]:
     return [f"sqlite: {sqlite3.sqlite_version}"]
+
+
+def _snapshot(dirs: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
+    out = {}
+    for d in dirs:
+        if d.exists():
+            for p in [d, *d.rglob("*")]:
+                st = p.stat()
+                out[str(p)] = (st.st_mtime_ns, st.st_size)
+    return out
+
+
+@pytest.fixture(autouse=True, scope="session")
+def real_user_dirs_untouched() -> Iterator[None]:
+    """Fail the run if any test wrote to the real user's pretense-dev dirs."""
+    before = _snapshot(REAL_USER_DIRS)
+    yield
+    assert _snapshot(REAL_USER_DIRS) == before, "a test wrote to the real user's directories"
 
 
 @pytest.fixture(autouse=True)

@@ -302,3 +302,33 @@ def test_whole_token_only() -> None:
     assert m.mutate("ledger ledgers subledger ledger_x ledger.py a/ledger/b") == (
         "mod_abc123 ledgers subledger ledger_x mod_abc123.py a/mod_abc123/b"
     )
+
+
+@given(
+    st.lists(
+        st.one_of(
+            identifier,
+            st.sampled_from(
+                [
+                    "fn_abcdef",
+                    "__Cls_q7k2md",
+                    "CONST_ABCDEFG",
+                    "fn_abc",
+                    "fn_abcdef_x",
+                    "zfn_abcdef",
+                    "é",
+                    " ",
+                    "-",
+                    "NM_123456",
+                ]
+            ),
+        ),
+        max_size=30,
+    )
+)
+def test_kernel_lookalikes_match_the_regex(parts: list[str]) -> None:
+    from pretense_dev.mutation.synth import find_lookalikes
+
+    text = " ".join(parts)
+    assert find_lookalikes(text) == {m.group() for m in LOOKALIKE.finditer(text)}
+    assert find_lookalikes(text.encode()) == {m.group() for m in LOOKALIKE.finditer(text)}

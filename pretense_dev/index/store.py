@@ -17,6 +17,7 @@ WAL mode lets the proxy and the language server read while the watcher writes.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -168,7 +169,7 @@ class IndexStore:
         records = list(records)
         removed = list(removed)
         c = self.conn
-        with transaction(c):
+        with self._tx():
             gone = [r.path for r in records] + removed
             affected: set[str] = set()
             for i in range(0, len(gone), 500):
@@ -203,6 +204,17 @@ class IndexStore:
                 affected.update(n for n, _, _ in r.definitions)
         return affected
 
+    def _tx(self) -> contextlib.AbstractContextManager[object]:
+        """A transaction, unless `bulk()` already opened one."""
+        return contextlib.nullcontext() if self.conn.in_transaction else transaction(self.conn)
+
+    def bulk(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One transaction around many `write_files` calls (a full index).
+
+        Committing per batch cost 7 ms a commit — 0.8 s of a stdlib index.
+        """
+        return transaction(self.conn)
+
     # -- definitions and identifiers --------------------------------------
 
     def defined_names(self, names: Iterable[str] | None = None) -> dict[str, str]:
@@ -235,18 +247,35 @@ class IndexStore:
             )
         )
 
-    def issued(self) -> dict[str, Issued]:
-        """Every identifier row by name."""
-        return {
-            n: Issued(n, s, k, bool(a))
-            for n, s, k, a in self.conn.execute(
+    def issued(self, names: Iterable[str] | None = None) -> dict[str, Issued]:
+        """Identifier rows by name: all of them, or those among `names`."""
+        if names is None:
+            rows: Iterable[tuple[str, str, str, int]] = self.conn.execute(
                 "SELECT name, synthetic, kind, active FROM identifiers"
             )
-        }
+        else:
+            q = "SELECT name, synthetic, kind, active FROM identifiers WHERE name = ?"
+            rows = [r for n in names for r in self.conn.execute(q, (n,))]
+        return {n: Issued(n, s, k, bool(a)) for n, s, k, a in rows}
 
-    def lookalikes(self) -> set[str]:
-        """Real tokens shaped like synthetics."""
-        return {t for (t,) in self.conn.execute("SELECT token FROM lookalikes")}
+    def taken_tokens(self) -> set[str]:
+        """Everything a new synthetic must differ from: synthetics, names, look-alikes."""
+        out = {t for (t,) in self.conn.execute("SELECT token FROM lookalikes")}
+        for n, s in self.conn.execute("SELECT name, synthetic FROM identifiers"):
+            out.add(n)
+            out.add(s)
+        return out
+
+    def is_taken(self, token: str) -> bool:
+        """`token in taken_tokens()`, by point queries (for incremental runs)."""
+        return (
+            self.conn.execute(
+                "SELECT 1 FROM identifiers WHERE synthetic = ?1 OR name = ?1 "
+                "UNION ALL SELECT 1 FROM lookalikes WHERE token = ?1 LIMIT 1",
+                (token,),
+            ).fetchone()
+            is not None
+        )
 
     def update_identifiers(
         self,

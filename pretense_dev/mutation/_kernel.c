@@ -290,6 +290,73 @@ TokenTable_len(TokenTable *self)
     return self->count;
 }
 
+/* lookalikes(data, hints, min_code) -> set[str]
+ * Tokens shaped like our synthetics: "_*" + a hint (ASCII case-insensitive) +
+ * "_" + at least min_code characters of [0-9A-Za-z].  `hints` is a tuple of
+ * lower-case str.  The indexer runs this over every file so that no synthetic
+ * is ever issued equal to a real token; a regex for it cost as much as parsing. */
+static PyObject *
+lookalikes(PyObject *module, PyObject *args)
+{
+    PyObject *text, *hints;
+    Py_ssize_t min_code;
+    if (!PyArg_ParseTuple(args, "OO!n", &text, &PyTuple_Type, &hints, &min_code)) return NULL;
+    const char *s;
+    Py_ssize_t n;
+    if (PyBytes_Check(text)) {
+        s = PyBytes_AS_STRING(text);
+        n = PyBytes_GET_SIZE(text);
+    } else if (PyUnicode_Check(text)) {
+        s = PyUnicode_AsUTF8AndSize(text, &n);
+        if (!s) return NULL;
+    } else {
+        PyErr_SetString(PyExc_TypeError, "text must be str or bytes");
+        return NULL;
+    }
+    Py_ssize_t nh = PyTuple_GET_SIZE(hints);
+    const char *hs[32];
+    Py_ssize_t hl[32];
+    if (nh > 32) {
+        PyErr_SetString(PyExc_ValueError, "at most 32 hints");
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < nh; k++) {
+        hs[k] = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(hints, k), &hl[k]);
+        if (!hs[k]) return NULL;
+    }
+    PyObject *out = PySet_New(NULL);
+    if (!out) return NULL;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        if (!WORD[(unsigned char)s[i]]) { i++; continue; }
+        Py_ssize_t j = i;
+        while (j < n && WORD[(unsigned char)s[j]]) j++;
+        /* token s[i:j] */
+        Py_ssize_t p = i;
+        while (p < j && s[p] == '_') p++;
+        for (Py_ssize_t k = 0; k < nh; k++) {
+            Py_ssize_t L = hl[k];
+            if (j - p < L + 1 + min_code) continue;
+            Py_ssize_t q = 0;
+            while (q < L && (s[p + q] | 0x20) == hs[k][q]) q++;
+            if (q < L || s[p + L] != '_') continue;
+            Py_ssize_t r = p + L + 1;
+            while (r < j && s[r] != '_') r++;
+            if (r != j) continue; /* the code part has no underscore */
+            PyObject *tok = PyUnicode_DecodeASCII(s + i, j - i, NULL);
+            if (!tok || PySet_Add(out, tok) < 0) {
+                Py_XDECREF(tok);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_DECREF(tok);
+            break;
+        }
+        i = j;
+    }
+    return out;
+}
+
 static PyMethodDef TokenTable_methods[] = {
     {"sub", (PyCFunction)TokenTable_sub, METH_VARARGS,
      "sub(text, prefix, strip, json, final) -> (result, held)"},
@@ -313,8 +380,15 @@ static PyTypeObject TokenTableType = {
     .tp_as_sequence = &TokenTable_as_sequence,
 };
 
+static PyMethodDef module_methods[] = {
+    {"lookalikes", (PyCFunction)lookalikes, METH_VARARGS,
+     "lookalikes(text, hints, min_code) -> set of tokens shaped like synthetics"},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef kernel_module = {
-    PyModuleDef_HEAD_INIT, "_kernel", "Whole-token substitution (see _reference.py).", -1, NULL,
+    PyModuleDef_HEAD_INIT, "_kernel", "Whole-token substitution (see _reference.py).", -1,
+    module_methods,
 };
 
 PyMODINIT_FUNC

@@ -16,7 +16,6 @@ already taken and returns the shortest free code.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from collections.abc import Container
@@ -48,20 +47,52 @@ LOOKALIKE = re.compile(
 )
 
 
-def _code_chars(key: bytes, name: str) -> str:
-    digest = hmac.new(key, name.encode("utf-8"), hashlib.sha256).digest()
-    bits = int.from_bytes(digest, "big")
-    return "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(51))
+def _code_chars(key: bytes, name: str, length: int) -> str:
+    """`length` characters (≤ 51) of HMAC-SHA256(key, name), 5 bits each, in `ALPHABET`.
+
+    Issuing the standard library's 66,000 names spent 1.4 s here when the whole
+    51-character string was built for every name; the first 6 come from one
+    64-bit slice and longer codes (after a collision) are rare.
+    """
+    digest = hmac.digest(key, name.encode("utf-8"), "sha256")
+    if length <= 12:
+        v = int.from_bytes(digest[:8], "big")
+        return "".join([ALPHABET[(v >> (59 - 5 * i)) & 31] for i in range(length)])
+    v = int.from_bytes(digest, "big")
+    return "".join([ALPHABET[(v >> (251 - 5 * i)) & 31] for i in range(length)])
+
+
+def find_lookalikes(data: bytes | str) -> set[str]:
+    """Tokens of `data` shaped like synthetics (`LOOKALIKE`); the C kernel when built."""
+    if _kernel_lookalikes is not None:
+        try:
+            found: set[str] = _kernel_lookalikes(data, _HINT_TUPLE, CODE_LENGTH)
+            return found
+        except UnicodeEncodeError:
+            pass
+    text = data.decode("latin-1") if isinstance(data, bytes) else data
+    return {m.group() for m in LOOKALIKE.finditer(text)}
+
+
+_HINT_TUPLE = tuple(sorted(set(HINTS.values()) | {DEFAULT_HINT}))
+try:
+    from pretense_dev.mutation._kernel import (  # type: ignore[import-not-found]
+        lookalikes as _kernel_lookalikes,
+    )
+except ImportError:  # pragma: no cover - only where the C build failed
+    _kernel_lookalikes = None
 
 
 def shape_of(name: str) -> tuple[int, str]:
-    """(leading underscores, "caps" | "upper" | "lower") of an identifier."""
+    """(leading underscores, "caps" | "upper" | "lower") of an identifier.
+
+    "caps" needs two letters or more, so `X1` is "upper", not a constant.
+    """
     core = name.lstrip("_")
     lead = len(name) - len(core)
     if not core:
         return lead, "lower"
-    letters = [c for c in core if c.isalpha()]
-    if letters and all(c.isupper() for c in letters) and len(letters) > 1:
+    if core.isupper() and sum(c.isalpha() for c in core) > 1:
         return lead, "caps"
     if core[0].isupper():
         return lead, "upper"
@@ -76,8 +107,10 @@ def synthesize(key: bytes, name: str, kind: str, taken: Container[str] = ()) -> 
     """
     hint = HINTS.get(kind, DEFAULT_HINT)
     lead, shape = shape_of(name)
-    code = _code_chars(key, name)
-    for length in range(CODE_LENGTH, len(code) + 1):
+    code = _code_chars(key, name, 12)
+    for length in range(CODE_LENGTH, 52):
+        if length > len(code):
+            code = _code_chars(key, name, 51)
         c = code[:length]
         if shape == "caps":
             candidate = f"{'_' * lead}{hint.upper()}_{c.upper()}"

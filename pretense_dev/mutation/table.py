@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import AnyStr
+from collections.abc import Callable
+from typing import Any, AnyStr
 
 from pretense_dev.mutation import _reference
 
@@ -31,6 +32,11 @@ class TokenTable:
         self._c = _CTable(table) if _CTable is not None else None
         self.prefix = prefix
         self.strip = strip
+
+    @property
+    def c_sub(self) -> Callable[..., tuple[Any, int]] | None:
+        """The kernel's `sub(text, prefix, strip, json, final)`, or None without the kernel."""
+        return self._c.sub if self._c is not None else None
 
     def __len__(self) -> int:
         return len(self._py)
