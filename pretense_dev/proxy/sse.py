@@ -51,6 +51,9 @@ class SSEParser:
     def feed(self, chunk: bytes) -> list[Event]:
         """Complete events in `chunk` (and what was buffered before it)."""
         buf = self._buf + chunk if self._buf else chunk
+        return self._scan(buf, eof=False)
+
+    def _scan(self, buf: bytes, *, eof: bool) -> list[Event]:
         events: list[Event] = []
         start = 0
         if b"\r" not in buf:
@@ -76,8 +79,11 @@ class SSEParser:
                 continue
             if c == 13:
                 if i + 1 >= n:
-                    break  # a "\r" at the end: it may be the first half of "\r\n"
-                j = i + 2 if buf[i + 1] == 10 else i + 1
+                    if not eof:
+                        break  # a "\r" at the end: it may be the first half of "\r\n"
+                    j = i + 1
+                else:
+                    j = i + 2 if buf[i + 1] == 10 else i + 1
             else:
                 j = i + 1
             if i == line_start:  # an empty line ends the event
@@ -91,12 +97,13 @@ class SSEParser:
 
     def finish(self) -> list[Event]:
         """End of stream: an unterminated last event, completed with its blank line."""
+        events = self._scan(self._buf, eof=True) if b"\r" in self._buf else []
         rest, self._buf = self._buf, b""
         if not rest.strip(b"\r\n"):
-            return []
+            return events
         if rest.endswith(b"\r") or not rest.endswith(b"\n"):
             rest += b"\n"
-        return [_parse(rest + b"\n")]
+        return [*events, _parse(rest + b"\n")]
 
 
 def encode(name: str | None, data: str | bytes) -> bytes:
