@@ -160,6 +160,7 @@ class RepoContext:
     _config_stamp: tuple[int, int, int] | None = None
     _config_error: str | None = None
     _poll: sqlite3.Connection | None = None
+    _index_ident: tuple[int, int] | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
@@ -189,6 +190,13 @@ class RepoContext:
             self._poll = None
 
     def _version(self) -> int:
+        # The file itself, each time: an open connection would keep reading a deleted
+        # or replaced index through its old inode.
+        st = os.stat(self.index_path)
+        ident = (st.st_dev, st.st_ino)
+        if ident != self._index_ident:
+            self.close()
+            self._index_ident = ident
         if self._poll is None:
             # mode=rw: never create an empty index where one went missing.
             uri = Path(self.index_path).resolve().as_uri() + "?mode=rw"

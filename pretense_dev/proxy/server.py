@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import os
 import signal
@@ -93,7 +94,6 @@ _DROP_REQUEST = HOP_BY_HOP | {
 }
 # Not passed back: the body we send is decoded and re-framed.
 _DROP_RESPONSE = HOP_BY_HOP | {"content-length", "content-encoding"}
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 _ANTHROPIC_ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -147,13 +147,22 @@ def route_of(tail: str, headers: Any) -> Route | None:
 
 
 def is_loopback_host(value: str) -> bool:
-    """Whether a Host header names the loopback interface (any port)."""
+    """Whether a Host header names the loopback interface (any port).
+
+    Only ``localhost`` and literal loopback addresses: a name that merely starts
+    with "127." (``127.0.0.1.nip.io``) is a DNS name an attacker controls.
+    """
     host = value.strip().lower()
     if host.startswith("["):
-        host = host[: host.find("]") + 1] if "]" in host else host
+        host = host[1 : host.find("]")] if "]" in host else host
     elif host.count(":") == 1:
         host = host.split(":", 1)[0]
-    return host in _LOOPBACK_HOSTS or host.startswith("127.")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def is_loopback_origin(value: str) -> bool:

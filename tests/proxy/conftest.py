@@ -171,6 +171,47 @@ class Harness:
         assert s is not None
         return s
 
+    def spawn(self, root: Path, scanner: Callable[[bytes, Config], Scanner] | None = None) -> str:
+        """Another proxy (same upstream) serving REPO_ID from `root`; its base URL."""
+
+        def resolve(repo_id: str) -> RepoSource:
+            if repo_id != REPO_ID:
+                raise Refusal(404, f"no repository with id {repo_id}", decision="blocked")
+            return RepoSource(REPO_ID, root, lambda: KEY)
+
+        proxy = Proxy(
+            self.proxy.settings,
+            resolver=resolve,
+            scanner_factory=scanner or scanner_factory,
+            audit=self.sink,
+        )
+        port = self.bg.serve(proxy.create_app())
+        return f"http://127.0.0.1:{port}/r/{REPO_ID}"
+
+    def raw(
+        self,
+        path: str,
+        body: bytes = b"{}",
+        headers: dict[str, str] | None = None,
+        method: str = "POST",
+        port: int | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        """A request with exactly these bytes and headers (Host included)."""
+        import http.client
+
+        conn = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=10)
+        hdrs = {"Host": f"127.0.0.1:{port or self.port}", "Content-Type": "application/json"}
+        hdrs.update(headers or {})
+        conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        for k, v in hdrs.items():
+            conn.putheader(k, v)
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        r = conn.getresponse()
+        data = r.read()
+        conn.close()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+
     def reset(self) -> None:
         self.upstream.records.clear()
         self.answer = Answer()
