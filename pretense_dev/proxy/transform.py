@@ -96,26 +96,28 @@ class LeafCache:
     scanned again when it comes back.
     """
 
-    __slots__ = ("_json", "_text", "budget", "size")
+    __slots__ = ("_json", "_scan", "_text", "budget", "size")
 
     def __init__(self, budget: int = 32_000_000) -> None:
         self._text: dict[str, list[Any]] = {}
         self._json: dict[str, list[Any]] = {}
+        self._scan: dict[str, list[Any]] = {}  # scanned, sent as is (thinking)
         self.budget = budget
         self.size = 0
 
     def table(self, kind: str) -> dict[str, list[Any]]:
-        """The table for "text" or "json" leaves."""
-        return self._json if kind == "json" else self._text
+        """The table for "text", "json" or "scan" leaves."""
+        return self._json if kind == "json" else self._scan if kind == "scan" else self._text
 
     def clear(self) -> None:
         """Forget everything."""
         self._text.clear()
         self._json.clear()
+        self._scan.clear()
         self.size = 0
 
     def __len__(self) -> int:
-        return len(self._text) + len(self._json)
+        return len(self._text) + len(self._json) + len(self._scan)
 
     def add(self, kind: str, leaf: str, entry: list[Any]) -> None:
         """Remember a leaf; evict the oldest entries beyond the budget."""
@@ -124,8 +126,8 @@ class LeafCache:
             return
         table[leaf] = entry
         self.size += len(leaf) + len(entry[0])
-        while self.size > self.budget and (self._text or self._json):
-            victim = self._text if len(self._text) >= len(self._json) else self._json
+        while self.size > self.budget and len(self):
+            victim = max((self._text, self._json, self._scan), key=len)
             old_leaf, old = next(iter(victim.items()))
             del victim[old_leaf]
             self.size -= len(old_leaf) + len(old[0])
@@ -172,6 +174,14 @@ class Outgoing:
         self.fresh.append(("text", s, entry))
         self.used.append(entry)
         return out
+
+    def scan_only(self, s: str, where: str) -> None:
+        """Text sent as is (signed thinking) that the secret guard still reads."""
+        if len(s) >= MIN_CACHED:
+            if s in self._cache._scan:
+                return
+            self.fresh.append(("scan", s, [s, frozenset()]))
+        self.new.append((where, s))
 
     def json_text(self, s: str, where: str) -> str:
         """A JSON-encoded argument string: its string values mutated, formatting kept."""
@@ -333,6 +343,9 @@ def _anthropic_block(b: Any, where: str, out: Outgoing, files: dict[str, str]) -
         b["text"] = out.text(text, where)
         if b.get("citations"):
             b["citations"] = out.generic(b["citations"], f"{where}.citations")
+    elif t == "thinking":
+        if isinstance(b.get("thinking"), str):
+            out.scan_only(b["thinking"], where)
     elif t in _UNTOUCHED_ANTHROPIC or server_tool_result(t):
         return
     elif t in ("tool_use", "server_tool_use", "mcp_tool_use"):

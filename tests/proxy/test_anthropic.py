@@ -6,6 +6,7 @@ documented event shapes and recording what it received.
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -30,7 +31,7 @@ PROMPT = (
 )
 THINKING = {"type": "thinking", "thinking": "reconcile_batch looked odd", "signature": "SIG+/=="}
 REDACTED = {"type": "redacted_thinking", "data": "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT"}
-TOOLS = [
+TOOLS: Any = [
     {
         "name": "Edit",
         "description": "Edit reconcile_batch and friends",
@@ -39,7 +40,7 @@ TOOLS = [
 ]
 
 
-def history(h: Harness) -> list[dict[str, Any]]:
+def history(h: Harness) -> Any:
     """A conversation with every block kind the proxy treats differently."""
     return [
         {"role": "user", "content": PROMPT},
@@ -227,11 +228,13 @@ def test_mid_stream_error_event_is_unmutated(h: Harness) -> None:
         return Reply([*events, sse("error", err)], content_type="text/event-stream")
 
     h.reply = reply
-    with pytest.raises(anthropic.APIStatusError) as e:
-        with h.anthropic().messages.stream(
+    with (
+        pytest.raises(anthropic.APIStatusError) as e,
+        h.anthropic().messages.stream(
             model="m", max_tokens=5, messages=[{"role": "user", "content": "x"}]
-        ) as s:
-            s.get_final_message()
+        ) as s,
+    ):
+        s.get_final_message()
     assert "LedgerReconciler busy" in str(e.value)
 
 
@@ -246,6 +249,7 @@ def test_compressed_upstream_answers(h: Harness, stream: bool) -> None:
 
     h.reply = reply
     client = h.anthropic()
+    msg: Any
     if stream:
         with client.messages.stream(
             model="m", max_tokens=5, messages=[{"role": "user", "content": "x"}]
@@ -266,7 +270,7 @@ def test_resent_history_mutates_to_identical_bytes(h: Harness) -> None:
     client.messages.create(model="claude-test", max_tokens=5, messages=conv)
     assert h.upstream.records[-1].body == first
     # the new turn costs only what is new: the earlier blocks come from the cache
-    conv2 = [
+    conv2: Any = [
         *conv,
         {"role": "assistant", "content": "ok"},
         {"role": "user", "content": "and dunning_schedule?"},
@@ -328,7 +332,7 @@ def test_random_chunkings_over_http(h: Harness, text: str, tool_text: str, cuts:
     )
     data = b"".join(anthropic_events(mutated))
     edges = [0, *sorted(c % (len(data) + 1) for c in cuts), len(data)]
-    chunks = [data[a:b] for a, b in zip(edges, edges[1:], strict=False)]
+    chunks = [data[a:b] for a, b in itertools.pairwise(edges)]
     h.reply = lambda rec: Reply(chunks, content_type="text/event-stream")
     with h.anthropic().messages.stream(
         model="m", max_tokens=5, messages=[{"role": "user", "content": text or "x"}]

@@ -19,7 +19,7 @@ from pretense_dev.config import Config
 from pretense_dev.proxy.repos import Scanner
 from tests.proxy.conftest import NAMES, REPO_ID, Harness, build_index
 
-MSG = [{"role": "user", "content": "reconcile_batch"}]
+MSG: Any = [{"role": "user", "content": "reconcile_batch"}]
 
 
 def anthropic_at(base: str) -> anthropic.Anthropic:
@@ -43,10 +43,10 @@ def anthropic_error(body: bytes) -> dict[str, Any]:
 def test_unknown_repo_id(h: Harness) -> None:
     client = anthropic_at(f"{h.url}/r/0000000000000000")
     with pytest.raises(anthropic.NotFoundError) as e:
-        client.messages.create(model="m", max_tokens=5, messages=MSG)  # type: ignore[arg-type]
+        client.messages.create(model="m", max_tokens=5, messages=MSG)
     assert "no repository with id 0000000000000000" in str(e.value)
     with pytest.raises(openai.NotFoundError):
-        openai_at(f"{h.url}/r/0000000000000000").chat.completions.create(model="m", messages=MSG)  # type: ignore[arg-type]
+        openai_at(f"{h.url}/r/0000000000000000").chat.completions.create(model="m", messages=MSG)
     nothing_forwarded(h)
 
 
@@ -134,12 +134,12 @@ def test_map_not_loadable(h: Harness, tmp_path: Path) -> None:
     (root / ".pretense" / "index.db").unlink()
     base = h.spawn(root)
     with pytest.raises(anthropic.InternalServerError) as e:
-        anthropic_at(base).messages.create(model="m", max_tokens=5, messages=MSG)  # type: ignore[arg-type]
+        anthropic_at(base).messages.create(model="m", max_tokens=5, messages=MSG)
     assert "identifier map" in str(e.value) and "pretense-dev index" in str(e.value)
     assert not (root / ".pretense" / "index.db").exists(), "an empty index must never be created"
     (root / ".pretense" / "index.db").write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(openai.InternalServerError):
-        openai_at(base).chat.completions.create(model="m", messages=MSG)  # type: ignore[arg-type]
+        openai_at(base).chat.completions.create(model="m", messages=MSG)
     nothing_forwarded(h)
 
 
@@ -147,12 +147,12 @@ def test_map_lost_while_running(h: Harness, tmp_path: Path) -> None:
     root = _copy_repo(h, tmp_path)
     base = h.spawn(root)
     client = anthropic_at(base)
-    client.messages.create(model="m", max_tokens=5, messages=MSG)  # type: ignore[arg-type]
+    client.messages.create(model="m", max_tokens=5, messages=MSG)
     assert len(h.upstream.records) == 1
     h.upstream.records.clear()
     shutil.rmtree(root / ".pretense")
     with pytest.raises(anthropic.InternalServerError):
-        client.messages.create(model="m", max_tokens=5, messages=MSG)  # type: ignore[arg-type]
+        client.messages.create(model="m", max_tokens=5, messages=MSG)
     nothing_forwarded(h)
 
 
@@ -162,7 +162,7 @@ def test_detector_cannot_load(h: Harness, tmp_path: Path) -> None:
 
     base = h.spawn(_copy_repo(h, tmp_path), scanner=broken)
     with pytest.raises(anthropic.InternalServerError) as e:
-        anthropic_at(base).messages.create(model="m", max_tokens=5, messages=MSG)  # type: ignore[arg-type]
+        anthropic_at(base).messages.create(model="m", max_tokens=5, messages=MSG)
     assert "secret detector cannot be loaded" in str(e.value)
     nothing_forwarded(h)
 
@@ -175,7 +175,7 @@ class ExplodingScanner:
 def test_detector_fails_during_scan(h: Harness, tmp_path: Path) -> None:
     base = h.spawn(_copy_repo(h, tmp_path), scanner=lambda k, c: ExplodingScanner())
     with pytest.raises(openai.InternalServerError) as e:
-        openai_at(base).chat.completions.create(model="m", messages=MSG)  # type: ignore[arg-type]
+        openai_at(base).chat.completions.create(model="m", messages=MSG)
     assert "secret scan failed" in str(e.value)
     nothing_forwarded(h)
 
@@ -187,13 +187,13 @@ def test_policy_refuses_vendor_and_model(h: Harness, tmp_path: Path) -> None:
     )
     base = h.spawn(root)
     with pytest.raises(openai.PermissionDeniedError) as e:
-        openai_at(base).chat.completions.create(model="gpt-4o", messages=MSG)  # type: ignore[arg-type]
+        openai_at(base).chat.completions.create(model="gpt-4o", messages=MSG)
     assert "does not approve sending its code to openai" in str(e.value)
     with pytest.raises(anthropic.PermissionDeniedError) as e2:
-        anthropic_at(base).messages.create(model="claude-opus-9", max_tokens=5, messages=MSG)  # type: ignore[arg-type]
+        anthropic_at(base).messages.create(model="claude-opus-9", max_tokens=5, messages=MSG)
     assert "model 'claude-opus-9' is not approved" in str(e2.value)
     nothing_forwarded(h)
-    anthropic_at(base).messages.create(model="claude-sonnet-5", max_tokens=5, messages=MSG)  # type: ignore[arg-type]
+    anthropic_at(base).messages.create(model="claude-sonnet-5", max_tokens=5, messages=MSG)
     assert len(h.upstream.records) == 1
 
 
@@ -202,7 +202,7 @@ def test_invalid_policy_fails_closed(h: Harness, tmp_path: Path) -> None:
     (root / ".pretense" / "config.toml").write_text("[proxy]\nvendorz = []\n")
     base = h.spawn(root)
     with pytest.raises(anthropic.InternalServerError) as e:
-        anthropic_at(base).messages.create(model="m", max_tokens=5, messages=MSG)  # type: ignore[arg-type]
+        anthropic_at(base).messages.create(model="m", max_tokens=5, messages=MSG)
     assert "unknown key 'proxy.vendorz'" in str(e.value)
     nothing_forwarded(h)
 
@@ -214,8 +214,9 @@ def test_upstream_unreachable_is_a_502(h: Harness, tmp_path: Path) -> None:
     s.bind(("127.0.0.1", 0))
     dead = s.getsockname()[1]
     s.close()
+    from pretense_dev.proxy.repos import RepoSource
     from pretense_dev.proxy.server import Proxy, Settings
-    from tests.proxy.conftest import KEY, RepoSource
+    from tests.proxy.conftest import KEY
 
     root = _copy_repo(h, tmp_path)
     proxy = Proxy(
@@ -231,7 +232,7 @@ def test_upstream_unreachable_is_a_502(h: Harness, tmp_path: Path) -> None:
     with pytest.raises(anthropic.InternalServerError) as e:
         anthropic_at(f"http://127.0.0.1:{port}/r/{REPO_ID}").messages.create(
             model="m", max_tokens=5, messages=MSG
-        )  # type: ignore[arg-type]
+        )
     assert e.value.status_code == 502 and "could not reach" in str(e.value)
 
 

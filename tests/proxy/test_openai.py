@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import openai
 import pytest
@@ -41,7 +42,7 @@ REAL_INPUT = {"path": "billing/LedgerReconciler.py", "symbol": "apply_credit_not
 
 def test_chat_stream_tool_call_round_trip(h: Harness) -> None:
     h.answer = tool_answer(h)
-    stream = h.openai().chat.completions.create(
+    stream: Any = h.openai().chat.completions.create(
         model="gpt-test",
         stream=True,
         tools=TOOLS,  # type: ignore[arg-type]
@@ -145,7 +146,7 @@ def test_responses_stream_and_not(h: Harness) -> None:
         final = stream.get_final_response()
     assert deltas == "I'll change reconcile_batch first."
     assert final.output_text == "I'll change reconcile_batch first."
-    fc = [o for o in final.output if o.type == "function_call"][0]
+    fc = next(o for o in final.output if o.type == "function_call")
     assert json.loads(fc.arguments) == REAL_INPUT
     assert h.upstream.records[-1].json()["input"] == h.mapping.mutate(PROMPT)
 

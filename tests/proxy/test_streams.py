@@ -33,7 +33,7 @@ def _map() -> IdentifierMap:
 
 
 M = _map()
-S = {n: M.synthetic(n) for n in NAMES}
+S = {n: M.synthetic(n) or "" for n in NAMES}
 REAL = Answer(
     text=(
         "LedgerReconciler.reconcile_batch calls apply_credit_note — "
@@ -278,7 +278,7 @@ def test_responses_remainder_shifts_sequence_numbers() -> None:
         st.tuples(
             st.one_of(st.none(), st.sampled_from(["a", "content_block_delta"])),
             st.text(
-                st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
+                st.characters(blacklist_categories=["Cs"], blacklist_characters="\r\n"),
                 max_size=30,
             ),
             st.sampled_from([b"\n", b"\r\n", b"\r"]),
