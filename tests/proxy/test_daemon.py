@@ -35,7 +35,9 @@ def repo(git_repo: Path) -> Path:
     write(
         git_repo,
         {
-            "billing/ledger.py": "class LedgerReconciler:\n    def reconcile_batch(self):\n        pass\n"
+            "billing/ledger.py": (
+                "class LedgerReconciler:\n    def reconcile_batch(self):\n        pass\n"
+            )
         },
     )
     git(git_repo, "add", "-A")
