@@ -134,7 +134,14 @@ def step_mutation(ctx: DemoContext) -> bool:
     return ok
 
 
-STEPS: list[Callable[[DemoContext], bool]] = [step_init, step_mutation]
+def step_proxy(ctx: DemoContext) -> bool:
+    """The proxy with the official SDKs: what the vendor received beside what you saw."""
+    from pretense_dev.proxy.demo_step import run  # deferred: aiohttp and the SDKs
+
+    return run(ctx)
+
+
+STEPS: list[Callable[[DemoContext], bool]] = [step_init, step_mutation, step_proxy]
 
 
 def run_demo(*, keep: bool = False) -> int:

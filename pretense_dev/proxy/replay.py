@@ -455,6 +455,9 @@ def demo_responder(rec: Recorded) -> Reply:
     for m in _SYNTH.finditer(text):
         if m.group() not in seen:
             seen.append(m.group())
+    # Talk about classes and functions first, as a model explaining code would.
+    order = ("cls", "meth", "fn", "const", "typ")
+    seen.sort(key=lambda s: next((i for i, h in enumerate(order) if s.lower().startswith(h)), 9))
     a, b, c = ([*seen, "the function", "its caller", "the module"])[:3]
     answer = Answer(
         text=(
