@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from typing import Protocol
 
 from pretense_dev.audit.events import AuditEvent
@@ -48,19 +49,24 @@ class AuditWriter:
 
     def __init__(self, sink: AuditSink) -> None:
         self.sink = sink
-        self._q: queue.SimpleQueue[AuditEvent | None] = queue.SimpleQueue()
+        self._q: queue.SimpleQueue[Callable[[], AuditEvent] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="pretense-audit", daemon=True)
         self._thread.start()
 
-    def submit(self, event: AuditEvent) -> None:
-        """Queue an event (never blocks)."""
-        self._q.put(event)
+    def submit(self, build: Callable[[], AuditEvent]) -> None:
+        """Queue the work that builds an event (never blocks); it runs on the thread."""
+        self._q.put(build)
 
     def _run(self) -> None:
         while True:
-            event = self._q.get()
-            if event is None:
+            build = self._q.get()
+            if build is None:
                 return
+            try:
+                event = build()
+            except Exception:
+                log.exception("audit: could not build an event")
+                continue
             try:
                 self.sink.append(event)
             except Exception:

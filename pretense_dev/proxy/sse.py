@@ -11,33 +11,59 @@ decoders read them (shared/reference/anthropic-messages.md §6).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
 class Event:
     """One event: its raw bytes (terminator included), its name and its data."""
 
-    raw: bytes
-    name: str | None
-    data: str
+    __slots__ = ("data_bytes", "name", "raw")
+
+    def __init__(self, raw: bytes, name: str | None, data_bytes: bytes) -> None:
+        self.raw = raw
+        self.name = name
+        self.data_bytes = data_bytes  # the joined data lines, undecoded (orjson reads bytes)
+
+    @property
+    def data(self) -> str:
+        """The data as text."""
+        return self.data_bytes.decode("utf-8", "replace")
+
+    def __repr__(self) -> str:
+        return f"Event(name={self.name!r}, data={self.data_bytes[:60]!r})"
 
 
 def _parse(raw: bytes) -> Event:
+    if b"\r" not in raw:
+        # The shapes vendors send: "event: X\ndata: Y\n\n" and "data: Y\n\n".
+        last = len(raw) - 2
+        if raw.startswith(b"event: "):
+            nl = raw.find(b"\n")
+            if raw.startswith(b"data: ", nl + 1):
+                end = raw.find(b"\n", nl + 7)
+                if end == last:
+                    return Event(raw, raw[7:nl].decode("utf-8", "replace"), raw[nl + 7 : end])
+        elif raw.startswith(b"data: "):
+            end = raw.find(b"\n", 6)
+            if end == last:
+                return Event(raw, None, raw[6:end])
+    return _parse_general(raw)
+
+
+def _parse_general(raw: bytes) -> Event:
     name: str | None = None
-    data: list[str] = []
-    text = raw.decode("utf-8", "replace")
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if not line or line.startswith(":"):
-            continue
-        field, _, value = line.partition(":")
-        if value.startswith(" "):
-            value = value[1:]
-        if field == "event":
-            name = value
-        elif field == "data":
-            data.append(value)
-    return Event(raw, name, "\n".join(data))
+    data: list[bytes] = []
+    if b"\r" in raw:
+        raw_lines = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    else:
+        raw_lines = raw.split(b"\n")
+    for line in raw_lines:
+        if line.startswith(b"data:"):
+            value = line[5:]
+            data.append(value[1:] if value.startswith(b" ") else value)
+        elif line.startswith(b"event:"):
+            value = line[6:]
+            name = (value[1:] if value.startswith(b" ") else value).decode("utf-8", "replace")
+        # ":" comments, id:, retry: and unknown fields are kept in `raw` only
+    return Event(raw, name, data[0] if len(data) == 1 else b"\n".join(data))
 
 
 class SSEParser:

@@ -47,7 +47,7 @@ class Rewriter:
 
 def _load(ev: Event) -> Any:
     try:
-        return jsonx.loads(ev.data)
+        return jsonx.loads(ev.data_bytes)
     except jsonx.JSONError:
         return None
 
@@ -212,7 +212,7 @@ class ChatRewriter(Rewriter):
 
     def event(self, ev: Event) -> bytes:
         """See `Rewriter.event`."""
-        if ev.data == "[DONE]":
+        if ev.data_bytes == b"[DONE]":
             return self.end() + ev.raw
         data = _load(ev)
         if not isinstance(data, dict):

@@ -60,8 +60,10 @@ OPAQUE_KEYS = frozenset(
 )
 # Anthropic block types that pass untouched both ways.
 _UNTOUCHED_ANTHROPIC = frozenset({"thinking", "redacted_thinking", "image", "container_upload"})
-# Leaves shorter than this are mutated and scanned every time: cheaper than hashing them.
-MIN_CACHED = 64
+# Leaves shorter than this are mutated and scanned every time (a dictionary entry costs
+# more than that); longer ones are cached, so a resent history is neither mutated nor
+# scanned again.
+MIN_CACHED = 8
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _hints = "|".join(
     sorted(
@@ -89,8 +91,9 @@ def server_tool_result(block_type: str) -> bool:
 class LeafCache:
     """Per-repo cache: leaf text -> [mutated text, protected names or None].
 
-    Bounded by `budget` characters (keys plus values) with least-recently-used
-    eviction.  Cleared when the map grows (a grown map may protect a name an
+    Bounded by `budget` (characters of keys plus values, plus `ENTRY_OVERHEAD`
+    per entry for the objects around them) with least-recently-used eviction.
+    Cleared when the map grows (a grown map may protect a name an
     old entry sent in clear) or the policy changes; entries are only added for
     leaves of requests that passed the secret guard, so a blocked leaf is
     scanned again when it comes back.
@@ -98,7 +101,9 @@ class LeafCache:
 
     __slots__ = ("_json", "_scan", "_text", "budget", "size")
 
-    def __init__(self, budget: int = 32_000_000) -> None:
+    ENTRY_OVERHEAD = 160  # bytes: two str headers, the list, the dict slot
+
+    def __init__(self, budget: int = 24_000_000) -> None:
         self._text: dict[str, list[Any]] = {}
         self._json: dict[str, list[Any]] = {}
         self._scan: dict[str, list[Any]] = {}  # scanned, sent as is (thinking)
@@ -125,12 +130,12 @@ class LeafCache:
         if leaf in table:
             return
         table[leaf] = entry
-        self.size += len(leaf) + len(entry[0])
+        self.size += len(leaf) + len(entry[0]) + self.ENTRY_OVERHEAD
         while self.size > self.budget and len(self):
             victim = max((self._text, self._json, self._scan), key=len)
             old_leaf, old = next(iter(victim.items()))
             del victim[old_leaf]
-            self.size -= len(old_leaf) + len(old[0])
+            self.size -= len(old_leaf) + len(old[0]) + self.ENTRY_OVERHEAD
 
     def touch(self, kind: str, leaf: str, entry: list[Any]) -> None:
         """Mark an entry as recently used."""
@@ -228,19 +233,45 @@ class Outgoing:
             add(kind, leaf, entry)
         self.fresh = []
 
-    def names(self) -> set[str]:
-        """The protected names this request carried (computed once per cached leaf)."""
+    def names(self, pause: Callable[[], None] | None = None) -> set[str]:
+        """The protected names this request carried (computed once per cached leaf).
+
+        `pause` is called between slices of about 64 KB, so a background thread
+        doing this hands the GIL back to the event loop instead of holding it for
+        the whole scan.
+        """
         original = self.mapping.original
         out: set[str] = set()
         for entry in self.used:
             found = entry[1]
             if found is None:
-                found = frozenset(
-                    n for s in _SYNTHETIC.findall(entry[0]) if (n := original(s)) is not None
-                )
-                entry[1] = found
+                names: set[str] = set()
+                for piece in _slices(entry[0]):
+                    names.update(
+                        n for s in _SYNTHETIC.findall(piece) if (n := original(s)) is not None
+                    )
+                    if pause is not None:
+                        pause()
+                found = entry[1] = frozenset(names)
             out |= found
         return out
+
+
+_SLICE = 65536
+_IDENT_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _slices(text: str) -> Iterator[str]:
+    """`text` in pieces of about `_SLICE`, cut only between identifier tokens."""
+    start = 0
+    n = len(text)
+    while n - start > _SLICE:
+        cut = start + _SLICE
+        while cut < n and text[cut] in _IDENT_CHARS:
+            cut += 1
+        yield text[start:cut]
+        start = cut
+    yield text[start:]
 
 
 def mutate_json_text(s: str, mapping: IdentifierMap) -> tuple[str, str]:

@@ -256,3 +256,15 @@ def test_verify_rejects_bad_challenges(h: Harness) -> None:
         "/r/ffffffffffffffff/pretense/verify", json.dumps({"nonce": "a" * 32, "text": "x"}).encode()
     )
     assert status == 404
+
+
+def test_leaf_cache_stays_within_its_budget() -> None:
+    cache = LeafCache(budget=50_000)
+    for i in range(2000):
+        out = Outgoing(M, cache)
+        out.text(f"leaf number {i} about reconcile_batch " * 3, "x")
+        out.commit()
+    assert cache.size <= 50_000
+    assert 0 < len(cache) < 2000
+    # the most recent leaves are the ones kept
+    assert "leaf number 1999 about reconcile_batch " * 3 in cache.table("text")
