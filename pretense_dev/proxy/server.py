@@ -636,10 +636,11 @@ class Proxy:
                 tail += b"data: " + jsonx.dumps(body) + b"\n\n"
             with contextlib.suppress(ConnectionResetError, RuntimeError):
                 await resp.write(tail)
-        except (ConnectionResetError, asyncio.CancelledError):
+        except ConnectionResetError:
+            # The client left: stop reading (closing the upstream stops the generation).
             ex.reason = "client went away mid-stream"
             ex.response_bytes = sent
-            raise
+            return resp
         ex.response_bytes = sent
         await resp.write_eof()
         return resp

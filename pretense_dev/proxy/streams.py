@@ -119,10 +119,14 @@ class AnthropicRewriter(Rewriter):
             return ev.raw
         if t in ("thinking", "redacted_thinking") or (isinstance(t, str) and server_tool_result(t)):
             return ev.raw
-        if t is not None and block and t not in ("image",):
-            unmutate_anthropic_block(block, self.m)
-            return encode(ev.name, jsonx.dumps(data))
-        return ev.raw
+        if t in ("image",) or not isinstance(t, str):
+            return ev.raw
+        # An unknown block type: the mirror of the generic mutation going out.
+        before = jsonx.dumps(block)
+        unmutate_anthropic_block(block, self.m)
+        if jsonx.dumps(block) == before:
+            return ev.raw
+        return encode(ev.name, jsonx.dumps(data))
 
     def _delta(self, ev: Event) -> bytes:
         data = _load(ev)

@@ -592,8 +592,16 @@ def unmutate_anthropic_block(b: dict[str, Any], m: IdentifierMap) -> None:
             b["text"] = m.unmutate(b["text"])
         if b.get("citations"):
             b["citations"] = unmutate_generic(b["citations"], m.unmutate)
-    elif t in ("tool_use", "server_tool_use", "mcp_tool_use") and "input" in b:
-        b["input"] = unmutate_all(b["input"], m.unmutate)
+    elif t in ("tool_use", "server_tool_use", "mcp_tool_use"):
+        if "input" in b:
+            b["input"] = unmutate_all(b["input"], m.unmutate)
+    elif t in _UNTOUCHED_ANTHROPIC or not isinstance(t, str) or server_tool_result(t):
+        return
+    elif t not in ("tool_result", "mcp_tool_result", "document", "search_result"):
+        # An unknown block type: the mirror of `Outgoing.generic` going out.
+        mutated = unmutate_generic(b, m.unmutate)
+        b.clear()
+        b.update(mutated)
 
 
 def unmutate_anthropic_message(msg: Any, m: IdentifierMap) -> Any:

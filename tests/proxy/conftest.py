@@ -91,10 +91,17 @@ class ListSink:
             self.changed.notify_all()
         return "sha256:test"
 
-    def wait_for(self, n: int, timeout: float = 10) -> list[AuditEvent]:
+    def event_for(self, session_id: str, timeout: float = 10) -> AuditEvent:
+        """The event of the request that carried this X-Claude-Code-Session-Id."""
+
+        def find() -> AuditEvent | None:
+            return next((e for e in self.events if e.session_id == session_id), None)
+
         with self.changed:
-            self.changed.wait_for(lambda: len(self.events) >= n, timeout)
-            return list(self.events)
+            self.changed.wait_for(lambda: find() is not None, timeout)
+            found = find()
+        assert found is not None, f"no audit event for session {session_id}"
+        return found
 
 
 class StandInScanner:

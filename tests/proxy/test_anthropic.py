@@ -281,15 +281,13 @@ def test_resent_history_mutates_to_identical_bytes(h: Harness) -> None:
 
 
 def test_audit_event_per_request(h: Harness) -> None:
-    before = len(h.sink.events)
     h.anthropic().messages.create(
         model="claude-test",
         max_tokens=5,
         messages=[{"role": "user", "content": PROMPT}],
         extra_headers={"X-Claude-Code-Session-Id": "sess-1"},
     )
-    events = h.sink.wait_for(before + 1)
-    ev = events[-1]
+    ev = h.sink.event_for("sess-1")
     assert ev.event == "request" and ev.decision == "forwarded" and ev.mutation_active
     assert ev.session_id == "sess-1" and ev.vendor == "anthropic" and ev.model == "claude-test"
     assert ev.endpoint == "/v1/messages" and ev.upstream_status == 200

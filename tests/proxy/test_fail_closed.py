@@ -237,13 +237,16 @@ def test_upstream_unreachable_is_a_502(h: Harness, tmp_path: Path) -> None:
 
 
 def test_refusals_are_audited_without_content(h: Harness) -> None:
-    before = len(h.sink.events)
     h.raw(
         f"/r/{REPO_ID}/v1/messages",
         b"not json reconcile_batch",
-        {"anthropic-version": "2023-06-01", "x-api-key": "sk-ant-secretkey"},
+        {
+            "anthropic-version": "2023-06-01",
+            "x-api-key": "sk-ant-secretkey",
+            "X-Claude-Code-Session-Id": "refused-1",
+        },
     )
-    ev = h.sink.wait_for(before + 1)[-1]
+    ev = h.sink.event_for("refused-1")
     assert ev.decision == "blocked" and not ev.mutation_active and ev.upstream_status == 0
     dumped = json.dumps(ev.to_dict())
     assert "reconcile_batch" not in dumped and "sk-ant-secretkey" not in dumped

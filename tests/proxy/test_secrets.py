@@ -155,15 +155,17 @@ def assert_blocked(h: Harness, message: str, secret: str, where: str) -> None:
 def test_anthropic_secret_in_any_position(h: Harness, position: str) -> None:
     secret = github_token()
     build, where = ANTHROPIC_POSITIONS[position]
-    before = len(h.sink.events)
     with pytest.raises(anthropic.BadRequestError) as e:
         h.anthropic().messages.create(
-            model="claude-test", max_tokens=5, **build(with_secret(secret))
+            model="claude-test",
+            max_tokens=5,
+            extra_headers={"X-Claude-Code-Session-Id": f"secret-{position}"},
+            **build(with_secret(secret)),
         )
     body = e.value.body
     assert isinstance(body, dict) and body["error"]["type"] == "invalid_request_error"
     assert_blocked(h, body["error"]["message"], secret, where)
-    ev = h.sink.wait_for(before + 1)[-1]
+    ev = h.sink.event_for(f"secret-{position}")
     assert ev.decision == "blocked" and ev.secrets and ev.secrets[0].where == where
     assert ev.secrets[0].fingerprint and secret not in json.dumps(ev.to_dict())
 
