@@ -536,10 +536,10 @@ class Proxy:
     ) -> web.StreamResponse:
         assert self.session is not None and ctx.mapping is not None
         mapping = ctx.mapping
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROP_REQUEST}
-        connection = request.headers.get("Connection", "")
-        for name in connection.split(","):
-            headers.pop(name.strip(), None)
+        # Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
+        listed = {n.strip().lower() for n in request.headers.get("Connection", "").split(",")}
+        drop = _DROP_REQUEST | listed
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in drop}
         if payload is not None:
             headers["Content-Type"] = "application/json"
         url = self.upstream_url(route, request.match_info["tail"], request.query_string)

@@ -339,3 +339,28 @@ def test_random_chunkings_over_http(h: Harness, text: str, tool_text: str, cuts:
     assert final.content[1].type == "text" and final.content[1].text == text
     assert final.content[2].type == "tool_use" and final.content[2].input == {"k": tool_text}
     assert protected_tokens(h.upstream.records[-1].body.decode(), h.mapping) == set()
+
+
+def test_compressed_request_body_and_connection_listed_headers(h: Harness) -> None:
+    import gzip
+
+    body = json.dumps(
+        {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": PROMPT}]}
+    )
+    status, headers, _ = h.raw(
+        "/r/abc123def4567890/v1/messages",
+        gzip.compress(body.encode()),
+        {
+            "anthropic-version": "2023-06-01",
+            "Content-Encoding": "gzip",
+            "Connection": "keep-alive, x-hop-only",
+            "X-Hop-Only": "must not travel",
+            "Keep-Alive": "timeout=5",
+        },
+    )
+    assert status == 200
+    rec = h.upstream.records[-1]
+    sent = {k.lower() for k in rec.headers}
+    assert not {"content-encoding", "x-hop-only", "keep-alive"} & sent
+    assert rec.json()["messages"][0]["content"] == h.mapping.mutate(PROMPT)
+    assert "transfer-encoding" not in headers or headers["transfer-encoding"] == "chunked"
