@@ -56,6 +56,30 @@ reflects the repository's current map.  The three things verify proves:
 Errors on that route use the Anthropic error format (404 unknown repo, 400 bad
 challenge, 503 map or detector not loadable).
 
+Decisions where DESIGN is silent:
+
+* Only the routes above are forwarded; any other path (``/v1/files``, batches,
+  ``/v1/messages`` without ``/r/<id>``) is refused: content there could not be
+  protected.  ``/v1/models`` picks the vendor by the ``anthropic-version`` header.
+* Thinking blocks go out with the same *values* (the body is re-serialised
+  from the parsed tree, so the vendor reads exactly what was inspected) and
+  come back as the upstream's exact bytes.  Their text is still scanned for
+  secrets.  Responses ``reasoning`` items and reasoning-summary events are
+  untouched both ways, like thinking.
+* The per-leaf cache is cleared when the map grows: a block that mentions a
+  newly protected name is re-mutated (protection over prompt-cache hits; only
+  blocks that mention such a name change bytes).
+* The secret-guard message gives rule, location, line and a fingerprint
+  prefix — not the redacted form — because it lands in the tool's transcript.
+* One audit event per request, including refusals and rejected Hosts; the list
+  of protected names is computed after the answer has gone out (audit thread)
+  and capped at 500 names per event (the count is exact).
+* Client credentials pass through untouched; ``X-Pretense-*`` request headers
+  are not special.  Upstream answers are decompressed (gzip/deflate, and br or
+  zstd when aiohttp can) and sent to the client uncompressed.
+* An upstream reached through ``HTTPS_PROXY`` works (trust_env is on when one
+  of the proxy variables is set).
+
 Import cost: this package's ``__init__`` imports nothing; `state` and `canary`
 are stdlib-only (hooks and verify use them); aiohttp is imported by `server`.
 """
