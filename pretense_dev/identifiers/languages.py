@@ -29,7 +29,18 @@ EXTENSIONS: dict[str, str] = {
     ".rake": "ruby",
     ".rs": "rust",
 }
-FILENAMES: dict[str, str] = {"Rakefile": "ruby", "Gemfile": "ruby"}
+FILENAMES: dict[str, str] = {
+    "Rakefile": "ruby",
+    "Gemfile": "ruby",
+    "Cargo.toml": "cargo",
+    "go.mod": "gomod",
+    "package.json": "npm",
+    "pyproject.toml": "pyproject",
+}
+
+# Pseudo-languages without a grammar: package manifests, read by
+# `extract._manifest_names` for the repository's own crate/module/package names.
+MANIFESTS: frozenset[str] = frozenset({"cargo", "gomod", "npm", "pyproject"})
 
 # language -> (module, function returning the grammar capsule)
 GRAMMARS: dict[str, tuple[str, str]] = {
@@ -44,8 +55,16 @@ GRAMMARS: dict[str, tuple[str, str]] = {
     "rust": ("tree_sitter_rust", "language"),
 }
 
-# Languages whose stop lists are shared (TS and TSX are JavaScript plus types).
-STOPLIST_FAMILY: dict[str, str] = {"typescript": "javascript", "tsx": "javascript"}
+# Languages whose stop lists are shared (TS and TSX are JavaScript plus types;
+# a manifest names packages of its ecosystem's language).
+STOPLIST_FAMILY: dict[str, str] = {
+    "typescript": "javascript",
+    "tsx": "javascript",
+    "cargo": "rust",
+    "gomod": "go",
+    "npm": "javascript",
+    "pyproject": "python",
+}
 
 
 def language_for_path(path: str) -> str | None:

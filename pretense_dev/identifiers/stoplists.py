@@ -5,7 +5,9 @@ standard-library and common framework API names code uses rather than defines)
 and ``overrides`` (names a definition usually overrides: ``toString``,
 ``ServeHTTP``, ``Dispose``…), one name per line, ``#`` for comments; and
 ``english.txt``, the most frequent English words (source and licence in
-``english.LICENSE.md``).  Lists are read once per process.
+``english.LICENSE.md``); and ``paths.txt``, conventional directory and file
+names that define no module (``src``, ``utils``), used for paths only.  Lists
+are read once per process.
 """
 
 from __future__ import annotations
@@ -49,6 +51,12 @@ def english() -> frozenset[str]:
 
 
 @functools.cache
+def path_names() -> frozenset[str]:
+    """Conventional directory and file names (``src``, ``utils``, ``mod``), lower case."""
+    return frozenset(w.lower() for w in _read_list("paths.txt"))
+
+
+@functools.cache
 def language_stop_set(language: str) -> frozenset[str]:
     """Every name a language's lists keep out (for the indexer's fast check)."""
     out: set[str] = set()
@@ -66,6 +74,8 @@ def reason(name: str, language: str | None = None) -> str | None:
     """
     if not TOKEN.match(name):
         return "not an ASCII identifier (tokens are ASCII letters, digits and _)"
+    if not name.strip("_"):
+        return "a blank name (only underscores)"
     if name.startswith("__") and name.endswith("__") and len(name) > 4:
         return "a dunder name (a Python protocol method)"
     if name.startswith(ESCAPE_PREFIX):
@@ -74,7 +84,7 @@ def reason(name: str, language: str | None = None) -> str | None:
     for lang in languages:
         for kind in LIST_KINDS:
             if name in language_list(lang, kind):
-                return _REASONS[kind].format(lang=lang)
+                return _REASONS[kind].format(lang=STOPLIST_FAMILY.get(lang, lang))
     if name.lower() in english():
         return "a common English word"
     return None
@@ -86,6 +96,7 @@ def is_stopped(name: str, language: str) -> bool:
         name in language_stop_set(language)
         or name.lower() in english()
         or not TOKEN.match(name)
+        or not name.strip("_")
         or (name.startswith("__") and name.endswith("__") and len(name) > 4)
         or name.startswith(ESCAPE_PREFIX)
     )

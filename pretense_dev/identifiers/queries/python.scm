@@ -1,28 +1,33 @@
 ; Definitions in Python.  Capture the name node as @definition.<kind>.
-(function_definition name: (identifier) @definition.function)
+; Dunder names (__init__, __eq__…) are kept out by the stop lists.
+
+; --- overrides of an API we do not own: typing.override (3.12) ---
+(decorated_definition
+  (decorator [(identifier) (attribute attribute: (identifier))] @_dec)
+  definition: (function_definition name: (identifier) @override)
+  (#match? @_dec "(^|[.])override$"))
+
+; --- classes, methods, functions ---
 (class_definition name: (identifier) @definition.class)
 (class_definition body: (block (function_definition name: (identifier) @definition.method)))
 (class_definition body: (block (decorated_definition definition: (function_definition name: (identifier) @definition.method))))
+(function_definition name: (identifier) @definition.function)
 
-; Fields: class-body assignments (incl. annotated `x: int`) and self.x = ...
+; --- enum members: class-body assignments of a class whose base ends in Enum/Flag ---
+(class_definition
+  superclasses: (argument_list [(identifier) (attribute attribute: (identifier))] @_base)
+  body: (block (expression_statement (assignment left: (identifier) @definition.member)))
+  (#match? @_base "(Enum|Flag)$"))
+
+; --- fields: class-body assignments (incl. annotated `x: int`), self.x / cls.x = ... ---
 (class_definition body: (block (expression_statement (assignment left: (identifier) @definition.field))))
-(assignment left: (attribute object: (identifier) @_self attribute: (identifier) @definition.field) (#eq? @_self "self"))
-(assignment left: (attribute object: (identifier) @_cls attribute: (identifier) @definition.field) (#eq? @_cls "cls"))
+(assignment left: (attribute object: (identifier) @_self attribute: (identifier) @definition.field) (#any-of? @_self "self" "cls"))
+(augmented_assignment left: (attribute object: (identifier) @_self attribute: (identifier) @definition.field) (#any-of? @_self "self" "cls"))
+(pattern_list (attribute object: (identifier) @_self attribute: (identifier) @definition.field) (#any-of? @_self "self" "cls"))
+(tuple_pattern (attribute object: (identifier) @_self attribute: (identifier) @definition.field) (#any-of? @_self "self" "cls"))
+(as_pattern_target (tuple (attribute object: (identifier) @_self attribute: (identifier) @definition.field)) (#any-of? @_self "self" "cls"))
 
-; Variables: module level and local, incl. unpacking, loops, with/except targets, walrus.
-(assignment left: (identifier) @definition.variable)
-(assignment left: (pattern_list (identifier) @definition.variable))
-(assignment left: (tuple_pattern (identifier) @definition.variable))
-(assignment left: (list_pattern (identifier) @definition.variable))
-(for_statement left: (identifier) @definition.variable)
-(for_statement left: (pattern_list (identifier) @definition.variable))
-(for_statement left: (tuple_pattern (identifier) @definition.variable))
-(for_in_clause left: (identifier) @definition.variable)
-(for_in_clause left: (pattern_list (identifier) @definition.variable))
-(as_pattern alias: (as_pattern_target (identifier) @definition.variable))
-(named_expression name: (identifier) @definition.variable)
-
-; Parameters, of functions and lambdas.
+; --- parameters, of functions and lambdas ---
 (parameters (identifier) @definition.parameter)
 (parameters (default_parameter name: (identifier) @definition.parameter))
 (parameters (typed_parameter (identifier) @definition.parameter))
@@ -33,6 +38,28 @@
 (parameters (typed_parameter (dictionary_splat_pattern (identifier) @definition.parameter)))
 (lambda_parameters (identifier) @definition.parameter)
 (lambda_parameters (default_parameter name: (identifier) @definition.parameter))
+(lambda_parameters (list_splat_pattern (identifier) @definition.parameter))
+(lambda_parameters (dictionary_splat_pattern (identifier) @definition.parameter))
 
-; Type aliases (3.12 `type X = ...`).
-(type_alias_statement (type (identifier) @definition.type))
+; --- variables: module level and local, incl. unpacking, loops, with/except, walrus, match ---
+(assignment left: (identifier) @definition.variable)
+(augmented_assignment left: (identifier) @definition.variable)
+(pattern_list (identifier) @definition.variable)
+(tuple_pattern (identifier) @definition.variable)
+(list_pattern (identifier) @definition.variable)
+(list_splat_pattern (identifier) @definition.variable)
+(for_statement left: (identifier) @definition.variable)
+(for_in_clause left: (identifier) @definition.variable)
+(as_pattern alias: (as_pattern_target (identifier) @definition.variable))
+(as_pattern alias: (as_pattern_target [(tuple (identifier) @definition.variable) (list (identifier) @definition.variable)]))
+(named_expression name: (identifier) @definition.variable)
+(aliased_import alias: (identifier) @definition.variable)
+(case_pattern (dotted_name . (identifier) @definition.variable .))
+(keyword_pattern (dotted_name . (identifier) @definition.variable .))
+(splat_pattern (identifier) @definition.variable)
+(as_pattern (case_pattern) . (identifier) @definition.variable)
+
+; --- types: PEP 695 aliases and type parameters ---
+(type_alias_statement left: (type (identifier) @definition.type))
+(function_definition type_parameters: (type_parameter (type (identifier) @definition.type)))
+(class_definition type_parameters: (type_parameter (type (identifier) @definition.type)))

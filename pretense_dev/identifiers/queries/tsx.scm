@@ -1,1 +1,2 @@
-; Definitions in tsx: to be written (issue #3).
+; Definitions in TSX: TypeScript (JSX adds no definitions of its own).
+; inherits: typescript
