@@ -292,3 +292,12 @@ def test_path_filter(pattern: str, path: str, skipped: bool) -> None:
     from pretense_dev.index.walk import PathFilter
 
     assert PathFilter([pattern])(path) is skipped
+
+
+def test_kind_of_a_name_is_its_most_telling_definition(git_repo: Path) -> None:
+    # "a.py" sorts first but only uses the name as a variable; the class wins the hint.
+    r = _init(
+        git_repo,
+        {"a.py": "SettlementRecord = None\n", "b.py": "class SettlementRecord:\n    pass\n"},
+    )
+    assert _map(r)["SettlementRecord"].startswith("Cls_")

@@ -24,6 +24,29 @@ KINDS = (
 )
 
 
+# When a name is defined several ways (in one file, or across files), the most
+# telling kind wins: it picks the synthetic's hint.
+PRIORITY = (
+    "class",
+    "type",
+    "method",
+    "function",
+    "constant",
+    "member",
+    "field",
+    "module",
+    "variable",
+    "parameter",
+    "name",
+)
+# The same order as an SQL expression over a `kind` column.
+KIND_RANK_SQL = (
+    "CASE kind "
+    + " ".join(f"WHEN '{k}' THEN {i}" for i, k in enumerate(PRIORITY))
+    + f" ELSE {len(PRIORITY)} END"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Definition:
     """A name defined at a place: what `explain` shows and the map is built from."""
@@ -33,4 +56,4 @@ class Definition:
     line: int  # 1-based
 
 
-__all__ = ["KINDS", "Definition"]
+__all__ = ["KINDS", "KIND_RANK_SQL", "PRIORITY", "Definition"]

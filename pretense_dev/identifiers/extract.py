@@ -49,27 +49,13 @@ from importlib import resources
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from pretense_dev.identifiers import Definition
+from pretense_dev.identifiers import PRIORITY, Definition
 from pretense_dev.identifiers.languages import MANIFESTS, grammar
 from pretense_dev.identifiers.stoplists import is_stopped, path_names
 
 if TYPE_CHECKING:
     from tree_sitter import Parser, Query
 
-# When one file defines a name several ways, the most telling kind wins.
-PRIORITY = (
-    "class",
-    "type",
-    "method",
-    "function",
-    "constant",
-    "member",
-    "field",
-    "module",
-    "variable",
-    "parameter",
-    "name",
-)
 _RANK = {k: i for i, k in enumerate(PRIORITY)}
 # When several patterns capture the same node: the specific kind beats the
 # catch-all (parameter over variable, field over parameter, method over field).

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pretense_dev.config import Config, IdentifiersConfig
-from pretense_dev.identifiers import stoplists
+from pretense_dev.identifiers import PRIORITY, stoplists
 from pretense_dev.identifiers.languages import language_for_path
 from pretense_dev.index.store import FileRecord, IndexStore
 from pretense_dev.index.walk import Candidate, candidates, is_binary, is_generated
@@ -36,6 +36,7 @@ from pretense_dev.mutation import synthesize
 from pretense_dev.mutation.synth import find_lookalikes
 
 PARALLEL_THRESHOLD = 64  # files; below this a pool costs more than it saves
+_KIND_RANK = {k: i for i, k in enumerate(PRIORITY)}
 BULK_COMMIT_BYTES = 16 * 1024 * 1024  # source bytes per transaction in a large run
 BATCH_BYTES = 256 * 1024
 _PART = re.compile(r"[A-Za-z0-9_]{3,}")
@@ -166,7 +167,7 @@ def run_index(
     # On a run that re-reads every file, the first definition of each name is
     # known from the records; collecting it while workers parse saves a sort of
     # every definition row afterwards.
-    first: dict[str, tuple[bool, str, int, str]] | None = {} if full and only is None else None
+    first: dict[str, tuple[int, str, int, str]] | None = {} if full and only is None else None
     pending_bytes = 0
     tx = store.bulk()
     tx.__enter__()
@@ -183,7 +184,7 @@ def run_index(
                     records.append(r)
                 if first is not None:
                     for name, kind, line in r.definitions:
-                        rank = (kind == "module", r.path, line, kind)
+                        rank = (_KIND_RANK.get(kind, len(PRIORITY)), r.path, line, kind)
                         old = first.get(name)
                         if old is None or rank < old:
                             first[name] = rank

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pretense_dev.identifiers import KIND_RANK_SQL
 from pretense_dev.mutation import IdentifierMap
 from pretense_dev.sqlite import Migrations, open_database, transaction
 
@@ -221,7 +222,7 @@ class IndexStore:
         """Defined names (all, or among `names`) with the kind of their first definition."""
         if names is None:
             rows = self.conn.execute(
-                "SELECT name, kind FROM definitions ORDER BY name, kind = 'module', path, line"
+                f"SELECT name, kind FROM definitions ORDER BY name, {KIND_RANK_SQL}, path, line"
             )
             out: dict[str, str] = {}
             for n, k in rows:
@@ -231,7 +232,7 @@ class IndexStore:
         for n in names:
             row = self.conn.execute(
                 "SELECT kind FROM definitions WHERE name = ? "
-                "ORDER BY kind = 'module', path, line LIMIT 1",
+                f"ORDER BY {KIND_RANK_SQL}, path, line LIMIT 1",
                 (n,),
             ).fetchone()
             if row is not None:
