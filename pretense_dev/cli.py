@@ -31,6 +31,9 @@ def err(message: str) -> None:
 # Commands that live with their part, loaded only when invoked (or for --help):
 # "name": "module:attribute".  A part adds its commands here with one line.
 LAZY_COMMANDS: dict[str, str] = {
+    "scan": "pretense_dev.secrets.commands:scan",
+    "guard-store": "pretense_dev.secrets.commands:guard_store",
+    "hooks": "pretense_dev.secrets.commands:hooks",
     "proxy": "pretense_dev.proxy.commands:proxy",
 }
 
@@ -74,12 +77,15 @@ def cli() -> None:
 @cli.command()
 @click.option("--no-tools", is_flag=True, help="Do not configure Claude Code, Cursor or Copilot.")
 @click.option("--jobs", type=click.IntRange(1), default=None, help="Index with N processes.")
-def init(no_tools: bool, jobs: int | None) -> int:
+@click.option(
+    "--no-hooks", is_flag=True, help="Do not install the secret-scanning commit and push hooks."
+)
+def init(no_tools: bool, jobs: int | None, no_hooks: bool) -> int:
     """Set this git repository up: policy, key, registry and a full index."""
     from pretense_dev.lifecycle import init_repo
     from pretense_dev.paths import find_repo_root
 
-    report = init_repo(find_repo_root(), workers=jobs)
+    report = init_repo(find_repo_root(), workers=jobs, hooks=not no_hooks)
     idx = report.index
     assert idx is not None
     click.echo(f"pretense-dev initialised {report.root} (repo id {report.repo_id})")
@@ -90,6 +96,13 @@ def init(no_tools: bool, jobs: int | None) -> int:
     langs = ", ".join(f"{lang} {n}" for lang, n in idx.languages.most_common())
     click.echo(f"  files: {idx.files_seen} ({langs or 'none'})")
     click.echo(f"  names protected: {idx.names_protected}")
+    if report.secret_files:
+        click.echo(
+            f"  secrets: found in {report.secret_files} file(s) — "
+            "run `pretense-dev scan` to see where"
+        )
+    for note in report.notes:
+        click.echo(f"  to do: {note}")
     click.echo(f"  took {report.seconds:.2f} s")
     if no_tools:
         click.echo("  tools: not configured (--no-tools)")

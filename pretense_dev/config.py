@@ -78,6 +78,36 @@ class IndexConfig:
     skip_vendored: bool = True
 
 
+def _regexes(v: Any) -> str | None:
+    for item in v:
+        try:
+            re.compile(item)
+        except re.error as e:
+            return f"{item!r} is not a valid regular expression: {e}"
+    return None
+
+
+def _rule_ids(v: Any) -> str | None:
+    if not v:
+        return None
+    from pretense_dev.secrets.rules import rule_ids  # deferred: reads rules.toml
+
+    known = rule_ids()
+    for item in v:
+        if item not in known:
+            close = difflib.get_close_matches(item, sorted(known), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            return f"{item!r} is not a rule id{hint}; `pretense-dev scan --list-rules` lists them"
+    return None
+
+
+def _repo_relative(v: Any) -> str | None:
+    p = Path(v)
+    if not v or p.is_absolute() or ".." in p.parts:
+        return f"{v!r} must be a path inside the repository, relative to its root"
+    return None
+
+
 VENDORS = ("anthropic", "openai")
 
 
@@ -93,6 +123,20 @@ def _model_patterns(v: Any) -> str | None:
         if not item.strip():
             return "an empty model pattern would approve nothing; remove it"
     return None
+
+
+@dataclass(frozen=True)
+class SecretsConfig:
+    """What the secret scanner reports (rules live in the shipped rules.toml)."""
+
+    # gitignore-style patterns of files never scanned (fixtures of a security tool…).
+    allow_paths: tuple[str, ...] = ()
+    # Regexes; a secret value matching one is not reported.
+    allow_regexes: tuple[str, ...] = field(default=(), metadata={"check": _regexes})
+    # Accepted findings (fingerprints only), relative to the repository root.
+    baseline: str = field(default=".pretense/baseline.json", metadata={"check": _repo_relative})
+    # Rule ids that never report.
+    disabled_rules: tuple[str, ...] = field(default=(), metadata={"check": _rule_ids})
 
 
 @dataclass(frozen=True)
@@ -113,6 +157,7 @@ class Config:
     version: int = CURRENT_VERSION
     identifiers: IdentifiersConfig = IdentifiersConfig()
     index: IndexConfig = IndexConfig()
+    secrets: SecretsConfig = SecretsConfig()
     proxy: ProxyConfig = ProxyConfig()
 
 
@@ -136,6 +181,16 @@ exclude = []
 max_file_bytes = 1000000
 # Skip vendored and generated trees (node_modules/, vendor/, *.min.js, ...).
 skip_vendored = true
+
+[secrets]
+# Files never scanned for secrets (gitignore-style patterns).
+allow_paths = []
+# A secret whose value matches one of these regexes is not reported.
+allow_regexes = []
+# Accepted findings, by fingerprint only (`pretense-dev scan --update-baseline`).
+baseline = ".pretense/baseline.json"
+# Rule ids that never report (`pretense-dev scan --list-rules`).
+disabled_rules = []
 
 [proxy]
 # Vendors this repository's code may be sent to ("anthropic", "openai").

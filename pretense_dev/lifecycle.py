@@ -28,9 +28,11 @@ class InitReport:
     key: KeyInfo | None = None
     index: IndexReport | None = None
     seconds: float = 0.0
+    secret_files: int = 0  # indexed files holding at least one secret finding
+    notes: list[str] = field(default_factory=list)  # steps left to the user
 
 
-def init_repo(root: Path, *, workers: int | None = None) -> InitReport:
+def init_repo(root: Path, *, workers: int | None = None, hooks: bool = True) -> InitReport:
     """Initialise (or repair) `root`; see the module docstring."""
     t0 = time.perf_counter()
     repo = Repo(root)
@@ -52,9 +54,20 @@ def init_repo(root: Path, *, workers: int | None = None) -> InitReport:
     key, info = ensure_key(repo_id)
     if registry.register(repo_id, root):
         created.append(f"registry entry {repo_id}")
+    notes: list[str] = []
+    if hooks:
+        # Secret scanning on commit and push (not an AI-tool setting: --no-tools keeps it).
+        from pretense_dev.integrations import precommit
+
+        plan = precommit.apply(root)
+        created += plan.steps
+        notes += plan.notes
     with repo.open_store() as store:
         report = run_index(root, store, config, key, workers=workers)
-    return InitReport(root, repo_id, created, info, report, time.perf_counter() - t0)
+        secret_files = len(store.files_with_findings())
+    return InitReport(
+        root, repo_id, created, info, report, time.perf_counter() - t0, secret_files, notes
+    )
 
 
 @dataclass

@@ -134,6 +134,12 @@ def step_mutation(ctx: DemoContext) -> bool:
     return ok
 
 
+def _step_secrets(ctx: DemoContext) -> bool:
+    from pretense_dev.secrets.demo import step_secrets
+
+    return step_secrets(ctx)
+
+
 def step_proxy(ctx: DemoContext) -> bool:
     """The proxy with the official SDKs: what the vendor received beside what you saw."""
     from pretense_dev.proxy.demo_step import run  # deferred: aiohttp and the SDKs
@@ -141,7 +147,7 @@ def step_proxy(ctx: DemoContext) -> bool:
     return run(ctx)
 
 
-STEPS: list[Callable[[DemoContext], bool]] = [step_init, step_mutation, step_proxy]
+STEPS: list[Callable[[DemoContext], bool]] = [step_init, step_mutation, _step_secrets, step_proxy]
 
 
 def run_demo(*, keep: bool = False) -> int:

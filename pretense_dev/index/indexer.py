@@ -26,14 +26,18 @@ from collections.abc import Container, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pretense_dev.config import Config, IdentifiersConfig
+from pretense_dev.config import Config, IdentifiersConfig, SecretsConfig
 from pretense_dev.identifiers import PRIORITY, stoplists
 from pretense_dev.identifiers.languages import language_for_path
 from pretense_dev.index.store import FileRecord, IndexStore
 from pretense_dev.index.walk import Candidate, candidates, is_binary, is_generated
 from pretense_dev.mutation import synthesize
 from pretense_dev.mutation.synth import find_lookalikes
+
+if TYPE_CHECKING:
+    from pretense_dev.secrets import Detector
 
 PARALLEL_THRESHOLD = 64  # files; below this a pool costs more than it saves
 _KIND_RANK = {k: i for i, k in enumerate(PRIORITY)}
@@ -58,9 +62,18 @@ class IndexReport:
 
 
 def index_file(
-    root: str, rel: str, size: int, mtime_ns: int, skip_generated: bool
+    root: str,
+    rel: str,
+    size: int,
+    mtime_ns: int,
+    skip_generated: bool,
+    detector: Detector | None = None,
 ) -> FileRecord | None:
-    """Read, hash and parse one file; None if it is binary or unreadable."""
+    """Read, hash and parse one file, and scan it for secrets in the same read.
+
+    None if it is binary or unreadable.  Without a `detector` the record's
+    findings are None (not scanned), and the store keeps what it had.
+    """
     try:
         with open(os.path.join(root, rel), "rb") as f:
             data = f.read()
@@ -68,6 +81,7 @@ def index_file(
         return None
     if is_binary(data):
         return None
+    findings = None if detector is None else tuple(detector.scan_bytes(data, rel))
     language = language_for_path(rel)
     defs: tuple[tuple[str, str, int], ...] = ()
     if language is not None and not (skip_generated and is_generated(data)):
@@ -78,15 +92,30 @@ def index_file(
         found += [d for d in module_definitions(rel, language) if d.name not in names]
         defs = tuple((d.name, d.kind, d.line) for d in found)
     looks = tuple(sorted(find_lookalikes(data)))
-    return FileRecord(rel, hashlib.sha256(data).hexdigest(), language, size, mtime_ns, defs, looks)
+    return FileRecord(
+        rel, hashlib.sha256(data).hexdigest(), language, size, mtime_ns, defs, looks, findings
+    )
+
+
+# What a worker needs to build its own Detector (the key and the [secrets] policy
+# pickle; a Detector holds a hyperscan database, which does not).
+SecretsSetup = tuple[bytes, SecretsConfig]
 
 
 def _index_batch(
-    root: str, batch: Sequence[tuple[str, int, int]], skip_generated: bool
+    root: str,
+    batch: Sequence[tuple[str, int, int]],
+    skip_generated: bool,
+    secrets: SecretsSetup | None = None,
 ) -> list[FileRecord]:
+    detector = None
+    if secrets is not None:
+        from pretense_dev.secrets import Detector
+
+        detector = Detector(*secrets)
     out = []
     for rel, size, mtime_ns in batch:
-        rec = index_file(root, rel, size, mtime_ns, skip_generated)
+        rec = index_file(root, rel, size, mtime_ns, skip_generated, detector)
         if rec is not None:
             out.append(rec)
     return out
@@ -108,7 +137,11 @@ def _batches(items: list[Candidate]) -> list[list[tuple[str, int, int]]]:
 
 
 def _parse_batches(
-    root: Path, todo: list[Candidate], workers: int | None, skip_generated: bool
+    root: Path,
+    todo: list[Candidate],
+    workers: int | None,
+    skip_generated: bool,
+    secrets: SecretsSetup | None = None,
 ) -> Iterator[list[FileRecord]]:
     """Parse `todo`, yielding records batch by batch as workers finish them.
 
@@ -118,7 +151,9 @@ def _parse_batches(
     if workers is None:
         workers = os.cpu_count() or 1
     if workers <= 1 or len(todo) < PARALLEL_THRESHOLD:
-        yield _index_batch(str(root), [(c.path, c.size, c.mtime_ns) for c in todo], skip_generated)
+        yield _index_batch(
+            str(root), [(c.path, c.size, c.mtime_ns) for c in todo], skip_generated, secrets
+        )
         return
     import multiprocessing
     from concurrent.futures import as_completed
@@ -127,7 +162,9 @@ def _parse_batches(
     todo = sorted(todo, key=lambda c: c.size, reverse=True)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-        futures = [pool.submit(_index_batch, str(root), b, skip_generated) for b in _batches(todo)]
+        futures = [
+            pool.submit(_index_batch, str(root), b, skip_generated, secrets) for b in _batches(todo)
+        ]
         for fut in as_completed(futures):
             yield fut.result()
 
@@ -172,7 +209,8 @@ def run_index(
     tx = store.bulk()
     tx.__enter__()
     try:
-        for batch in _parse_batches(root, todo, workers, config.index.skip_vendored):
+        secrets = (key, config.secrets)
+        for batch in _parse_batches(root, todo, workers, config.index.skip_vendored, secrets):
             records = []
             for r in batch:
                 parsed.add(r.path)

@@ -9,6 +9,8 @@ Tables (see `MIGRATIONS`):
   once issued, keeps its meaning); ``active`` says whether the name is
   protected now (defined somewhere and allowed by the config, or in `always`);
 * ``lookalikes``   real tokens shaped like synthetics, so none is ever issued;
+* ``findings``     secrets found in each indexed file, by identity (path, rule,
+  fingerprint) with the line for display — never the value (m002);
 * ``meta``         ``map_version`` (bumped whenever the map changes, so the proxy
   can reload cheaply) and the config fingerprint the map was computed with.
 
@@ -25,6 +27,7 @@ from pathlib import Path
 
 from pretense_dev.identifiers import KIND_RANK_SQL
 from pretense_dev.mutation import IdentifierMap
+from pretense_dev.secrets.model import Finding
 from pretense_dev.sqlite import Migrations, open_database, transaction
 
 MIGRATIONS = Migrations()
@@ -72,6 +75,30 @@ def m001_initial(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO meta (key, value) VALUES ('map_version', '0')")
 
 
+@MIGRATIONS
+def m002_findings(conn: sqlite3.Connection) -> None:
+    """Secret findings per file: identity (path, rule, fingerprint), line for display.
+
+    The language server and the proxy ask "does this file hold a secret?"
+    without re-scanning.  No column can hold a value: the fingerprint is an
+    HMAC under the repo key and `redacted` is at most 4 characters + length.
+    """
+    conn.execute(
+        """
+        CREATE TABLE findings (
+            path TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            line INTEGER NOT NULL,
+            end_line INTEGER NOT NULL,
+            redacted TEXT NOT NULL,
+            confidence TEXT NOT NULL,
+            PRIMARY KEY (path, rule, fingerprint)
+        ) WITHOUT ROWID
+        """
+    )
+
+
 @dataclass(frozen=True)
 class FileState:
     """What the store knows of a file, to decide whether to re-read it."""
@@ -93,6 +120,8 @@ class FileRecord:
     mtime_ns: int
     definitions: tuple[tuple[str, str, int], ...]  # (name, kind, line)
     lookalikes: tuple[str, ...]
+    # None: not scanned (the file's stored findings are left as they are).
+    findings: tuple[Finding, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +213,10 @@ class IndexStore:
                 )
                 c.execute(f"DELETE FROM definitions WHERE path IN ({marks})", chunk)
             c.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in removed))
+            c.executemany("DELETE FROM findings WHERE path = ?", ((p,) for p in removed))
+            for r in records:
+                if r.findings is not None:
+                    self._replace_findings(r.path, r.findings)
             c.executemany(
                 "INSERT OR REPLACE INTO files (path, sha256, language, size, mtime_ns) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -204,6 +237,48 @@ class IndexStore:
             for r in records:
                 affected.update(n for n, _, _ in r.definitions)
         return affected
+
+    # -- secret findings ----------------------------------------------------
+
+    def replace_findings(self, path: str, findings: Iterable[Finding]) -> None:
+        """Make `findings` the stored findings of `path` (an empty list clears them)."""
+        with self._tx():
+            self._replace_findings(path, findings)
+
+    def _replace_findings(self, path: str, findings: Iterable[Finding]) -> None:
+        c = self.conn
+        c.execute("DELETE FROM findings WHERE path = ?", (path,))
+        c.executemany(
+            "INSERT OR IGNORE INTO findings "
+            "(path, rule, fingerprint, line, end_line, redacted, confidence) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                (path, f.rule, f.fingerprint, f.line, f.end_line, f.redacted, f.confidence)
+                for f in findings
+            ),
+        )
+
+    def findings_for(self, path: str) -> list[Finding]:
+        """The findings stored for one file, by line ("does this file hold a secret?")."""
+        return self._findings("WHERE path = ?", (path,))
+
+    def findings(self) -> list[Finding]:
+        """Every stored finding, by path and line."""
+        return self._findings("", ())
+
+    def files_with_findings(self) -> set[str]:
+        """Paths that hold at least one finding."""
+        return {p for (p,) in self.conn.execute("SELECT DISTINCT path FROM findings")}
+
+    def _findings(self, where: str, args: tuple[str, ...]) -> list[Finding]:
+        return [
+            Finding(rule, path, line, end_line, fp, red, conf)
+            for path, rule, fp, line, end_line, red, conf in self.conn.execute(
+                "SELECT path, rule, fingerprint, line, end_line, redacted, confidence "
+                f"FROM findings {where} ORDER BY path, line, rule",
+                args,
+            )
+        ]
 
     def _tx(self) -> contextlib.AbstractContextManager[object]:
         """A transaction, unless `bulk()` already opened one."""

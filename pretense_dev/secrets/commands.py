@@ -1,0 +1,143 @@
+"""`pretense-dev scan` and `pretense-dev guard-store`: wiring only (STYLE 1).
+
+Imports stay inside the command bodies: these run as git hooks on every
+commit, and the hook budget (150 ms with Python start-up) has no room for
+modules a command does not use.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from pretense_dev.errors import EXIT_FAILURE, EXIT_OK, UsageError
+
+
+def _err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--staged", is_flag=True, help="Scan what is staged (git's index), not the work tree."
+)
+@click.option(
+    "--rev", "rev", metavar="RANGE", help="Scan every commit of a range, e.g. main..HEAD."
+)
+@click.option(
+    "--pre-push",
+    is_flag=True,
+    help="Scan the commits being pushed (pre-commit's variables, or git's hook input).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
+    help="Output format (stdout).",
+)  # fmt: skip
+@click.option("--update-baseline", is_flag=True, help="Accept every current finding.")
+@click.option("--no-baseline", is_flag=True, help="Report findings the baseline accepts, too.")
+@click.option("--list-rules", is_flag=True, help="List the rule ids and exit.")
+def scan(
+    paths: tuple[str, ...],
+    staged: bool,
+    rev: str | None,
+    pre_push: bool,
+    fmt: str,
+    update_baseline: bool,
+    no_baseline: bool,
+    list_rules: bool,
+) -> int:
+    """Find secrets in files, staged changes or commits; exit 1 if any is found."""
+    if list_rules:
+        from pretense_dev.secrets.rules import default_rules
+
+        for r in default_rules():
+            click.echo(f"{r.id:40} {r.family:12} {r.description}")
+        return EXIT_OK
+    if sum((staged, rev is not None, pre_push)) > 1:
+        raise UsageError("--staged, --rev and --pre-push cannot be combined")
+    if (rev is not None or pre_push) and paths:
+        raise UsageError("PATHS cannot be combined with --rev or --pre-push")
+    if update_baseline and (staged or rev is not None or pre_push):
+        raise UsageError("--update-baseline scans the work tree; drop --staged/--rev/--pre-push")
+    from pretense_dev.secrets.run import emit, run_scan, write_baseline
+
+    stdin_lines = sys.stdin.read().splitlines() if pre_push and not sys.stdin.isatty() else []
+    outcome = run_scan(
+        paths=paths,
+        staged=staged,
+        rev=rev,
+        pre_push=pre_push,
+        use_baseline=not (no_baseline or update_baseline),
+        push_lines=stdin_lines,
+    )
+    if update_baseline:
+        where, n = write_baseline(outcome)
+        _err(f"pretense-dev: accepted {n} finding(s) in {where}")
+        return EXIT_OK
+    version = "0"
+    if fmt == "sarif":
+        from importlib.metadata import version as dist_version
+
+        version = dist_version("pretense-dev")
+    return emit(outcome, fmt, version)
+
+
+@click.command(name="guard-store")
+@click.argument("paths", nargs=-1, type=click.Path())
+def guard_store(paths: tuple[str, ...]) -> int:
+    """Refuse to commit the .pretense/ store or a key file (a pre-commit hook)."""
+    from pretense_dev.secrets.run import STORE_HINT, forbidden_staged
+
+    bad = forbidden_staged(paths)
+    for path, why in bad:
+        _err(f"pretense-dev: refusing to commit {path}: {why}")
+    if bad:
+        _err(f"pretense-dev: {STORE_HINT}")
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+@click.group()
+def hooks() -> None:
+    """Secret-scanning git hooks: through pre-commit if the repo uses it, else plain hooks."""
+
+
+@hooks.command(name="install")
+def hooks_install() -> int:
+    """Install (or repair) the hooks; `init` does this too."""
+    from pretense_dev.integrations import precommit
+    from pretense_dev.paths import find_repo_root
+
+    p = precommit.apply(find_repo_root())
+    for step in p.steps:
+        click.echo(f"  {step}")
+    if not p.steps:
+        click.echo("  secret-scanning hooks already installed")
+    for note in p.notes:
+        _err(f"pretense-dev: {note}")
+    return EXIT_OK
+
+
+@hooks.command(name="check")
+def hooks_check() -> int:
+    """Exit 1 if the hooks are missing or were changed."""
+    from pretense_dev.integrations import precommit
+    from pretense_dev.paths import find_repo_root
+
+    problems = precommit.check(find_repo_root())
+    for p in problems:
+        _err(f"pretense-dev: {p} — run `pretense-dev hooks install`")
+    return EXIT_FAILURE if problems else EXIT_OK
+
+
+@hooks.command(name="remove")
+def hooks_remove() -> int:
+    """Remove our hooks and put back the ones they chained to."""
+    from pretense_dev.integrations import precommit
+    from pretense_dev.paths import find_repo_root
+
+    for line in precommit.remove(find_repo_root()) or ["nothing to remove"]:
+        click.echo(f"  {line}")
+    return EXIT_OK

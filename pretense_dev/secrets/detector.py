@@ -1,0 +1,311 @@
+"""The detector: prefilter, rules on the lines that need them, second looks, filters.
+
+`Detector.scan_text` / `scan_bytes` is what the proxy (every new outgoing
+content block), the language server (every debounced edit), the index (every
+re-read file) and `scan` call.  Per call:
+
+1. one prefilter pass finds every rule keyword (prefilter.py);
+2. each rule whose keyword occurs runs on the lines that hold it (a few
+   rules and analyzers run on the whole text: key blocks, manifests);
+3. decoded views (base64, percent, JSON escapes) and joined string literals
+   are scanned the same way, up to `MAX_DEPTH` levels (decode.py);
+4. candidates pass the filters (placeholders, env references…) and checks
+   (checksums), overlapping candidates keep the most specific;
+5. inline ignores, the config's allowlists and the baseline drop the
+   accepted ones; what is left becomes `Finding`s (fingerprint + redacted
+   form, never the value).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from pretense_dev.secrets import checks, decode, filters
+from pretense_dev.secrets.model import Finding, Match, fingerprint, redact
+from pretense_dev.secrets.rules import Rule, default_rules
+
+if TYPE_CHECKING:
+    from pretense_dev.config import SecretsConfig
+    from pretense_dev.secrets.baseline import Baseline
+    from pretense_dev.secrets.prefilter import Prefilter
+
+MAX_DEPTH = 2  # decode-then-match levels (base64 of a URL-encoded token is two)
+LONG_LINE = 4096  # on longer lines (minified code), rules run on a window around the hit
+CONCAT_CONTEXT_LINES = 2  # a split literal's chain may start/end this far from the keyword
+# `pretense: allow` on the line of a finding, or alone on the line before it:
+# nothing but a comment opener may precede the next-line form, so the allowance
+# cannot hide at the end of a long line above the secret (STYLE 9).
+_ALLOW_SAME = re.compile(rb"pretense:\s*allow\b")
+_ALLOW_NEXT = re.compile(rb"^[ \t]*(?:#|//|--|/\*|<!--|;|%|'|\*|REM\b)?[ \t]*pretense:\s*allow\b")
+
+
+class Engine:
+    """The rules, their keyword index and the prefilter: built once, shared, read-only."""
+
+    def __init__(self, rules: Sequence[Rule], backend: str | None = None) -> None:
+        from pretense_dev.secrets.prefilter import make_prefilter
+
+        self.rules = list(rules)
+        keywords: list[str] = []
+        index: dict[str, int] = {}
+        self.by_keyword: list[list[Rule]] = []
+        for r in self.rules:
+            for k in r.keywords:
+                if k not in index:
+                    index[k] = len(keywords)
+                    keywords.append(k)
+                    self.by_keyword.append([])
+                self.by_keyword[index[k]].append(r)
+        self.always = [r for r in self.rules if not r.keywords]  # e.g. key files by name
+        # Rules that see the whole text once a keyword occurs anywhere in it.
+        self.whole_text = {
+            r.priority
+            for r in self.rules
+            if r.scope == "file"
+            or r.multiline
+            or (r.analyzer is not None and r.analyzer != "assignment")
+        }
+        self.prefilter: Prefilter = make_prefilter(
+            keywords, backend, extra=[decode.B64_RUN_EXPRESSION]
+        )
+        self.b64_id = len(keywords) if self.prefilter.patterns else -1
+
+    def candidates(self, data: bytes, path: str | None, depth: int = 0) -> list[Match]:
+        """Every match in `data` (and its decoded views) after filters and checks."""
+        from pretense_dev.secrets.analyzers import ANALYZERS, Context
+
+        out: list[Match] = []
+        windows: dict[int, dict[int, int]] = defaultdict(dict)  # rule priority → {start: end}
+        whole: set[int] = set()
+        by_priority: dict[int, Rule] = {}
+        hit_lines: dict[int, int] = {}  # every line with a keyword (concatenation pass)
+        rule_hits: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        b64_runs: list[int] | None = [] if self.b64_id >= 0 else None
+        n = len(data)
+        for kid, end in self.prefilter.scan(data):
+            if kid == self.b64_id:
+                assert b64_runs is not None
+                b64_runs.append(end)
+                continue
+            ls = data.rfind(b"\n", 0, end) + 1
+            le = data.find(b"\n", end)
+            if le < 0:
+                le = n
+            if le - ls > LONG_LINE:
+                ls, le = max(ls, end - LONG_LINE // 2), min(le, end + LONG_LINE // 2)
+            if hit_lines.get(ls, -1) < le:
+                hit_lines[ls] = le
+            for rule in self.by_keyword[kid]:
+                p = rule.priority
+                by_priority[p] = rule
+                if p in self.whole_text:
+                    whole.add(p)
+                    continue
+                w = windows[p]
+                if w.get(ls, -1) < le:
+                    w[ls] = le
+                if rule.analyzer == "assignment":
+                    rule_hits[p].append((ls, le, end))
+        for rule in self.always:
+            by_priority[rule.priority] = rule
+            whole.add(rule.priority)
+        for p, rule in sorted(by_priority.items()):
+            if not rule.applies_to(path):
+                continue
+            spans = [(0, n)] if p in whole else sorted(windows[p].items())
+            if rule.analyzer is not None:
+                analyze = ANALYZERS[rule.analyzer]
+                for m in analyze(rule, data, Context(path, spans, rule_hits[p])):
+                    if self._keep(rule, m):
+                        out.append(m)
+                continue
+            rx = rule.regex
+            for ls, le in spans:
+                for rm in rx.finditer(data, ls, le):
+                    g = rule.group_of(rm)
+                    value = rm.group(g)
+                    if not value:
+                        continue
+                    m = Match(rule.id, rm.start(g), rm.end(g), value, rule.confidence, p)
+                    if self._keep(rule, m):
+                        out.append(m)
+        if depth < MAX_DEPTH:
+            out.extend(self._views(data, path, depth, hit_lines, b64_runs))
+        return out
+
+    def _keep(self, rule: Rule, m: Match) -> bool:
+        """Filters and the rule's check; may change the match's confidence."""
+        v = m.value
+        if rule.analyzer is None:
+            if rule.entropy is not None and filters.shannon(v) < rule.entropy:
+                return False
+            if filters.quiet_reason(v) is not None:
+                return False
+        if rule.allowed(v):
+            return False
+        if rule.check is not None:
+            verdict = checks.CHECKS[rule.check](v)
+            if verdict == checks.REJECT:
+                return False
+            if verdict is not None:
+                m.confidence = verdict
+        return True
+
+    def _views(
+        self,
+        data: bytes,
+        path: str | None,
+        depth: int,
+        hit_lines: dict[int, int],
+        b64_runs: list[int] | None,
+    ) -> list[Match]:
+        out: list[Match] = []
+        views: Iterable[decode.View]
+        for views in (
+            decode.base64_views(data, b64_runs),
+            decode.percent_views(data),
+            decode.json_escape_views(data),
+            decode.concat_views(data, _around(data, hit_lines, CONCAT_CONTEXT_LINES)),
+        ):
+            for view in views:
+                for m in self.candidates(view.data, path, depth + 1):
+                    if view.skip and m.end <= view.skip:
+                        continue  # found in the copied context: the parent has it already
+                    m.start, m.end = view.start, view.end
+                    m.priority += 100_000  # a plain-text match of the same span wins ties
+                    out.append(m)
+        return out
+
+
+def _around(data: bytes, lines: dict[int, int], k: int) -> list[tuple[int, int]]:
+    """The given lines that hold a quote, widened by `k` lines each way, merged.
+
+    A line without a quote holds no literal to join (Python's `pass` statement
+    is a "pass" keyword hit on every tenth line of some files).
+    """
+    out: list[tuple[int, int]] = []
+    for ls, le in sorted(lines.items()):
+        if data.find(b'"', ls, le) < 0 and data.find(b"'", ls, le) < 0:
+            continue
+        s = ls
+        for _ in range(k):
+            if s == 0:
+                break
+            s = data.rfind(b"\n", 0, s - 1) + 1
+        e = le
+        for _ in range(k):
+            nxt = data.find(b"\n", e + 1)
+            if nxt < 0:
+                e = len(data)
+                break
+            e = nxt
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def resolve_overlaps(matches: list[Match]) -> list[Match]:
+    """One finding per secret: where candidates overlap, the most specific wins."""
+    chosen: list[Match] = []
+    for m in sorted(matches, key=lambda m: m.rank(), reverse=True):
+        if all(m.end <= c.start or m.start >= c.end for c in chosen):
+            chosen.append(m)
+    return sorted(chosen, key=lambda m: (m.start, m.rule))
+
+
+_ENGINE_LOCK = threading.Lock()
+_ENGINES: dict[tuple[tuple[str, ...], str | None], Engine] = {}
+
+
+def shared_engine(disabled: Iterable[str] = (), backend: str | None = None) -> Engine:
+    """The engine for the shipped rules minus `disabled`, built once per process.
+
+    Building compiles the prefilter (5 ms); the proxy and the language server
+    construct a Detector per repository but share this immutable part.
+    """
+    key = (tuple(sorted(disabled)), backend)
+    with _ENGINE_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            off = set(disabled)
+            engine = Engine([r for r in default_rules() if r.id not in off], backend)
+            _ENGINES[key] = engine
+    return engine
+
+
+class Detector:
+    """Scans text for secrets with one repository's key, policy and baseline."""
+
+    def __init__(
+        self,
+        key: bytes | Callable[[], bytes],
+        config: SecretsConfig | None = None,
+        baseline: Baseline | None = None,
+        *,
+        engine: Engine | None = None,
+    ) -> None:
+        from pretense_dev.config import SecretsConfig
+
+        # A callable is asked only when a finding needs a fingerprint: a clean
+        # commit then never touches the keyring (40+ ms to import on macOS).
+        self._key: bytes | Callable[[], bytes] = key
+        self.config = config or SecretsConfig()
+        self.baseline = baseline
+        self.engine = engine or shared_engine(self.config.disabled_rules)
+        self._allow_values = [re.compile(r.encode()) for r in self.config.allow_regexes]
+        self._allow_paths = None
+        if self.config.allow_paths:
+            from pretense_dev.index.walk import PathFilter
+
+            self._allow_paths = PathFilter(self.config.allow_paths)
+
+    @property
+    def key(self) -> bytes:
+        """The repository key (resolved on first use)."""
+        if callable(self._key):
+            self._key = self._key()
+        return self._key
+
+    def path_allowed(self, path: str | None) -> bool:
+        """True if the config allowlists this path (it is then not scanned at all)."""
+        return path is not None and self._allow_paths is not None and self._allow_paths(path)
+
+    def scan_text(self, text: str, path: str | None = None) -> list[Finding]:
+        """Findings in `text` (a prompt, a buffer, a file's content); see the module doc."""
+        return self.scan_bytes(text.encode("utf-8", "surrogatepass"), path)
+
+    def scan_bytes(self, data: bytes, path: str | None = None) -> list[Finding]:
+        """Findings in UTF-8 (or any ASCII-compatible) bytes."""
+        if self.path_allowed(path):
+            return []
+        matches = resolve_overlaps(self.engine.candidates(data, path))
+        out: list[Finding] = []
+        for m in matches:
+            if any(a.search(m.value) for a in self._allow_values):
+                continue
+            if _inline_allowed(data, m.start):
+                continue
+            fp = fingerprint(self.key, m.value)
+            if self.baseline is not None and self.baseline.contains(path, m.rule, fp):
+                continue
+            line = data.count(b"\n", 0, m.start) + 1
+            end_line = line + data.count(b"\n", m.start, max(m.start, m.end - 1))
+            out.append(Finding(m.rule, path, line, end_line, fp, redact(m.value), m.confidence))
+        return out
+
+
+def _inline_allowed(data: bytes, pos: int) -> bool:
+    ls = data.rfind(b"\n", 0, pos) + 1
+    le = data.find(b"\n", pos)
+    if _ALLOW_SAME.search(data, ls, len(data) if le < 0 else le):
+        return True
+    if ls == 0:
+        return False
+    ps = data.rfind(b"\n", 0, ls - 1) + 1
+    return _ALLOW_NEXT.match(data[ps : ls - 1]) is not None

@@ -1,0 +1,152 @@
+"""The quiet cases: values that look like secrets but are not.
+
+Every candidate value passes through `quiet_reason()`; generic assignments
+also through `generic_value_reason()`, which is stricter.  Each filter answers
+with a short reason (for tests and `--explain`), or None to keep the value.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+_PLACEHOLDER_WORDS = re.compile(
+    rb"(?i)example|place[_-]?holder|changeme|change[_-]me|dummy|redacted|replace[_-]?me|"
+    rb"your[_-]?(?:own[_-]?)?(?:api[_-]?)?(?:key|token|secret|password|pass|pwd|app|client|access)|"
+    rb"insert[_-]?(?:your|key|token)|fake[_-]?(?:key|token|secret|password)|"
+    rb"^(?:x+|\*+|\.+|#+|-+|_+|0+|1234\w*|abc\w*|test\w*|none|null|nil|undefined|"
+    rb"true|false|secret|password|passwd|pass|pwd|token|key|empty|default|hidden|masked|"
+    rb"todo|tbd|fixme|sample|string|value|foo|bar|baz|qwerty\w*|letmein|admin|root|guest|"
+    rb"user(?:name)?|s3cr3t|p@ssw0rd|passw0rd|hunter2)$"
+)
+_RUN = re.compile(rb"(.)\1{5,}")  # six equal characters in a row: xxxxxx, ******, 000000
+_ELLIPSIS = re.compile(rb"\.\.\.|\xe2\x80\xa6|<[^>]*>")
+# Environment and template references, in every syntax we know of.
+_ENV_REF = re.compile(
+    rb"""(?x)
+      ^\$\{?[A-Za-z_][\w.]*\}?$            # $X ${X} ${x.y}
+    | ^\$\{\{.*\}\}$ | \$\{\{ | \{\{.*\}\} # GitHub Actions ${{ secrets.X }}, Helm/Jinja {{ .X }}
+    | \$\{[^}]*\}                          # ${VAR} inside a longer string
+    | ^%[A-Za-z_]\w*%$                     # Windows %X%
+    | ^\$\([^)]*\)$                        # $(command) / Azure $(var)
+    | ^@[A-Za-z_]\w*@$                     # autotools @X@
+    | os\.environ|os\.getenv|getenv\(|process\.env|ENV\[|ENV\.fetch|System\.getenv|
+      Environment\.GetEnvironmentVariable|env\(|secretKeyRef|valueFrom|vault:|
+      ssm:|arn:aws:secretsmanager|<%=|\#\{
+    """
+)
+# Words that make a generic value a fixture or a description, not a credential.
+_FIXTURE_WORDS = re.compile(
+    rb"(?i)passw(?:or)?d|passwd|secret|fake|dummy|sample|test|mock|lookup\("
+)
+# %s, %d, %(name)s, {}, {0}, {name}: a template filled in elsewhere.  Not %r or
+# %f: passwords contain those (bench/secrets_quality.py found one).
+_FORMAT = re.compile(rb"%[sd]|%\(\w+\)[sd]|\{\d*\}|\{[a-z_]\w*(?:[.:!][^}]*)?\}")
+_TRAILING_ESCAPES = re.compile(rb"(?:\\[nrt])+$")
+_EMAILISH = re.compile(rb"@[\w-]+\.[\w.-]+")
+_UUID = re.compile(rb"(?i)^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_HEX_DIGEST = re.compile(
+    rb"(?i)^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{56}|[0-9a-f]{64}|[0-9a-f]{128})$"
+)
+_INTEGRITY = re.compile(rb"^(?:sha(?:1|256|384|512)|md5)[-:=][A-Za-z0-9+/=]{20,}$")
+_PATHLIKE = re.compile(
+    rb"^(?:(?:[A-Za-z]:)?(?:~|\.{1,2})?[/\\][\w.\-/\\ ]*$"
+    rb"|[A-Za-z]:\\|~/|\.{1,2}/|/(?:dev|etc|run|var|tmp|home|usr|opt|mnt|srv|proc|Users)/)"
+)
+_URL_NO_CREDS = re.compile(rb"^[a-z][a-z0-9+.-]*://[^@\s]*$")
+# self.settings.password, config.db_pass(): letters only, so `bnzV02.iFFp8nd` stays a value.
+_IDENT_PATH = re.compile(rb"^[A-Za-z_]+(?:\.[A-Za-z_]+)+(?:\(\))?$")
+_CALL = re.compile(rb"^[A-Za-z_][\w.]*\(.*\)$")
+
+
+def shannon(value: bytes) -> float:
+    """Shannon entropy in bits per character."""
+    if not value:
+        return 0.0
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+
+
+def is_placeholder(value: bytes) -> bool:
+    """Obvious stand-ins: xxxx, <token>, your-token-here, ${X}, ..."""
+    return bool(_RUN.search(value) or _PLACEHOLDER_WORDS.search(value) or _ELLIPSIS.search(value))
+
+
+def is_env_reference(value: bytes) -> bool:
+    """The value names where the secret comes from instead of being it."""
+    return _ENV_REF.search(value) is not None
+
+
+def quiet_reason(value: bytes) -> str | None:
+    """Why a candidate of any rule is not a secret, or None."""
+    if is_env_reference(value):
+        return "environment or template reference"
+    if is_placeholder(value):
+        return "placeholder"
+    return None
+
+
+def char_classes(value: bytes) -> int:
+    """How many of lower, upper, digit, other occur."""
+    classes = 0
+    if re.search(rb"[a-z]", value):
+        classes += 1
+    if re.search(rb"[A-Z]", value):
+        classes += 1
+    if re.search(rb"[0-9]", value):
+        classes += 1
+    if re.search(rb"[^A-Za-z0-9]", value):
+        classes += 1
+    return classes
+
+
+def generic_value_reason(value: bytes, *, password: bool, quoted: bool) -> str | None:
+    """Why a value assigned to a secret-sounding name is not a secret, or None.
+
+    Passwords may be short and low in entropy (``hunter2!``), so they only need
+    two character classes and no spaces; tokens and keys need length and
+    entropy.  Shapes that are never credentials are refused for both: UUIDs,
+    hex digests, integrity hashes, paths, URLs without credentials, dotted
+    identifiers and calls (code, not data), natural-language strings (i18n).
+    """
+    if (r := quiet_reason(value)) is not None:
+        return r
+    value = _TRAILING_ESCAPES.sub(b"", value)
+    if _FIXTURE_WORDS.search(value):
+        return "fixture or description"
+    if _FORMAT.search(value):
+        return "format string"
+    n = len(value)
+    if n < (6 if password else 12):
+        return "too short"
+    if n > 300:
+        return "too long"
+    if value.count(b" ") >= (1 if not password else 2) or b"\n" in value:
+        return "prose"
+    if _UUID.match(value):
+        return "uuid"
+    if _INTEGRITY.match(value):
+        return "integrity hash"
+    if _PATHLIKE.match(value) or _URL_NO_CREDS.match(value):
+        return "path or url"
+    if not quoted and (_IDENT_PATH.match(value) or _CALL.match(value)):
+        return "code expression"
+    if _CALL.match(value):
+        return "code expression"
+    classes = char_classes(value)
+    if password:
+        if classes < 2 or re.fullmatch(rb"[A-Za-z_.\-/ ]+", value):
+            return "words"  # also word paths: credentials/db
+        return None
+    if _EMAILISH.search(value):
+        return "address"
+    if _HEX_DIGEST.match(value) and not quoted:
+        return "digest"
+    if classes < 2:
+        return "a single character class"
+    if shannon(value) < 3.0:
+        return "low entropy"
+    if re.fullmatch(rb"[A-Za-z]+(?:[_\-.][A-Za-z]+)*", value):
+        return "words"
+    return None

@@ -1,0 +1,357 @@
+"""What `scan` reads: work-tree files, staged blobs, the commits of a range.
+
+* files: the repository's files as git lists them (tracked and untracked but
+  not ignored), or the paths given;
+* staged: the blobs in git's index (``git ls-files -s``), never the work tree,
+  so a secret removed from the file but still staged is still caught;
+* a range (``--rev A..B``, pre-push): every commit in it, not only the tip.
+  Each changed file is scanned whole at that commit (a key name on an
+  unchanged line above still gives the context), and a finding counts when it
+  touches a line that commit added.
+
+Blobs are read with one ``git cat-file --batch`` process per scan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pretense_dev.errors import PretenseError, UsageError
+from pretense_dev.index.walk import BINARY_SNIFF, git_files, is_binary
+from pretense_dev.secrets.analyzers import KEY_FILE
+from pretense_dev.secrets.detector import Detector
+from pretense_dev.secrets.model import Finding
+
+MAX_BYTES = 20_000_000  # larger files are reported as skipped, not read whole
+PARALLEL_BYTES = 4_000_000  # below this a process pool costs more than it saves
+ALWAYS_SKIPPED = (".git/", ".pretense/")
+ZERO_SHA = re.compile(r"^0+$")
+
+
+@dataclass(frozen=True)
+class Located:
+    """A finding and, for a commit range, the commit that introduced it."""
+
+    finding: Finding
+    commit: str | None = None
+
+
+@dataclass
+class ScanResult:
+    """What a scan found and what it could not read."""
+
+    found: list[Located]
+    scanned: int = 0
+    skipped: list[str] | None = None
+
+
+def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    try:
+        p = subprocess.run(
+            ["git", "-C", str(root), "-c", "core.quotePath=false", *args],
+            input=stdin,
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise PretenseError("git is not installed", "install git and retry") from None
+    if p.returncode != 0:
+        msg = p.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise UsageError(f"git {args[0]} failed: {msg[-1] if msg else p.returncode}")
+    return p.stdout
+
+
+def read_blobs(root: Path, shas: Sequence[str]) -> dict[str, bytes]:
+    """Blob contents by sha, through one `git cat-file --batch`."""
+    if not shas:
+        return {}
+    out = _git(root, "cat-file", "--batch", stdin="".join(f"{s}\n" for s in shas).encode())
+    blobs: dict[str, bytes] = {}
+    pos = 0
+    while pos < len(out):
+        nl = out.index(b"\n", pos)
+        header = out[pos:nl].split()
+        pos = nl + 1
+        if len(header) < 3 or header[1] != b"blob":
+            continue  # "missing" or a non-blob
+        size = int(header[2])
+        blobs[header[0].decode()] = out[pos : pos + size]
+        pos += size + 1
+    return blobs
+
+
+# -- work-tree files --------------------------------------------------------------
+
+
+def list_files(root: Path, paths: Sequence[str]) -> list[str]:
+    """Repo-relative files to scan: all of git's, or those under the given paths."""
+    listed = git_files(root) if (root / ".git").exists() else _walk(root)
+    if not paths:
+        files = listed
+    else:
+        prefixes = []
+        for p in paths:
+            rel = os.path.relpath(os.path.abspath(p), root).replace(os.sep, "/")
+            if rel.startswith("../"):
+                raise UsageError(f"{p} is outside the repository {root}")
+            if not os.path.exists(p):
+                raise UsageError(f"{p}: no such file or directory")
+            prefixes.append("" if rel == "." else rel)
+        listed_set = set(listed)
+        files = [
+            f for f in listed if any(f == q or f.startswith(q + "/") or not q for q in prefixes)
+        ]
+        # A file named explicitly is scanned even if git ignores it.
+        files += [q for q in prefixes if q and q not in listed_set and os.path.isfile(root / q)]
+    return [f for f in files if not f.startswith(ALWAYS_SKIPPED)]
+
+
+def _walk(root: Path) -> list[str]:
+    out = []
+    for d, dirs, names in os.walk(root):
+        dirs[:] = [x for x in dirs if x not in (".git", ".pretense")]
+        for n in names:
+            out.append(os.path.relpath(os.path.join(d, n), root).replace(os.sep, "/"))
+    return sorted(out)
+
+
+def _scan_file(detector: Detector, root: Path, rel: str) -> tuple[list[Finding], str | None]:
+    path = root / rel
+    try:
+        if not path.is_file() or path.is_symlink():
+            return [], None
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            return [], f"{rel}: larger than {MAX_BYTES // 1_000_000} MB, not scanned"
+        data = path.read_bytes()
+    except OSError as e:
+        return [], f"{rel}: {e.strerror}"
+    return scan_blob(detector, rel, data), None
+
+
+def scan_blob(detector: Detector, rel: str, data: bytes) -> list[Finding]:
+    """Scan one file's bytes; binary files only for key stores named as such."""
+    if is_binary(data[:BINARY_SNIFF]) and not KEY_FILE.search(rel):
+        return []
+    return detector.scan_bytes(data, rel)
+
+
+def _scan_batch(
+    setup: tuple[bytes, object, object], root: str, rels: list[str]
+) -> tuple[list[Finding], list[str]]:
+    from pretense_dev.config import SecretsConfig
+    from pretense_dev.secrets.baseline import Baseline
+
+    key, cfg, baseline = setup
+    assert isinstance(cfg, SecretsConfig)
+    assert baseline is None or isinstance(baseline, Baseline)
+    det = Detector(key, cfg, baseline)
+    found: list[Finding] = []
+    skipped: list[str] = []
+    for rel in rels:
+        f, skip = _scan_file(det, Path(root), rel)
+        found.extend(f)
+        if skip:
+            skipped.append(skip)
+    return found, skipped
+
+
+def scan_files(
+    detector: Detector, root: Path, files: Sequence[str], workers: int | None = None
+) -> ScanResult:
+    """Scan work-tree files; a process pool when there is enough to share."""
+    files = [f for f in files if not detector.path_allowed(f)]
+    total = 0
+    for f in files:
+        with contextlib.suppress(OSError):
+            total += (root / f).stat().st_size
+    workers = workers or os.cpu_count() or 1
+    result = ScanResult([], len(files), [])
+    assert result.skipped is not None
+    if workers <= 1 or total < PARALLEL_BYTES:
+        for rel in files:
+            found, skip = _scan_file(detector, root, rel)
+            result.found.extend(Located(x) for x in found)
+            if skip:
+                result.skipped.append(skip)
+        return result
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor  # deferred: 15 ms a hook never needs
+
+    setup = (detector.key, detector.config, detector.baseline)
+    chunks = _chunks(root, files, workers * 8)
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+        for found, skipped in pool.map(
+            _scan_batch, [setup] * len(chunks), [str(root)] * len(chunks), chunks
+        ):
+            result.found.extend(Located(x) for x in found)
+            result.skipped.extend(skipped)
+    return result
+
+
+def _chunks(root: Path, files: Sequence[str], n: int) -> list[list[str]]:
+    """About `n` chunks of similar byte size (largest files first)."""
+    sized = []
+    for f in files:
+        try:
+            sized.append(((root / f).stat().st_size, f))
+        except OSError:
+            continue
+    sized.sort(reverse=True)
+    bins: list[list[str]] = [[] for _ in range(max(1, min(n, len(sized))))]
+    loads = [0] * len(bins)
+    for size, f in sized:
+        i = loads.index(min(loads))
+        bins[i].append(f)
+        loads[i] += size
+    return [b for b in bins if b]
+
+
+# -- staged blobs -----------------------------------------------------------------
+
+
+def staged_entries(root: Path, paths: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """(path, blob sha) of what is staged: added, copied, modified or renamed files.
+
+    One `git diff --cached --raw`, which also works before the first commit
+    (it then lists everything staged).
+    """
+    out = _git(
+        root, "diff", "--cached", "--raw", "-z", "--no-abbrev", "--no-renames",
+        "--diff-filter=ACMR", "--", *paths,
+    ).decode("utf-8", "surrogateescape")  # fmt: skip
+    fields = out.split("\0")
+    entries = []
+    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+        parts = meta.split()
+        if len(parts) >= 5 and parts[1] != "160000":  # submodules have no blob
+            entries.append((path, parts[3]))
+    return entries
+
+
+def scan_staged(
+    detector: Detector,
+    root: Path,
+    entries: Sequence[tuple[str, str]],
+    blobs: dict[str, bytes] | None = None,
+) -> ScanResult:
+    """Scan exactly what would be committed: the index blobs of `staged_entries`."""
+    entries = [(p, s) for p, s in entries if not detector.path_allowed(p)]
+    if blobs is None:
+        blobs = read_blobs(root, sorted({s for _, s in entries}))
+    result = ScanResult([], len(entries), [])
+    for path, sha in entries:
+        data = blobs.get(sha)
+        if data is not None:
+            result.found.extend(Located(f) for f in scan_blob(detector, path, data))
+    return result
+
+
+# -- commit ranges ---------------------------------------------------------------------
+
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+
+
+@dataclass
+class _Change:
+    commit: str
+    path: str
+    blob: str
+    added: list[tuple[int, int]]  # inclusive line ranges added by the commit
+
+
+def range_changes(root: Path, rev_args: Sequence[str]) -> list[_Change]:
+    """Every (commit, file) a range adds or modifies, with the lines it added."""
+    log = _git(
+        root, "log", "-p", "-U0", "--raw", "--no-abbrev", "--no-renames", "--no-color",
+        "--no-ext-diff", "--diff-merges=first-parent", "--format=%x00commit %H",
+        "--diff-filter=AM", *rev_args, "--",
+    ).decode("utf-8", "surrogateescape")  # fmt: skip
+    changes: list[_Change] = []
+    for block in log.split("\0commit ")[1:]:
+        lines = block.split("\n")
+        commit = lines[0].strip()
+        blobs: dict[str, str] = {}
+        current: _Change | None = None
+        by_path: dict[str, _Change] = {}
+        for line in lines[1:]:
+            if line.startswith(":"):
+                meta, _, path = line.partition("\t")
+                parts = meta.split()
+                if len(parts) >= 5 and parts[1] != "160000":
+                    blobs[path] = parts[3]
+            elif line.startswith("+++ "):
+                target = line[4:]
+                path = target[2:] if target.startswith("b/") else target
+                current = None
+                if path in blobs:
+                    current = by_path.setdefault(path, _Change(commit, path, blobs[path], []))
+            elif line.startswith("@@") and current is not None:
+                m = _HUNK.match(line)
+                if m:
+                    start, count = int(m.group(1)), int(m.group(2) or "1")
+                    if count:
+                        current.added.append((start, start + count - 1))
+        changes.extend(c for c in by_path.values() if c.added)
+        # Binary files have no hunks: scan them whole (key stores by name).
+        for path, blob in blobs.items():
+            if path not in by_path and KEY_FILE.search(path):
+                changes.append(_Change(commit, path, blob, [(1, 1 << 30)]))
+    return changes
+
+
+def scan_range(detector: Detector, root: Path, rev_args: Sequence[str]) -> ScanResult:
+    """Scan every commit of a range; each secret once, at the commit that added it."""
+    changes = [c for c in range_changes(root, rev_args) if not detector.path_allowed(c.path)]
+    blobs = read_blobs(root, sorted({c.blob for c in changes}))
+    seen: set[tuple[str | None, str, str]] = set()
+    result = ScanResult([], len(changes), [])
+    # `git log` lists newest first: walk oldest first to credit the introducing commit.
+    for c in reversed(changes):
+        data = blobs.get(c.blob)
+        if data is None:
+            continue
+        for f in scan_blob(detector, c.path, data):
+            if f.identity in seen:
+                continue
+            if any(a <= f.end_line and f.line <= b for a, b in c.added):
+                seen.add(f.identity)
+                result.found.append(Located(f, c.commit))
+    return result
+
+
+def pre_push_ranges(root: Path, stdin_lines: Iterable[str] = ()) -> list[list[str]]:
+    """The rev ranges a push sends: from pre-commit's variables, or git's hook stdin.
+
+    pre-commit sets PRE_COMMIT_FROM_REF/TO_REF; for a new branch whose history
+    starts at a root commit it sets neither (reference/pre-commit.md §3), and
+    then everything not already on the remote is checked.
+    """
+    env = os.environ
+    remote = env.get("PRE_COMMIT_REMOTE_NAME") or (env.get("PRETENSE_PUSH_REMOTE") or "")
+    frm, to = env.get("PRE_COMMIT_FROM_REF"), env.get("PRE_COMMIT_TO_REF")
+    if frm and to:
+        return [[to] if ZERO_SHA.match(frm) else [f"{frm}..{to}"]]
+    ranges: list[list[str]] = []
+    for line in stdin_lines:
+        parts = line.split()
+        if len(parts) != 4:
+            continue
+        _lref, lsha, _rref, rsha = parts
+        if ZERO_SHA.match(lsha):
+            continue  # a deleted ref sends nothing
+        if ZERO_SHA.match(rsha):
+            ranges.append([lsha, "--not", f"--remotes={remote}" if remote else "--remotes"])
+        else:
+            ranges.append([f"{rsha}..{lsha}"])
+    if ranges or env.get("PRE_COMMIT") != "1":
+        return ranges
+    not_remote = f"--remotes={remote}" if remote else "--remotes"
+    return [["HEAD", "--not", not_remote]]
