@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -128,29 +127,17 @@ def passthrough_app(upstream: str) -> web.Application:
 
 def pretense_app(upstream: str, root: Path) -> web.Application:
     from pretense_dev.audit.events import AuditEvent
-    from pretense_dev.proxy.repos import RepoSource, Scanner, default_scanner
+    from pretense_dev.proxy.repos import RepoSource, default_scanner
     from pretense_dev.proxy.server import Proxy, Settings
 
     class NullSink:
         def append(self, event: AuditEvent) -> str:
             return ""
 
-    def scanner(key: bytes, config: Any) -> Scanner:
-        try:
-            return default_scanner(key, config)
-        except ImportError:
-            print("NOTE no secrets detector installed: scanning is a no-op", file=sys.stderr)
-
-            class Nop:
-                def scan_text(self, text: str, path: str | None = None) -> list[Any]:
-                    return []
-
-            return Nop()
-
     proxy = Proxy(
         Settings(upstream_anthropic=upstream, upstream_openai=upstream + "/v1"),
         resolver=lambda rid: RepoSource(rid, root, lambda: KEY),
-        scanner_factory=scanner,
+        scanner_factory=default_scanner,
         audit=NullSink(),
     )
     return proxy.create_app()

@@ -70,14 +70,20 @@ class Scanner(Protocol):
     def scan_text(self, text: str, path: str | None = None) -> Sequence[Finding]: ...  # noqa: D102
 
 
-ScannerFactory = Callable[[bytes, Config], Scanner]
+ScannerFactory = Callable[[bytes, Config, Path], Scanner]
 
 
-def default_scanner(key: bytes, config: Config) -> Scanner:
-    """The real detector, built for one repository's key and policy."""
-    from pretense_dev.secrets import Detector  # type: ignore[import-not-found]  # deferred: rules compile on first use
+def default_scanner(key: bytes, config: Config, root: Path) -> Scanner:
+    """The real detector for one repository: its key, its [secrets] policy, its baseline.
 
-    scanner: Scanner = Detector(key, config)
+    The baseline holds fingerprints the team accepted (false positives); a
+    prompt carrying one is not blocked, as a commit carrying it is not.
+    """
+    from pretense_dev.secrets import Detector  # deferred: the rules compile on first use
+    from pretense_dev.secrets.baseline import Baseline
+
+    baseline = Baseline.load(root / config.secrets.baseline)
+    scanner: Scanner = Detector(key, config.secrets, baseline)
     return scanner
 
 
@@ -157,7 +163,7 @@ class RepoContext:
     scanner: Scanner | None = None
     key: bytes = b""
     cache: LeafCache = field(default_factory=LeafCache)
-    _config_stamp: tuple[int, int, int] | None = None
+    _config_stamp: tuple[tuple[int, int, int] | None, ...] | None = None
     _config_error: str | None = None
     _poll: sqlite3.Connection | None = None
     _index_ident: tuple[int, int] | None = None
@@ -204,12 +210,20 @@ class RepoContext:
         row = self._poll.execute("SELECT value FROM meta WHERE key = 'map_version'").fetchone()
         return int(row[0]) if row else 0
 
-    def _stamp(self) -> tuple[int, int, int] | None:
-        try:
-            st = os.stat(self.config_path)
-        except FileNotFoundError:
-            return None
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
+    def _stamp(self) -> tuple[tuple[int, int, int] | None, ...]:
+        """The policy file's and the baseline's stat: a change reloads both."""
+        out: list[tuple[int, int, int] | None] = []
+        baseline = ".pretense/baseline.json"
+        if self.config is not None:
+            baseline = self.config.secrets.baseline
+        for p in (self.config_path, self.root / baseline):
+            try:
+                st = os.stat(p)
+            except FileNotFoundError:
+                out.append(None)
+            else:
+                out.append((st.st_mtime_ns, st.st_size, st.st_ino))
+        return tuple(out)
 
     def _load_map(self) -> tuple[IdentifierMap, int]:
         from pretense_dev.index.store import IndexStore
@@ -241,7 +255,7 @@ class RepoContext:
         async with self._lock:
             await self._reload(version, stamp)
 
-    async def _reload(self, version: int, stamp: tuple[int, int, int] | None) -> None:
+    async def _reload(self, version: int, stamp: tuple[tuple[int, int, int] | None, ...]) -> None:
         loop = asyncio.get_running_loop()
         if not self.key:
             try:
@@ -266,7 +280,7 @@ class RepoContext:
         assert self.config is not None
         if self.scanner is None:
             try:
-                self.scanner = self.scanner_factory(self.key, self.config)
+                self.scanner = self.scanner_factory(self.key, self.config, self.root)
             except Exception as e:
                 raise Refusal(
                     503,

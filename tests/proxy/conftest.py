@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import anthropic
 import openai
@@ -32,7 +31,7 @@ from pretense_dev.proxy.replay import (
     Reply,
     reply_for,
 )
-from pretense_dev.proxy.repos import Refusal, RepoSource, Scanner
+from pretense_dev.proxy.repos import Refusal, RepoSource, Scanner, default_scanner
 from pretense_dev.proxy.server import Proxy, Settings
 
 KEY = bytes(range(32))
@@ -104,42 +103,9 @@ class ListSink:
         return found
 
 
-class StandInScanner:
-    """Used only until the real detector lands: GitHub tokens."""
-
-    PATTERN = re.compile(r"gh[pousr]_[A-Za-z0-9]{36}")
-
-    @dataclass(frozen=True)
-    class F:
-        """A finding."""
-
-        rule: str
-        line: int
-        fingerprint: str
-        path: str | None = None
-        end_line: int = 0
-        redacted: str = ""
-        confidence: str = "high"
-
-    def scan_text(self, text: str, path: str | None = None) -> list[Any]:
-        import hashlib
-        import hmac
-
-        out = []
-        for m in self.PATTERN.finditer(text):
-            line = text.count("\n", 0, m.start()) + 1
-            fp = hmac.new(KEY, m.group().encode(), hashlib.sha256).hexdigest()
-            out.append(self.F("github-pat", line, fp))
-        return out
-
-
-def scanner_factory(key: bytes, config: Config) -> Scanner:
-    try:
-        from pretense_dev.secrets import Detector  # type: ignore[import-not-found]
-    except ImportError:
-        return StandInScanner()
-    scanner: Scanner = Detector(key, config)
-    return scanner
+def scanner_factory(key: bytes, config: Config, root: Path) -> Scanner:
+    """The real detector, as the proxy builds it."""
+    return default_scanner(key, config, root)
 
 
 @dataclass
@@ -178,7 +144,9 @@ class Harness:
         assert s is not None
         return s
 
-    def spawn(self, root: Path, scanner: Callable[[bytes, Config], Scanner] | None = None) -> str:
+    def spawn(
+        self, root: Path, scanner: Callable[[bytes, Config, Path], Scanner] | None = None
+    ) -> str:
         """Another proxy (same upstream) serving REPO_ID from `root`; its base URL."""
 
         def resolve(repo_id: str) -> RepoSource:

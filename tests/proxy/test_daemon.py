@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -15,8 +14,6 @@ import pytest
 from pretense_dev.proxy import canary, state
 from pretense_dev.proxy.replay import Answer, BackgroundServer, ReplayUpstream, reply_for
 from tests.conftest import git, run_cli, write
-
-HAS_DETECTOR = importlib.util.find_spec("pretense_dev.secrets") is not None
 
 
 @pytest.fixture
@@ -88,35 +85,31 @@ def test_start_status_url_verify_stop(repo: Path, upstream: tuple[ReplayUpstream
             local, version = store.load_map(), store.map_version()
         nonce, text = canary.challenge(["LedgerReconciler", "reconcile_batch"])
         reply = canary.ask(st.url, repo_id, nonce, text)
-        if HAS_DETECTOR:
-            verdict = canary.check(
-                reply,
-                key=load_key(repo_id),
-                nonce=nonce,
-                repo_id=repo_id,
-                text=text,
-                mutate=local.mutate,
-                local_map_version=version,
-            )
-            assert verdict.ok, verdict.problems
-            assert "LedgerReconciler" not in reply["mutated"]
-        else:  # no detector yet: verify must fail closed too
-            assert reply["type"] == "error" and "secret detector" in reply["error"]["message"]
+        verdict = canary.check(
+            reply,
+            key=load_key(repo_id),
+            nonce=nonce,
+            repo_id=repo_id,
+            text=text,
+            mutate=local.mutate,
+            local_map_version=version,
+        )
+        assert verdict.ok, verdict.problems
+        assert "LedgerReconciler" not in reply["mutated"]
 
-        if HAS_DETECTOR:
-            up.responder = lambda rec: reply_for(
-                rec, Answer(text=local.mutate("fixed reconcile_batch"))
-            )
-            client = anthropic.Anthropic(
-                base_url=f"{st.url}/r/{repo_id}", api_key="sk-ant-daemon-key", max_retries=0
-            )
-            msg = client.messages.create(
-                model="m",
-                max_tokens=5,
-                messages=[{"role": "user", "content": "why LedgerReconciler?"}],
-            )
-            assert msg.content[0].type == "text" and msg.content[0].text == "fixed reconcile_batch"
-            assert b"LedgerReconciler" not in up.records[-1].body
+        up.responder = lambda rec: reply_for(
+            rec, Answer(text=local.mutate("fixed reconcile_batch"))
+        )
+        client = anthropic.Anthropic(
+            base_url=f"{st.url}/r/{repo_id}", api_key="sk-ant-daemon-key", max_retries=0
+        )
+        msg = client.messages.create(
+            model="m",
+            max_tokens=5,
+            messages=[{"role": "user", "content": "why LedgerReconciler?"}],
+        )
+        assert msg.content[0].type == "text" and msg.content[0].text == "fixed reconcile_batch"
+        assert b"LedgerReconciler" not in up.records[-1].body
 
         logs = run_cli("proxy", "logs", "-n", "20")
         assert logs.code == 0 and "listening on" in logs.out

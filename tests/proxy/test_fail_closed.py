@@ -157,7 +157,7 @@ def test_map_lost_while_running(h: Harness, tmp_path: Path) -> None:
 
 
 def test_detector_cannot_load(h: Harness, tmp_path: Path) -> None:
-    def broken(key: bytes, config: Config) -> Scanner:
+    def broken(key: bytes, config: Config, root: Path) -> Scanner:
         raise RuntimeError("rules file unreadable")
 
     base = h.spawn(_copy_repo(h, tmp_path), scanner=broken)
@@ -173,7 +173,7 @@ class ExplodingScanner:
 
 
 def test_detector_fails_during_scan(h: Harness, tmp_path: Path) -> None:
-    base = h.spawn(_copy_repo(h, tmp_path), scanner=lambda k, c: ExplodingScanner())
+    base = h.spawn(_copy_repo(h, tmp_path), scanner=lambda k, c, r: ExplodingScanner())
     with pytest.raises(openai.InternalServerError) as e:
         openai_at(base).chat.completions.create(model="m", messages=MSG)
     assert "secret scan failed" in str(e.value)
