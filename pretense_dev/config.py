@@ -140,6 +140,17 @@ class SecretsConfig:
 
 
 @dataclass(frozen=True)
+class AuditConfig:
+    """Alert thresholds for this repository's audit events (`pretense-dev audit alerts`)."""
+
+    # A session is "unusually large" once one request carries a conversation of
+    # at least this many bytes: about 250k tokens of code, more than a standard
+    # 200k-token context window holds, i.e. a session that has pulled in a large
+    # share of the codebase.  Lower it for a small, sensitive repository.
+    large_context_bytes: int = field(default=1_000_000, metadata={"check": _at_least(1)})
+
+
+@dataclass(frozen=True)
 class ProxyConfig:
     """Which vendors and models this repository's code may be sent to (the team's approval)."""
 
@@ -158,6 +169,7 @@ class Config:
     identifiers: IdentifiersConfig = IdentifiersConfig()
     index: IndexConfig = IndexConfig()
     secrets: SecretsConfig = SecretsConfig()
+    audit: AuditConfig = AuditConfig()
     proxy: ProxyConfig = ProxyConfig()
 
 
@@ -191,6 +203,10 @@ allow_regexes = []
 baseline = ".pretense/baseline.json"
 # Rule ids that never report (`pretense-dev scan --list-rules`).
 disabled_rules = []
+
+[audit]
+# Alert when one request of a session carries a conversation this large (bytes).
+large_context_bytes = 1000000
 
 [proxy]
 # Vendors this repository's code may be sent to ("anthropic", "openai").

@@ -11,7 +11,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from pretense_dev.errors import UsageError
+from pretense_dev.errors import PretenseError, UsageError
 
 APP = "pretense-dev"
 STATE_DIR = ".pretense"
@@ -103,10 +103,27 @@ def atomic_write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
     A crash or a full disk leaves either the old file or the new one, never a
     half-written config (STYLE 13).  The temp file is created with `mode`
     already set, so a 0600 file is never briefly world-readable.
+
+    A symlink is followed (a dotfile kept in a dotfiles repo stays a link, and
+    its target is what changes), and anything that is not a regular file is
+    refused: `os.replace` onto `/dev/null` once turned the device into a
+    regular file on this machine, breaking every process that used it.
     """
+    import stat
     import tempfile
 
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    if path.is_symlink():
+        path = path.resolve()
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        pass
+    else:
+        if not stat.S_ISREG(st.st_mode):
+            raise PretenseError(
+                f"refusing to write {path}: it is not a regular file", "check the path"
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

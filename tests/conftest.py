@@ -51,9 +51,13 @@ def _snapshot(dirs: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
 @pytest.fixture(autouse=True, scope="session")
 def real_user_dirs_untouched() -> Iterator[None]:
     """Fail the run if any test wrote to the real user's pretense-dev dirs."""
+    import stat
+
     before = _snapshot(REAL_USER_DIRS)
     yield
     assert _snapshot(REAL_USER_DIRS) == before, "a test wrote to the real user's directories"
+    # Something once replaced /dev/null with a regular file (an atomic write aimed at it).
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode), f"{os.devnull} is no longer a device"
 
 
 @pytest.fixture(autouse=True)

@@ -134,6 +134,61 @@ def step_mutation(ctx: DemoContext) -> bool:
     return ok
 
 
+def step_audit(ctx: DemoContext) -> bool:
+    """The audit log on simulated events: verify, evidence, and tampering caught.
+
+    Uses its own log file in the demo's temp dir, so the real events the
+    proxy step records stay separate from these simulated ones.
+    """
+    import sqlite3
+    import time
+
+    from pretense_dev.audit import chain
+    from pretense_dev.audit.evidence import build_evidence
+    from pretense_dev.audit.sample import START, sample_events
+    from pretense_dev.audit.store import AuditStore
+
+    heading("audit log (simulated events)")
+    db = ctx.base / "audit-simulated.db"
+    with AuditStore(db) as store:
+        store.append_many(sample_events(12))
+        result = store.verify()
+        doc = build_evidence(store, since=START - 86400, until=time.time())
+    head = result.head
+    out(f"{result.rows} events from 12 simulated sessions, hash-chained in {db.name}")
+    out(f"pretense-dev audit verify → intact; head {head}")
+    cov = doc["coverage"]
+    req = cov["requests"]
+    out(
+        f"evidence: {cov['sessions']} sessions, {req['forwarded']} requests forwarded, "
+        f"{req['forwarded_protected']} protected, {req['forwarded_unprotected']} unprotected, "
+        f"{cov['secrets']['blocked']} secrets blocked, {cov['drift_events']} drift events"
+    )
+    for c in doc["controls"]:
+        why = ", ".join(f"{k} = {v}" for k, v in c["exceptions"].items())
+        out(f"  {c['id']}: {c['status']}" + (f" ({why})" if why else ""))
+
+    heading("tampering with a copy of the log")
+    copy = ctx.base / "audit-tampered.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("VACUUM INTO ?", (str(copy),))
+    conn.close()
+    raw = sqlite3.connect(copy, isolation_level=None)
+    raw.execute("DELETE FROM events WHERE seq = 7")
+    raw.execute("UPDATE events SET data = replace(data, '\"dana\"', '\"eve\"') WHERE seq = 20")
+    raw.execute("DELETE FROM events WHERE seq > ?", (result.rows - 3,))
+    raw.close()
+    out("deleted row 7, edited row 20, removed the last 3 rows")
+    with AuditStore.open_readonly(copy) as store:
+        tampered = store.verify(anchors=[head] if head else [])
+    for p in tampered.problems:
+        out(f"  {p}")
+    kinds = [p.kind for p in tampered.problems]
+    ok = result.ok and kinds == [chain.MISSING, chain.ALTERED, chain.TRUNCATED]
+    out("verify caught every change" if ok else "VERIFY DID NOT CATCH THE CHANGES")
+    return ok
+
+
 def _step_secrets(ctx: DemoContext) -> bool:
     from pretense_dev.secrets.demo import step_secrets
 
@@ -147,7 +202,13 @@ def step_proxy(ctx: DemoContext) -> bool:
     return run(ctx)
 
 
-STEPS: list[Callable[[DemoContext], bool]] = [step_init, step_mutation, _step_secrets, step_proxy]
+STEPS: list[Callable[[DemoContext], bool]] = [
+    step_init,
+    step_mutation,
+    _step_secrets,
+    step_proxy,
+    step_audit,
+]
 
 
 def run_demo(*, keep: bool = False) -> int:

@@ -1,0 +1,3 @@
+"""One module per screen."""
+
+from __future__ import annotations
