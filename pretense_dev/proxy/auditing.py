@@ -26,20 +26,10 @@ class AuditSink(Protocol):
     def append(self, event: AuditEvent) -> str: ...  # noqa: D102
 
 
-class _Unavailable:
-    """Stand-in while the audit store is not installed: say so on every event."""
-
-    def append(self, event: AuditEvent) -> str:
-        log.warning("audit: no audit store; event for %s not written", event.endpoint)
-        return ""
-
-
 def default_sink() -> AuditSink:
-    """The user's audit log."""
-    try:
-        from pretense_dev.audit.store import AuditStore  # type: ignore[import-not-found]  # deferred
-    except ImportError:  # TODO(proxy): remove once audit/store.py has landed on main
-        return _Unavailable()
+    """The user's audit log (opened when the proxy starts: a log it cannot open stops it)."""
+    from pretense_dev.audit.store import AuditStore  # deferred: SQLite, only the daemon needs it
+
     sink: AuditSink = AuditStore()
     return sink
 

@@ -42,10 +42,13 @@ class Refusal(Exception):
         decision: str = ERROR,
         code: str = "pretense_refused",
         secrets: tuple[SecretRef, ...] = (),
+        audit_reason: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        # What the audit log keeps: a short line (the message is written for the developer).
+        self.audit_reason = audit_reason or message
         self.decision = decision
         self.code = code
         self.secrets = secrets
@@ -341,4 +344,12 @@ def blocked_message(findings: list[tuple[str, Finding]]) -> Refusal:
         "`pretense: allow`); once it is in a conversation, every later request carries it, "
         "so start a new conversation or rewind past it (Claude Code: /clear or /rewind)."
     )
-    return Refusal(400, message, decision=BLOCKED, code="pretense_secret_detected", secrets=refs)
+    rules = ", ".join(sorted({f.rule for _, f in findings}))
+    return Refusal(
+        400,
+        message,
+        decision=BLOCKED,
+        code="pretense_secret_detected",
+        secrets=refs,
+        audit_reason=f"secret in the prompt ({rules}) at {first_where}{more}",
+    )

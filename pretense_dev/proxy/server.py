@@ -432,12 +432,8 @@ class Proxy:
                     "— see `pretense-dev proxy logs`",
                 ) from e
         except Refusal as r:
-            ex.decision, ex.reason, ex.status, ex.secrets = (
-                r.decision,
-                r.message,
-                r.status,
-                r.secrets,
-            )
+            ex.decision, ex.reason, ex.status = r.decision, r.audit_reason, r.status
+            ex.secrets = r.secrets
             resp = error_response(ex.vendor, r.status, r.message, r.code, r.decision)
             ex.response_bytes = len(resp.body) if isinstance(resp.body, bytes) else 0
             return resp

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,6 +111,24 @@ def test_start_status_url_verify_stop(repo: Path, upstream: tuple[ReplayUpstream
         )
         assert msg.content[0].type == "text" and msg.content[0].text == "fixed reconcile_batch"
         assert b"LedgerReconciler" not in up.records[-1].body
+        # one hash-chained audit event for that request: names, no prompt, no credential
+        from pretense_dev.audit.store import AuditStore
+
+        event = None
+        deadline = time.monotonic() + 10
+        while event is None and time.monotonic() < deadline:
+            with AuditStore.open_readonly() as store:
+                found = [e.event for e in store.events("event = 'request'")]
+                verified = store.verify().ok
+            event = found[-1] if found else None
+            if event is None:
+                time.sleep(0.05)  # the audit thread appends after the answer went out
+        assert event is not None and verified
+        assert event.decision == "forwarded" and event.repo_id == repo_id
+        assert event.vendor == "anthropic" and event.upstream_status == 200
+        assert "LedgerReconciler" in event.identifiers
+        raw = json.dumps(event.to_dict())
+        assert "sk-ant-daemon-key" not in raw and "why" not in raw
 
         logs = run_cli("proxy", "logs", "-n", "20")
         assert logs.code == 0 and "listening on" in logs.out
