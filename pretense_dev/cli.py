@@ -31,6 +31,8 @@ def err(message: str) -> None:
 # Commands that live with their part, loaded only when invoked (or for --help):
 # "name": "module:attribute".  A part adds its commands here with one line.
 LAZY_COMMANDS: dict[str, str] = {
+    "lsp": "pretense_dev.lsp.commands:lsp",
+    "watch": "pretense_dev.lsp.commands:watch",
     "scan": "pretense_dev.secrets.commands:scan",
     "guard-store": "pretense_dev.secrets.commands:guard_store",
     "hooks": "pretense_dev.secrets.commands:hooks",

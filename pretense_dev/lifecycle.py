@@ -10,12 +10,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pretense_dev import paths, registry
-from pretense_dev.config import DEFAULT_CONFIG_TEXT, load_config
+from pretense_dev.config import DEFAULT_CONFIG_TEXT, IdentifiersConfig, load_config
 from pretense_dev.index.indexer import IndexReport, allowed, always_names, run_index
 from pretense_dev.keys import KeyInfo, ensure_key
 from pretense_dev.repo import GITIGNORE_TEXT, Repo
+
+if TYPE_CHECKING:
+    from pretense_dev.index.store import IndexStore
 
 
 @dataclass
@@ -81,13 +85,27 @@ class Explanation:
     definitions: list[tuple[str, str, int]]  # (path, kind, line)
 
 
-def explain(repo: Repo, name: str) -> Explanation:
-    """Whether `name` is protected and why (defined where, or what keeps it out)."""
+def explain(
+    repo: Repo,
+    name: str,
+    *,
+    store: IndexStore | None = None,
+    config: IdentifiersConfig | None = None,
+) -> Explanation:
+    """Whether `name` is protected and why (defined where, or what keeps it out).
+
+    The language server passes its open `store` and current policy `config`
+    (hover); the CLI lets this open the store and read the policy file.
+    """
     from pretense_dev.identifiers import stoplists
 
-    cfg = repo.config.identifiers
-    with repo.open_store() as store:
-        issued = store.issued().get(name)
+    cfg = config if config is not None else repo.config.identifiers
+    if store is None:
+        with repo.open_store() as own:
+            issued = own.issued([name]).get(name)
+            defs = own.definitions_of(name)
+    else:
+        issued = store.issued([name]).get(name)
         defs = store.definitions_of(name)
     syn = issued.synthetic if issued else None
     if issued is not None and issued.active:

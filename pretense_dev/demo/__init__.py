@@ -202,12 +202,20 @@ def step_proxy(ctx: DemoContext) -> bool:
     return run(ctx)
 
 
+def step_editor(ctx: DemoContext) -> bool:
+    """The language server on an unsaved buffer, and the watcher on a generated file."""
+    from pretense_dev.lsp.demo_step import run  # deferred: pygls and watchdog
+
+    return run(ctx)
+
+
 STEPS: list[Callable[[DemoContext], bool]] = [
     step_init,
     step_mutation,
     _step_secrets,
     step_proxy,
     step_audit,
+    step_editor,
 ]
 
 

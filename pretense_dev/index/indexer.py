@@ -22,7 +22,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Container, Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,14 +83,7 @@ def index_file(
         return None
     findings = None if detector is None else tuple(detector.scan_bytes(data, rel))
     language = language_for_path(rel)
-    defs: tuple[tuple[str, str, int], ...] = ()
-    if language is not None and not (skip_generated and is_generated(data)):
-        from pretense_dev.identifiers.extract import extract_definitions, module_definitions
-
-        found = extract_definitions(data, language)
-        names = {d.name for d in found}
-        found += [d for d in module_definitions(rel, language) if d.name not in names]
-        defs = tuple((d.name, d.kind, d.line) for d in found)
+    defs = definitions_in(data, rel, language, skip_generated)
     looks = tuple(sorted(find_lookalikes(data)))
     return FileRecord(
         rel, hashlib.sha256(data).hexdigest(), language, size, mtime_ns, defs, looks, findings
@@ -100,6 +93,24 @@ def index_file(
 # What a worker needs to build its own Detector (the key and the [secrets] policy
 # pickle; a Detector holds a hyperscan database, which does not).
 SecretsSetup = tuple[bytes, SecretsConfig]
+
+
+def definitions_in(
+    data: bytes, rel: str, language: str | None, skip_generated: bool
+) -> tuple[tuple[str, str, int], ...]:
+    """(name, kind, line) that `rel` with content `data` defines, as the index records them.
+
+    The language server calls this on unsaved editor buffers, so a name typed
+    in an editor is found exactly as the indexer will find it once saved.
+    """
+    if language is None or (skip_generated and is_generated(data)):
+        return ()
+    from pretense_dev.identifiers.extract import extract_definitions, module_definitions
+
+    found = extract_definitions(data, language)
+    names = {d.name for d in found}
+    found += [d for d in module_definitions(rel, language) if d.name not in names]
+    return tuple((d.name, d.kind, d.line) for d in found)
 
 
 def _index_batch(
@@ -178,12 +189,13 @@ def run_index(
     full: bool = False,
     only: Iterable[str] | None = None,
     workers: int | None = None,
+    extra_defined: Mapping[str, str] | None = None,
 ) -> IndexReport:
     """Bring the index up to date with the work tree; see the module docstring.
 
     `only` limits the run to these repo-relative paths (the watcher and the
     language server pass the files that changed); a listed path that no longer
-    exists is removed from the index.
+    exists is removed from the index.  `extra_defined` goes to `update_map`.
     """
     t0 = time.perf_counter()
     report = IndexReport()
@@ -249,7 +261,13 @@ def run_index(
         affected |= store.write_files((), removed, touched)
     defined = None if first is None else {n: v[3] for n, v in first.items()}
     report.names_added, report.names_removed = update_map(
-        store, config.identifiers, key, affected, everything=full, defined=defined
+        store,
+        config.identifiers,
+        key,
+        affected,
+        everything=full,
+        defined=defined,
+        extra_defined=extra_defined,
     )
     report.names_protected = store.active_count()
     report.languages = Counter(store.languages())
@@ -322,12 +340,17 @@ def update_map(
     *,
     everything: bool = False,
     defined: dict[str, str] | None = None,
+    extra_defined: Mapping[str, str] | None = None,
 ) -> tuple[int, int]:
     """Recompute `active` for the affected names (or all), issue new synthetics.
 
     `defined` (name → kind of its first definition) may be passed by a run that
-    has just read every file; otherwise it is read from the store.  Returns
-    (names that became protected, names that stopped being protected).
+    has just read every file; otherwise it is read from the store.
+    `extra_defined` (name → kind) are definitions the store does not hold yet:
+    the language server passes the names its open, unsaved buffers define, so
+    they are protected as soon as they are typed and stay protected while a
+    buffer still defines them.  Returns (names that became protected, names
+    that stopped being protected).
     """
     fp = config_fingerprint(cfg)
     if store.meta("config_fingerprint") != fp:
@@ -336,14 +359,17 @@ def update_map(
     names = set(affected) | always
     if len(names) > POINT_QUERY_LIMIT:
         everything = True
+    extra = dict(extra_defined or {})
     if everything:
         issued = store.issued()
         if defined is None:
             defined = store.defined_names()
-        names = set(issued) | set(defined) | always
+        names = set(issued) | set(defined) | always | set(extra)
     else:
         issued = store.issued(names)
         defined = store.defined_names(names)
+    if extra:  # the store's kind wins for a name saved somewhere too
+        defined = {**{n: k for n, k in extra.items() if n in names}, **defined}
     want_active: dict[str, str] = {}
     for n in names:
         if n in always:

@@ -219,3 +219,29 @@ def is_binary(head: bytes) -> bool:
 def is_generated(head: bytes) -> bool:
     """Go's and Facebook's conventions for machine-written files."""
     return _GENERATED.search(head[:2048]) is not None
+
+
+def git_ignored(root: Path, paths: Iterable[str]) -> set[str]:
+    """Which of these repo-relative paths git ignores (and so the index skips).
+
+    `run_index(only=...)` trusts its list; the watcher and the language server
+    see every file that changes, including build output and `.env` files, so
+    they ask git first.  Tracked files are never reported (git indexes them
+    whatever the patterns say), and a deleted path is judged by its name.
+    """
+    todo = [p for p in paths if p]
+    if not todo:
+        return set()
+    try:
+        p = subprocess.run(
+            ["git", "-C", str(root), "check-ignore", "-z", "--stdin"],
+            input=b"\0".join(os.fsencode(t) for t in todo) + b"\0",
+            capture_output=True,
+        )
+    except FileNotFoundError:
+        raise PretenseError("git is not installed", "install git and retry") from None
+    if p.returncode not in (0, 1):  # 1: none ignored
+        msg = p.stderr.decode("utf-8", "replace").strip().splitlines()
+        why = msg[-1] if msg else f"exit {p.returncode}"
+        raise PretenseError(f"git check-ignore failed in {root}: {why}")
+    return {os.fsdecode(raw) for raw in p.stdout.split(b"\0") if raw}

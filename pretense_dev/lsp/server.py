@@ -1,0 +1,173 @@
+"""The pygls 2.x server: built by `create_server()`, its features registered in one place.
+
+Each feature unit is a module with a `setup(server)` function that registers
+its handlers; `FEATURES` below is the one list of them (STYLE 17, after
+esbonio's `create_language_server` and its per-feature setup functions).
+State lives on the server object, not in module globals, so every test and
+every process gets its own.
+
+Threads: handlers run on the asyncio loop; secrets are scanned on one
+thread (`scan_pool`) and tree-sitter parsing and every index write run on
+another (`work_pool`), so a 5,000-line scan never delays the next message
+and SQLite writes never race inside the process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from pretense_dev.lsp.context import Contexts
+from pretense_dev.lsp.debounce import KeyedDebouncer
+from pretense_dev.lsp.names import BufferNames
+from pretense_dev.lsp.options import InitOptions, parse_options
+from pretense_dev.lsp.status import StatusReporter
+
+log = logging.getLogger(__name__)
+NAME = "pretense-dev"
+
+
+def _version() -> str:
+    try:
+        return version("pretense-dev")
+    except PackageNotFoundError:  # running from a checkout without metadata
+        return "0"
+
+
+class PretenseLanguageServer(LanguageServer):
+    """The server plus its state (contexts, buffers, pools, options)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            NAME, _version(), text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+        )
+        self.options = InitOptions()
+        self.option_problems: list[str] = []
+        self.contexts = Contexts()
+        self.buffers = BufferNames()
+        self.scan_pool = ThreadPoolExecutor(1, thread_name_prefix="pretense-scan")
+        self.work_pool = ThreadPoolExecutor(1, thread_name_prefix="pretense-work")
+        # Per-document scheduling, set up by the documents unit: secrets, buffer names.
+        self.analysis: KeyedDebouncer | None = None
+        self.naming: KeyedDebouncer | None = None
+        self.status = StatusReporter(self)
+
+    def apply_options(self, raw: Any) -> None:
+        """Parse `initializationOptions`; problems are shown once initialized."""
+        self.options, self.option_problems = parse_options(raw)
+        for d in (self.analysis, self.naming):
+            if d is not None:
+                d.interval = self.options.debounce_ms / 1000
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Log only the error's type: pygls shows `str(error)`, never document text."""
+        log.error(
+            "internal error (%s): %s", getattr(source, "__name__", source), type(error).__name__
+        )
+        super().report_server_error(error, source)
+
+    def close(self) -> None:
+        """Release threads, then connections (idempotent).
+
+        The pools are drained first: closing a SQLite connection while the
+        worker thread is inside a query on it crashes the process.
+        """
+        for d in (self.analysis, self.naming):
+            if d is not None:
+                d.close()
+        self.status.stop()
+        self.scan_pool.shutdown(wait=True, cancel_futures=True)
+        self.work_pool.shutdown(wait=True, cancel_futures=True)
+        self.contexts.close()
+
+
+def _setup_lifecycle(server: PretenseLanguageServer) -> None:
+    """The session: options, workspace folders, the first status, shutdown."""
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: PretenseLanguageServer, params: types.InitializeParams) -> None:
+        ls.apply_options(params.initialization_options)
+        folders = [f.uri for f in params.workspace_folders or []]
+        if not folders and params.root_uri:
+            folders = [params.root_uri]
+        ls.contexts.folders = [Path(p) for u in folders if (p := to_fs_path(u)) is not None]
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: PretenseLanguageServer, params: types.InitializedParams) -> None:
+        for problem in ls.option_problems:
+            ls.window_show_message(
+                types.ShowMessageParams(
+                    type=types.MessageType.Warning, message=f"pretense-dev: {problem}"
+                )
+            )
+        for folder in ls.contexts.folders:
+            ls.status.announce(ls.contexts.for_path(folder / "."))
+        ls.status.start_polling()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def folders_changed(
+        ls: PretenseLanguageServer, params: types.DidChangeWorkspaceFoldersParams
+    ) -> None:
+        removed = {to_fs_path(f.uri) for f in params.event.removed}
+        kept = [f for f in ls.contexts.folders if str(f) not in removed]
+        added = [Path(p) for f in params.event.added if (p := to_fs_path(f.uri)) is not None]
+        ls.contexts.folders = kept + added
+        for folder in added:
+            ls.status.announce(ls.contexts.for_path(folder / "."))
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: PretenseLanguageServer, params: None) -> None:
+        ls.close()
+
+
+def _features() -> tuple[Callable[[PretenseLanguageServer], None], ...]:
+    from pretense_dev.lsp import actions, documents, hover
+
+    return (_setup_lifecycle, documents.setup, hover.setup, actions.setup)
+
+
+def create_server() -> PretenseLanguageServer:
+    """A new server with every feature registered (the one place they are listed)."""
+    server = PretenseLanguageServer()
+    for setup in _features():
+        setup(server)
+    return server
+
+
+class _NoParams(logging.Filter):
+    """Drop the arguments of pygls' log records: they can hold document text.
+
+    pygls logs whole messages (`Failed to handle notification %r: %s`, with the
+    didChange params) — a secret in a buffer must not reach the editor's log.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.partition(".")[0] in ("pygls", "lsprotocol") and record.args:
+            record.msg = f"{record.msg} [arguments withheld]"
+            record.args = None
+        return True
+
+
+def run_stdio(log_level: int = logging.WARNING) -> int:
+    """Serve over stdin/stdout until the client exits."""
+    logging.basicConfig(
+        level=log_level, format="pretense-dev lsp: %(levelname)s %(name)s: %(message)s"
+    )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_NoParams())
+    for name in ("pygls", "lsprotocol"):
+        logging.getLogger(name).setLevel(max(log_level, logging.WARNING))
+    server = create_server()
+    try:
+        server.start_io()
+    finally:
+        server.close()
+    return 0
