@@ -31,7 +31,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -54,6 +54,9 @@ from pretense_dev.proxy.repos import (
     scan,
 )
 from pretense_dev.proxy.sse import SSEParser
+
+if TYPE_CHECKING:
+    from pretense_dev.index.watcher import IndexWatcher
 from pretense_dev.proxy.streams import rewriter_for
 from pretense_dev.proxy.transform import (
     Outgoing,
@@ -749,15 +752,66 @@ async def serve(
     if write_state:
         state.write_state(st)
     log.info("listening on http://%s:%d (pid %d)", settings.host, port, os.getpid())
+    # The daemon keeps every registered repo's index current (DESIGN: the watcher
+    # runs inside the proxy daemon), so edits made outside an editor reach the map.
+    watcher = _start_watcher() if write_state else None
+    follow = asyncio.create_task(_follow_registry(watcher)) if watcher is not None else None
     if ready is not None:
         ready(port)
     try:
         await stop.wait()
     finally:
         log.info("stopping")
+        if follow is not None:
+            follow.cancel()
+        if watcher is not None:
+            await loop.run_in_executor(None, watcher.stop)
         if write_state:
             state.remove_state(os.getpid())
         await runner.cleanup()
+
+
+REGISTRY_POLL_SECONDS = 5.0
+
+
+def _start_watcher() -> IndexWatcher | None:
+    """Watch every registered repo; a failure to watch is logged, never fatal to the proxy."""
+    try:
+        from pretense_dev.index.watcher import IndexWatcher
+
+        # workers=1: index bursts in a thread, never fork the event loop's process.
+        watcher = IndexWatcher.registered(workers=1)
+        watcher.start()
+    except Exception as e:  # the proxy still protects: maps are polled from the index
+        log.error("cannot start the file watcher: %s", e)
+        return None
+    for root, problem in watcher.errors.items():
+        log.warning("not watching %s: %s", root, problem)
+    log.info("watching %d repositories", len(watcher.roots))
+    return watcher
+
+
+async def _follow_registry(watcher: IndexWatcher) -> None:
+    """Add repos `init` registers while the proxy runs; drop those unregistered."""
+    from pretense_dev import registry
+    from pretense_dev.repo import Repo
+
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(REGISTRY_POLL_SECONDS)
+        try:
+            repos = await loop.run_in_executor(None, registry.load)
+        except Exception as e:  # an unreadable registry: keep what we watch
+            log.warning("cannot read the registry: %s", e)
+            continue
+        wanted = {r.path.resolve() for r in repos.values() if Repo(r.path).is_initialised()}
+        current = set(watcher.roots)
+        for root in sorted(wanted - current):
+            log.info("watching %s", root)
+            await loop.run_in_executor(None, watcher.add, root)
+        for root in sorted(current - wanted):
+            log.info("no longer watching %s", root)
+            await loop.run_in_executor(None, watcher.remove, root)
 
 
 def setup_logging(to_stderr: bool) -> None:

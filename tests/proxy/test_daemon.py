@@ -170,3 +170,40 @@ def test_lean_modules_do_not_import_aiohttp(module: str) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = json.loads(out.stdout)
     assert not [m for m in loaded if m.split(".")[0] in ("aiohttp", "orjson", "yarl", "multidict")]
+
+
+def _wait_for_name(root: Path, name: str, timeout: float = 30) -> bool:
+    """Poll the repo's index until `name` is protected (the daemon's watcher indexes it)."""
+    from pretense_dev.repo import Repo
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with Repo(root).open_store() as store:
+            if store.issued([name]).get(name) is not None:
+                return True
+        time.sleep(0.1)
+    return False
+
+
+def test_daemon_watches_registered_repos(
+    repo: Path, upstream: tuple[ReplayUpstream, str], tmp_path: Path
+) -> None:
+    _, up_url = upstream
+    r = run_cli("proxy", "start", "--port", "0", "--upstream-anthropic", up_url)
+    assert r.code == 0, r.err
+    try:
+        # A file written outside any editor, with no `pretense-dev index`.
+        write(repo, {"billing/cutoff.py": "def settlement_cutoff_hours():\n    pass\n"})
+        assert _wait_for_name(repo, "settlement_cutoff_hours")
+        # A repository initialised while the proxy runs is picked up too.
+        other = tmp_path / "other"
+        other.mkdir()
+        git(other, "init", "-q")
+        write(other, {"a.py": "x = 1\n"})
+        assert run_cli("init", "--no-tools", cwd=other).code == 0
+        write(other, {"b.py": "def dunning_retry_budget():\n    pass\n"})
+        assert _wait_for_name(other, "dunning_retry_budget")
+        logs = run_cli("proxy", "logs", "-n", "50")
+        assert "watching 1 repositories" in logs.out
+    finally:
+        assert run_cli("proxy", "stop").code == 0
