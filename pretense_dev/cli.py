@@ -42,6 +42,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "guard-store": "pretense_dev.secrets.commands:guard_store",
     "hooks": "pretense_dev.secrets.commands:hooks",
     "audit": "pretense_dev.audit.commands:audit",
+    "proxy": "pretense_dev.proxy.commands:proxy",
 }
 
 

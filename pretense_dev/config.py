@@ -108,6 +108,23 @@ def _repo_relative(v: Any) -> str | None:
     return None
 
 
+VENDORS = ("anthropic", "openai")
+
+
+def _vendors(v: Any) -> str | None:
+    for item in v:
+        if item not in VENDORS:
+            return f"{item!r} is not a vendor the proxy knows (known: {', '.join(VENDORS)})"
+    return None
+
+
+def _model_patterns(v: Any) -> str | None:
+    for item in v:
+        if not item.strip():
+            return "an empty model pattern would approve nothing; remove it"
+    return None
+
+
 @dataclass(frozen=True)
 class SecretsConfig:
     """What the secret scanner reports (rules live in the shipped rules.toml)."""
@@ -169,6 +186,17 @@ class ToolsConfig:
 
 
 @dataclass(frozen=True)
+class ProxyConfig:
+    """Which vendors and models this repository's code may be sent to (the team's approval)."""
+
+    # Vendors the proxy may forward this repository's requests to.
+    vendors: tuple[str, ...] = field(default=VENDORS, metadata={"check": _vendors})
+    # Approved models as shell-style patterns ("claude-sonnet-*"); empty approves every
+    # model of an approved vendor.
+    models: tuple[str, ...] = field(default=(), metadata={"check": _model_patterns})
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole policy file."""
 
@@ -177,6 +205,7 @@ class Config:
     index: IndexConfig = IndexConfig()
     secrets: SecretsConfig = SecretsConfig()
     audit: AuditConfig = AuditConfig()
+    proxy: ProxyConfig = ProxyConfig()
     tools: ToolsConfig = ToolsConfig()
 
 
@@ -214,6 +243,13 @@ disabled_rules = []
 [audit]
 # Alert when one request of a session carries a conversation this large (bytes).
 large_context_bytes = 1000000
+
+[proxy]
+# Vendors this repository's code may be sent to ("anthropic", "openai").
+vendors = ["anthropic", "openai"]
+# Approved models, as shell-style patterns such as "claude-sonnet-*"; empty = any model
+# of an approved vendor.  A request for another model is refused with this reason.
+models = []
 
 [tools]
 # AI tools this repository is set up for ("claude-code", "cursor", "copilot").

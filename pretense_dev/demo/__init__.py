@@ -195,6 +195,13 @@ def _step_secrets(ctx: DemoContext) -> bool:
     return step_secrets(ctx)
 
 
+def step_proxy(ctx: DemoContext) -> bool:
+    """The proxy with the official SDKs: what the vendor received beside what you saw."""
+    from pretense_dev.proxy.demo_step import run  # deferred: aiohttp and the SDKs
+
+    return run(ctx)
+
+
 def step_editor(ctx: DemoContext) -> bool:
     """The language server on an unsaved buffer, and the watcher on a generated file."""
     from pretense_dev.lsp.demo_step import run  # deferred: pygls and watchdog
@@ -206,6 +213,7 @@ STEPS: list[Callable[[DemoContext], bool]] = [
     step_init,
     step_mutation,
     _step_secrets,
+    step_proxy,
     step_audit,
     step_editor,
 ]

@@ -1,0 +1,184 @@
+"""Issue #5 figures under load: stream throughput, 100 concurrent streams, RSS over 10,000 requests.
+
+Same three servers as bench/proxy.py (upstream, the pass-through floor, the
+pretense proxy; proxies on uvloop).
+
+* un-mutation throughput: one long stream (``--events`` text deltas carrying
+  synthetic names) direct, through the floor and through the proxy; and the
+  rewriter alone, in process, on the same bytes (MB/s of SSE);
+* 100 concurrent streaming requests (each ``--paced`` deltas ``--pace-ms`` apart:
+  20 ms is 50 tokens/s, a fast model typing): errors, and median / p95 time per
+  request;
+* RSS of the proxy process every 1,000 requests up to 10,000 (4 KB requests
+  cycling over 100 conversations and 1,000 questions: after the first thousand
+  everything is in the leaf cache, so any growth after that would be a leak).
+
+    .venv/bin/python -m bench.proxy_load [--events 20000] [--requests 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+from bench._proxy_common import Server, build_repo, clients, corpus, request, servers
+from bench._proxy_servers import REPO_ID
+
+
+def throughput(cs: dict[str, object], events: int, body: bytes) -> None:
+    out = {}
+    for name, c in cs.items():
+        times = []
+        for _ in range(3):
+            _, total = c.ttfb(f"/v1/messages?events={events}", body)  # type: ignore[attr-defined]
+            times.append(total)
+        out[name] = statistics.median(times)
+    d = out["direct"]
+    print(
+        f"  long stream ({events} deltas): direct {d * 1e3:.0f} ms"
+        f" | floor +{(out['passthrough'] - d) * 1e3:.0f} ms"
+        f" | pretense +{(out['pretense'] - d) * 1e3:.0f} ms"
+    )
+
+
+def rewriter_alone(text: str, m: object, events: int) -> None:
+    import json
+
+    from pretense_dev.proxy.sse import SSEParser
+    from pretense_dev.proxy.streams import rewriter_for
+
+    chunks = []
+    for i in range(events):
+        piece = text[(i * 24) % len(text) : (i * 24) % len(text) + 24]
+        ev = {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "text_delta", "text": piece},
+        }
+        chunks.append(b"event: content_block_delta\ndata: " + json.dumps(ev).encode() + b"\n\n")
+    start = (
+        b'event: content_block_start\ndata: {"type":"content_block_start","index":0,'
+        b'"content_block":{"type":"text","text":""}}\n\n'
+    )
+    data = start + b"".join(chunks)
+    reads = [data[i : i + 4096] for i in range(0, len(data), 4096)]
+    best = []
+    for _ in range(5):
+        rw = rewriter_for("anthropic", m)  # type: ignore[arg-type]
+        p = SSEParser()
+        t = time.perf_counter()
+        for r in reads:
+            b"".join([rw.event(e) for e in p.feed(r)])
+        best.append(time.perf_counter() - t)
+    sec = statistics.median(best)
+    print(
+        f"  rewriter alone: {len(data) / 1e6 / sec:.0f} MB/s of SSE, "
+        f"{events / sec / 1e3:.0f} k events/s "
+        f"({len(data) / 1e6:.1f} MB, {events} text deltas, 4 KB reads)"
+    )
+
+
+async def concurrent(
+    port: int, prefix: str, n: int, paced: int, body: bytes, pace_ms: float = 20
+) -> tuple[int, list[float]]:
+    errors = 0
+    times: list[float] = []
+    headers = {
+        "content-type": "application/json",
+        "anthropic-version": "2023-06-01",
+        "x-api-key": "k",
+    }
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as s:
+
+        async def one() -> None:
+            nonlocal errors
+            t = time.perf_counter()
+            try:
+                url = (
+                    f"http://127.0.0.1:{port}{prefix}/v1/messages?events={paced}&pace_ms={pace_ms}"
+                )
+                async with s.post(url, data=body, headers=headers) as r:
+                    data = await r.read()
+                    if r.status != 200 or b"message_stop" not in data:
+                        errors += 1
+            except aiohttp.ClientError:
+                errors += 1
+            times.append(time.perf_counter() - t)
+
+        await asyncio.gather(*(one() for _ in range(n)))
+    return errors, times
+
+
+def load(pt: Server, pr: Server, up: Server, paced: int, body: bytes, pace_ms: float) -> None:
+    rows = {}
+    for name, port, prefix in (
+        ("direct", up.port, ""),
+        ("passthrough", pt.port, f"/r/{REPO_ID}"),
+        ("pretense", pr.port, f"/r/{REPO_ID}"),
+    ):
+        asyncio.run(concurrent(port, prefix, 10, paced, body, pace_ms))  # warm
+        errors, times = asyncio.run(concurrent(port, prefix, 100, paced, body, pace_ms))
+        times.sort()
+        rows[name] = (errors, statistics.median(times), times[int(len(times) * 0.95) - 1])
+    d = rows["direct"][1]
+    for name, (errors, med, p95) in rows.items():
+        extra = "" if name == "direct" else f" (added {(med - d) * 1e3:+.1f} ms)"
+        print(
+            f"  100 concurrent streams, {name:<11} errors {errors} | "
+            f"median {med * 1e3:.0f} ms{extra} | p95 {p95 * 1e3:.0f} ms"
+        )
+
+
+def rss(pr: Server, cs: dict[str, object], text: str, total: int) -> None:
+    convs = [text[i * 4000 : (i + 1) * 4000] for i in range(100)]
+    c = cs["pretense"]
+    line = []
+    t = time.perf_counter()
+    for i in range(1, total + 1):
+        body = request([convs[i % 100], f"question {i % 1000}?"])
+        status, _ = c.post("/v1/messages", body)  # type: ignore[attr-defined]
+        assert status == 200
+        if i % 1000 == 0:
+            line.append(f"{i // 1000}k:{pr.rss_mb():.0f}")
+    rate = total / (time.perf_counter() - t)
+    print(f"  RSS (MB) by requests: {' '.join(line)}  ({rate:.0f} requests/s, sequential)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=20000)
+    ap.add_argument("--paced", type=int, default=50)
+    ap.add_argument("--pace-ms", type=float, default=20)
+    ap.add_argument("--requests", type=int, default=10000)
+    args = ap.parse_args()
+    text = corpus()
+    with tempfile.TemporaryDirectory(prefix="pretense-bench-") as tmp:
+        base = Path(tmp)
+        n = build_repo(base / "repo", text)
+        from pretense_dev.index.store import IndexStore
+
+        with IndexStore(base / "repo" / ".pretense" / "index.db") as store:
+            m = store.load_map()
+        stream_text = m.mutate(text[:200_000])
+        (base / "stream.txt").write_text(stream_text, encoding="utf-8")
+        print(f"map: {n} names; proxies on uvloop")
+        rewriter_alone(stream_text, m, args.events)
+        with servers(base, base / "stream.txt", "uvloop") as (up, pt, pr):
+            cs = clients(up, pt, pr)
+            body = request([text[:2000]], stream=True)
+            for c in cs.values():
+                c.ttfb("/v1/messages?events=10", body)
+            throughput(cs, args.events, body)  # type: ignore[arg-type]
+            print(f"  ({args.paced} deltas per stream, {args.pace_ms:g} ms apart)")
+            load(pt, pr, up, args.paced, body, args.pace_ms)
+            rss(pr, cs, text, args.requests)  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,355 @@
+"""Per-repository state inside the proxy: map, policy, secret detector, leaf cache.
+
+A `RepoContext` is created the first time a repo id is seen and lives as long
+as the proxy.  Before each request it polls the index's ``map_version`` (one
+indexed SELECT, about 10 µs) and the config file's stat; when the version moved
+it loads the new map in a worker thread and *grows* the session map with it
+(`IdentifierMap.grow`): names the index learns while the proxy runs are picked
+up without a restart, and a name is never dropped within a session, so a
+resent conversation keeps mutating to the same bytes (DESIGN, semantics 7).
+The leaf cache is cleared when the map grows or the policy changes.
+
+Everything that can fail here raises `Refusal`: the proxy answers with the
+API's own error and forwards nothing (semantics 8).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from pretense_dev.audit.events import BLOCKED, ERROR, SecretRef
+from pretense_dev.config import Config, ProxyConfig, load_config
+from pretense_dev.errors import PretenseError
+from pretense_dev.mutation import IdentifierMap
+from pretense_dev.proxy.transform import LeafCache
+
+
+class Refusal(Exception):
+    """A request the proxy will not forward: status, one-line message, audit decision."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        decision: str = ERROR,
+        code: str = "pretense_refused",
+        secrets: tuple[SecretRef, ...] = (),
+        audit_reason: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        # What the audit log keeps: a short line (the message is written for the developer).
+        self.audit_reason = audit_reason or message
+        self.decision = decision
+        self.code = code
+        self.secrets = secrets
+
+
+class Finding(Protocol):
+    """What the guard needs from a secrets finding (pretense_dev.secrets.Finding)."""
+
+    @property
+    def rule(self) -> str: ...  # noqa: D102
+
+    @property
+    def line(self) -> int: ...  # noqa: D102
+
+    @property
+    def fingerprint(self) -> str: ...  # noqa: D102
+
+
+class Scanner(Protocol):
+    """The detector's interface: `pretense_dev.secrets.Detector`."""
+
+    def scan_text(self, text: str, path: str | None = None) -> Sequence[Finding]: ...  # noqa: D102
+
+
+ScannerFactory = Callable[[bytes, Config, Path], Scanner]
+
+
+def default_scanner(key: bytes, config: Config, root: Path) -> Scanner:
+    """The real detector for one repository: its key, its [secrets] policy, its baseline.
+
+    The baseline holds fingerprints the team accepted (false positives); a
+    prompt carrying one is not blocked, as a commit carrying it is not.
+    """
+    from pretense_dev.secrets import Detector  # deferred: the rules compile on first use
+    from pretense_dev.secrets.baseline import Baseline
+
+    baseline = Baseline.load(root / config.secrets.baseline)
+    scanner: Scanner = Detector(key, config.secrets, baseline)
+    return scanner
+
+
+@dataclass(frozen=True)
+class RepoSource:
+    """Where a repo id leads: its root and how to get its key."""
+
+    repo_id: str
+    root: Path
+    key: Callable[[], bytes]
+
+
+Resolver = Callable[[str], RepoSource]
+
+
+def registry_resolver(repo_id: str) -> RepoSource:
+    """Resolve through the user registry; refuse ids that do not lead to that repo."""
+    from pretense_dev import registry
+    from pretense_dev.repo import Repo
+
+    if not repo_id.isalnum():
+        raise Refusal(404, f"'{repo_id}' is not a repository id", decision=BLOCKED)
+    try:
+        entry = registry.lookup(repo_id)
+    except PretenseError as e:
+        raise Refusal(503, f"the repository registry cannot be read: {e.message}") from None
+    if entry is None:
+        raise Refusal(
+            404,
+            f"no repository with id {repo_id} is initialised for pretense-dev on this machine "
+            "— run `pretense-dev proxy url` in the repository and use that base URL",
+            decision=BLOCKED,
+        )
+    repo = Repo(entry.path)
+    try:
+        actual = repo.repo_id
+    except PretenseError:
+        actual = None
+    if actual != repo_id or not repo.index_path.exists():
+        raise Refusal(
+            404,
+            f"repository {repo_id} ({entry.path}) is no longer initialised "
+            "— run `pretense-dev init` in it",
+            decision=BLOCKED,
+        )
+    return RepoSource(repo_id, entry.path, lambda: repo.key)
+
+
+def approved(policy: ProxyConfig, vendor: str, model: str | None) -> str | None:
+    """None if the policy approves (vendor, model); else the reason it does not."""
+    if vendor not in policy.vendors:
+        allowed = ", ".join(policy.vendors) or "none"
+        return (
+            f"this repository's policy does not approve sending its code to {vendor} "
+            f"(approved vendors: {allowed}; .pretense/config.toml [proxy] vendors)"
+        )
+    if policy.models and model is not None:
+        if not any(fnmatch.fnmatchcase(model, p) for p in policy.models):
+            return (
+                f"model '{model}' is not approved for this repository "
+                f"(approved: {', '.join(policy.models)}; .pretense/config.toml [proxy] models)"
+            )
+    elif policy.models and model is None:
+        return "this repository's policy approves only some models, and the request names none"
+    return None
+
+
+@dataclass
+class RepoContext:
+    """One repository as the proxy serves it."""
+
+    source: RepoSource
+    scanner_factory: ScannerFactory
+    mapping: IdentifierMap | None = None
+    map_version: int = -1
+    config: Config | None = None
+    scanner: Scanner | None = None
+    key: bytes = b""
+    cache: LeafCache = field(default_factory=LeafCache)
+    _config_stamp: tuple[tuple[int, int, int] | None, ...] | None = None
+    _config_error: str | None = None
+    _poll: sqlite3.Connection | None = None
+    _index_ident: tuple[int, int] | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def repo_id(self) -> str:
+        """The id in the URL."""
+        return self.source.repo_id
+
+    @property
+    def root(self) -> Path:
+        """The work tree."""
+        return self.source.root
+
+    @property
+    def index_path(self) -> Path:
+        """`.pretense/index.db`."""
+        return self.root / ".pretense" / "index.db"
+
+    @property
+    def config_path(self) -> Path:
+        """`.pretense/config.toml`."""
+        return self.root / ".pretense" / "config.toml"
+
+    def close(self) -> None:
+        """Close the polling connection."""
+        if self._poll is not None:
+            self._poll.close()
+            self._poll = None
+
+    def _version(self) -> int:
+        # The file itself, each time: an open connection would keep reading a deleted
+        # or replaced index through its old inode.
+        st = os.stat(self.index_path)
+        ident = (st.st_dev, st.st_ino)
+        if ident != self._index_ident:
+            self.close()
+            self._index_ident = ident
+        if self._poll is None:
+            # mode=rw: never create an empty index where one went missing.
+            uri = Path(self.index_path).resolve().as_uri() + "?mode=rw"
+            self._poll = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=5)
+        row = self._poll.execute("SELECT value FROM meta WHERE key = 'map_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _stamp(self) -> tuple[tuple[int, int, int] | None, ...]:
+        """The policy file's and the baseline's stat: a change reloads both."""
+        out: list[tuple[int, int, int] | None] = []
+        baseline = ".pretense/baseline.json"
+        if self.config is not None:
+            baseline = self.config.secrets.baseline
+        for p in (self.config_path, self.root / baseline):
+            try:
+                st = os.stat(p)
+            except FileNotFoundError:
+                out.append(None)
+            else:
+                out.append((st.st_mtime_ns, st.st_size, st.st_ino))
+        return tuple(out)
+
+    def _load_map(self) -> tuple[IdentifierMap, int]:
+        from pretense_dev.index.store import IndexStore
+
+        if not self.index_path.exists():
+            raise FileNotFoundError(str(self.index_path))
+        with IndexStore(self.index_path) as store:
+            return store.load_map(), store.map_version()
+
+    async def refresh(self) -> None:
+        """Bring map, policy and detector up to date; raise Refusal if one cannot be."""
+        try:
+            version = self._version()
+        except (sqlite3.Error, OSError, ValueError) as e:
+            self.close()
+            raise Refusal(
+                503,
+                f"the identifier map of repository {self.repo_id} cannot be read ({e}) "
+                "— run `pretense-dev index` in it",
+            ) from None
+        stamp = self._stamp()
+        if (
+            version == self.map_version
+            and stamp == self._config_stamp
+            and self.mapping is not None
+            and self.scanner is not None
+        ):
+            return
+        async with self._lock:
+            await self._reload(version, stamp)
+
+    async def _reload(self, version: int, stamp: tuple[tuple[int, int, int] | None, ...]) -> None:
+        loop = asyncio.get_running_loop()
+        if not self.key:
+            try:
+                self.key = await loop.run_in_executor(None, self.source.key)
+            except PretenseError as e:
+                raise Refusal(
+                    503, f"the key of repository {self.repo_id} cannot be loaded: {e.message}"
+                ) from None
+        if stamp != self._config_stamp or self.config is None:
+            try:
+                self.config = load_config(self.config_path)
+                self._config_error = None
+            except PretenseError as e:
+                self._config_error = " ".join(e.message.split())
+            self._config_stamp = stamp
+            self.scanner = None
+            self.cache.clear()
+        if self._config_error is not None:
+            raise Refusal(
+                503, f"this repository's policy is invalid: {self._config_error}", decision=ERROR
+            )
+        assert self.config is not None
+        if self.scanner is None:
+            try:
+                self.scanner = self.scanner_factory(self.key, self.config, self.root)
+            except Exception as e:
+                raise Refusal(
+                    503,
+                    f"the secret detector cannot be loaded ({type(e).__name__}: {e}) "
+                    "— run `pretense-dev doctor`",
+                ) from None
+        if version != self.map_version or self.mapping is None:
+            try:
+                fresh, loaded_version = await loop.run_in_executor(None, self._load_map)
+            except (sqlite3.Error, OSError) as e:
+                raise Refusal(
+                    503,
+                    f"the identifier map of repository {self.repo_id} cannot be loaded ({e}) "
+                    "— run `pretense-dev index` in it",
+                ) from None
+            if self.mapping is None:
+                self.mapping = fresh
+            else:
+                old = self.mapping
+                self.mapping = await loop.run_in_executor(
+                    None, lambda: old.grow(fresh.forward, fresh.issued)
+                )
+                self.cache.clear()
+            self.map_version = loaded_version
+
+    def policy(self) -> ProxyConfig:
+        """The loaded policy (after `refresh`)."""
+        assert self.config is not None
+        return self.config.proxy
+
+
+def scan(scanner: Scanner, leaves: list[tuple[str, str]]) -> list[tuple[str, Finding]]:
+    """Every finding in the new leaves, with where it was; raise Refusal if the scan fails."""
+    found: list[tuple[str, Finding]] = []
+    try:
+        for where, text in leaves:
+            if text:
+                found.extend((where, f) for f in scanner.scan_text(text))
+    except Exception as e:
+        raise Refusal(
+            503,
+            f"the secret scan failed ({type(e).__name__}); nothing was sent "
+            "— see `pretense-dev proxy logs`",
+        ) from e
+    return found
+
+
+def blocked_message(findings: list[tuple[str, Finding]]) -> Refusal:
+    """The 4xx for a request carrying secrets: rule and where, never the value."""
+    refs = tuple(SecretRef(f.rule, f.fingerprint, where) for where, f in findings)
+    first_where, first = findings[0]
+    more = f" and {len(findings) - 1} more" if len(findings) > 1 else ""
+    message = (
+        f"pretense-dev blocked this request: {first_where} contains a secret "
+        f"(rule {first.rule}, line {first.line} of that text, fingerprint "
+        f"{first.fingerprint[:16]}){more}. Nothing was sent to the vendor. Remove the secret "
+        "from the prompt or the file the agent read (if it is not a secret, mark its line "
+        "`pretense: allow`); once it is in a conversation, every later request carries it, "
+        "so start a new conversation or rewind past it (Claude Code: /clear or /rewind)."
+    )
+    rules = ", ".join(sorted({f.rule for _, f in findings}))
+    return Refusal(
+        400,
+        message,
+        decision=BLOCKED,
+        code="pretense_secret_detected",
+        secrets=refs,
+        audit_reason=f"secret in the prompt ({rules}) at {first_where}{more}",
+    )
