@@ -117,8 +117,16 @@ def context_for(root: Path, repo_id: str, copilot_models: Iterable[str]) -> Cont
 
 
 def proxy_url() -> str:
-    """Where the proxy listens (scheme://host:port)."""
-    return DEFAULT_PROXY_URL
+    """Where the proxy listens (scheme://host:port): the running one's address, else the default.
+
+    Read from the proxy's state file without a probe (no request): a stale
+    file only means the settings name the port the proxy last used, which
+    `verify` then checks against a live proxy.
+    """
+    from pretense_dev.proxy import state
+
+    st = state.running(probe=False)
+    return st.url if st is not None else DEFAULT_PROXY_URL
 
 
 def configure(ctx: Context, tools: Iterable[str], *, dry_run: bool = False) -> list[Plan]:

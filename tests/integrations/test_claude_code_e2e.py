@@ -66,10 +66,17 @@ class EditScript:
     def __init__(self) -> None:
         self.path = ""
         self.names: dict[str, str] = {}  # role -> synthetic, as the vendor saw them
+        self.edit_pieces: list[str] = []
 
     def __call__(self, req: dict[str, Any]) -> list[Block]:
-        last = req["messages"][-1]
+        # The last user turn (2.1.331 appends a "system" role message after it).
+        last = next(m for m in reversed(req["messages"]) if m.get("role") == "user")
         results = _tool_results(last)
+        # Latest stage first: Claude Code may send both results in one user turn.
+        if "toolu_edit" in results:
+            n = self.names
+            answer = f"Done: {n['cls']}.{n['meth']} now returns {n['var']} * 2."
+            return [Block(cut_inside(answer, list(n.values())))]
         if "toolu_read" in results:
             text = results["toolu_read"]
             self.names = {
@@ -81,14 +88,11 @@ class EditScript:
             edit = {
                 "file_path": self.path,
                 "old_string": f"return {n['var']}",
-                "new_string": f"return {n['var']} * 2  # reviewed: {n['cls']}.{n['meth']}",
+                # Quotes: JSON escapes right against the names (`\"Cls_…`), cut after `\`.
+                "new_string": f'return {n["var"]} * 2  # reviewed: "{n["cls"]}.{n["meth"]}"',
             }
-            raw = json.dumps(edit)
-            return [Block(cut_inside(raw, list(n.values())), tool="Edit", tool_id="toolu_edit")]
-        if "toolu_edit" in results:
-            n = self.names
-            answer = f"Done: {n['cls']}.{n['meth']} now returns {n['var']} * 2."
-            return [Block(cut_inside(answer, list(n.values())))]
+            self.edit_pieces = cut_inside(json.dumps(edit), list(n.values()))
+            return [Block(self.edit_pieces, tool="Edit", tool_id="toolu_edit")]
         if TASK in _text(last):
             self.path = _group(r"(/\S+\.py)", _text(last))
             raw = json.dumps({"file_path": self.path})
@@ -199,7 +203,7 @@ def test_edit_goes_through_the_proxy_and_lands_with_real_names(
     # The edit landed on the real file, with the real names.
     assert (repo / "billing/ledger.py").read_text() == LEDGER.replace(
         "return batch_total",
-        "return batch_total * 2  # reviewed: LedgerReconciler.reconcile_invoices",
+        'return batch_total * 2  # reviewed: "LedgerReconciler.reconcile_invoices"',
     )
     # The answer shows the real names.
     assert result.get("result") == (
@@ -215,6 +219,11 @@ def test_edit_goes_through_the_proxy_and_lands_with_real_names(
         for name in protected:
             assert not re.search(rb"\b" + name.encode() + rb"\b", req.body), (name, req.path)
     assert all(n not in script.names.values() for n in REAL_NAMES)
+    # Every synthetic reached Claude Code cut across two input_json_delta fragments.
+    assert script.edit_pieces and all(
+        syn not in piece for syn in script.names.values() for piece in script.edit_pieces
+    )
+    assert any(piece.endswith("\\") for piece in script.edit_pieces)  # an escape cut in two
     # The requests reached the vendor through the repo's prefix, key passed through.
     assert all(r.headers.get("x-api-key") == "sk-ant-test-not-a-key" for r in requests)
 
