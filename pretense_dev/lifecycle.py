@@ -126,6 +126,13 @@ def _configure_tools(
     for tool, plan in zip(ordered, setup.configure(ctx, ordered), strict=True):
         out.tools.append(ToolResult(tool, chosen[tool], plan))
     ok = [t.tool for t in out.tools if not t.plan.problems]
+    from pretense_dev.proxy import state as proxy_state
+
+    if {"claude-code", "copilot"} & set(ok) and proxy_state.running(probe=False) is None:
+        out.notes.append(
+            "start the proxy with `pretense-dev proxy start`: until it runs, the Claude Code "
+            "and Copilot hooks refuse every prompt"
+        )
     added = policy.add_configured(repo.config_path, ok)
     if added:
         out.created.append(f".pretense/config.toml tools.configured += {', '.join(added)}")
