@@ -7,7 +7,6 @@ not open SQLite or ask the keyring.
 from __future__ import annotations
 
 import functools
-import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -83,6 +82,8 @@ class Repo:
     def ensure_repo_id(self) -> str:
         """Create the id on first `init`; keep it afterwards."""
         if not self.repo_id_path.exists():
+            import secrets  # deferred: only `init` makes an id; hooks load Repo on every prompt
+
             paths.atomic_write(self.repo_id_path, secrets.token_hex(8) + "\n")
         self.__dict__.pop("repo_id", None)
         return self.repo_id

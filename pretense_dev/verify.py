@@ -23,6 +23,7 @@ installed Claude Code honours ``onFailure: "block"``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from pretense_dev.repo import Repo
 
 CANARY_NAMES = 3
+_IDENT = re.compile(r"[A-Za-z0-9_]+")
 TIMEOUT = 2.0  # seconds per loopback request; a proxy slower than this is as good as down
 RESTART = "pretense-dev proxy stop && pretense-dev proxy start"
 
@@ -139,24 +141,32 @@ def run(
 
 
 def _canary(repo: Repo, key: bytes, url: str, result: VerifyResult) -> Check:
-    from pretense_dev.mutation import IdentifierMap
+    import sqlite3
+
     from pretense_dev.proxy import canary
 
-    with repo.open_store() as store:
-        version = store.map_version()
-        rows = store.conn.execute(
+    # Plain SQLite, not IndexStore: this runs before every prompt, and IndexStore
+    # would import the mutation kernel and the secrets package for two reads.
+    conn = sqlite3.connect(repo.index_path)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'map_version'").fetchone()
+        version = int(row[0]) if row else 0
+        rows = conn.execute(
             "SELECT name, synthetic FROM identifiers WHERE active = 1 ORDER BY random() LIMIT ?",
             (CANARY_NAMES,),
         ).fetchall()
-        names = [n for n, _ in rows]
-        nonce, text = canary.challenge(names)
-        # Only the canary's own words can change: map just them (and "canary" if it
-        # happens to be protected here) instead of loading the whole map.
-        extra = store.conn.execute(
+        extra = conn.execute(
             "SELECT name, synthetic FROM identifiers WHERE active = 1 AND name = 'canary'"
         ).fetchall()
-    forward = {n: s for n, s in (*rows, *extra)}
-    mini = IdentifierMap(forward, {s: n for n, s in forward.items()})
+    finally:
+        conn.close()
+    names = [n for n, _ in rows]
+    nonce, text = canary.challenge(names)
+    # The canary is protected names (and the word "canary") between punctuation, so
+    # the local map's mutation of it is each whole identifier replaced by its
+    # synthetic: what IdentifierMap.mutate does, without loading the map.
+    forward = dict((*rows, *extra))
+    expected = _IDENT.sub(lambda m: forward.get(m.group(), m.group()), text)
     result.map_version = version
     try:
         reply = canary.ask(url, result.repo_id, nonce, text, timeout=TIMEOUT)
@@ -169,7 +179,7 @@ def _canary(repo: Repo, key: bytes, url: str, result: VerifyResult) -> Check:
         nonce=nonce,
         repo_id=result.repo_id,
         text=text,
-        mutate=mini.mutate,
+        mutate=lambda t: expected if t == text else t,
         local_map_version=version,
     )
     if verdict.ok:

@@ -34,11 +34,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pretense_dev.integrations.jsonedit import Document
 
 from pretense_dev import paths
 from pretense_dev.errors import PretenseError
-from pretense_dev.integrations.jsonedit import Document, JsonEditError
 
 CLAUDE_CODE = "claude-code"
 CURSOR = "cursor"
@@ -296,6 +298,9 @@ class JsonFile:
         self.record: dict[str, Any] = dict(rec) if isinstance(rec, dict) else {}
         self.empty = empty
         self.doc: Document | None = None
+        # Deferred: `check` (before every prompt) never edits, so never needs the editor.
+        from pretense_dev.integrations.jsonedit import Document, JsonEditError
+
         if self.before is not None:
             try:
                 self.doc = Document(self.before, strict=strict)
@@ -310,6 +315,8 @@ class JsonFile:
         return self.empty if self.doc is None else self.doc.value()
 
     def _ensure_doc(self) -> Document:
+        from pretense_dev.integrations.jsonedit import Document
+
         if self.doc is None:
             self.doc = Document(json.dumps(self.empty) + "\n", strict=self.strict)
             self.record["created"] = True

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import secrets
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -135,19 +132,17 @@ def ask(base_url: str, repo_id: str, nonce: str, text: str, timeout: float = 2.0
 
     Raises OSError (connection problems) or ValueError (not a JSON object).
     """
-    body = json.dumps({"nonce": nonce, "text": text}).encode("utf-8")
-    req = urllib.request.Request(
-        f"{base_url}/r/{repo_id}/{VERIFY_PATH}",
-        data=body,
-        headers={"content-type": "application/json"},
-        method="POST",
+    from pretense_dev import loopback  # not urllib: see pretense_dev/loopback.py
+
+    scheme, _, rest = base_url.partition("://")
+    hostport = rest.split("/", 1)[0]
+    host, _, port = hostport.rpartition(":")
+    if scheme != "http" or not host or not port.isdigit():
+        raise ValueError(f"not a loopback proxy URL: {base_url}")
+    path = f"/r/{repo_id}/{VERIFY_PATH}"
+    _, data = loopback.post_json(
+        host, int(port), path, {"nonce": nonce, "text": text}, timeout=timeout
     )
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(req, timeout=timeout) as r:
-            data = json.loads(r.read(1 << 20))
-    except urllib.error.HTTPError as e:
-        data = json.loads(e.read(1 << 20) or b"{}")
     if not isinstance(data, dict):
         raise ValueError("the verify answer is not a JSON object")
     return data

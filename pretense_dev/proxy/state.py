@@ -16,8 +16,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -111,12 +109,13 @@ def pid_alive(pid: int) -> bool:
 
 def health(host: str, port: int, timeout: float = 1.0) -> dict[str, Any] | None:
     """GET /health; the parsed answer if it is a pretense-dev proxy, else None."""
-    # No proxies: the probe must reach 127.0.0.1 itself, whatever HTTP_PROXY says.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    # A raw loopback request, not urllib: no HTTP_PROXY can reroute it, and hooks
+    # do not pay urllib's ~40 ms import on every prompt (pretense_dev/loopback.py).
+    from pretense_dev import loopback
+
     try:
-        with opener.open(f"http://{host}:{port}/health", timeout=timeout) as r:
-            data = json.loads(r.read(65536))
-    except (OSError, ValueError, urllib.error.URLError):
+        _, data = loopback.get_json(host, port, "/health", timeout=timeout)
+    except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("service") != SERVICE:
         return None
