@@ -303,7 +303,7 @@ def _log_bug(exc: BaseException) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (STYLE 1, 2)."""
     args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["hook"]:
+    if args[:1] == ["hook"] and not {"-h", "--help"} & set(args):
         # Hooks run before every prompt: skip click's parsing (and its
         # exception handling: the hook answers every failure itself).
         from pretense_dev.hooks import main as hook_main

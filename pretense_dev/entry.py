@@ -16,7 +16,7 @@ import sys
 def main() -> int:
     """Run `pretense-dev` with `sys.argv`; return the exit code."""
     argv = sys.argv[1:]
-    if argv[:1] == ["hook"]:
+    if argv[:1] == ["hook"] and not {"-h", "--help"} & set(argv):
         from pretense_dev.hooks import main as hook_main
 
         return hook_main(argv[1:])

@@ -174,3 +174,37 @@ def test_verify_and_doctor_warn_about_a_claude_code_too_old_to_block(
     fake.write_text("#!/bin/sh\necho '2.1.331 (Claude Code)'\n")
     d = run_cli("doctor", cwd=repo)
     assert "ok    claude code: 2.1.331 (honours onFailure)" in d.out.splitlines()
+
+
+def test_the_copilot_wrapper_routes_the_cli_through_the_proxy_after_verify(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    init_repo(repo, tools=("copilot",))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "copilot"
+    fake.write_text('#!/bin/sh\necho "$COPILOT_PROVIDER_BASE_URL $COPILOT_PROVIDER_TYPE $*"\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    down = run_cli("copilot", "-p", "hi", cwd=repo)
+    assert (down.code, down.out) == (1, "")
+    assert "pretense proxy is not running: run `pretense-dev proxy start`" in down.err
+    r = run_cli("proxy", "start", "--port", "0", "--upstream-anthropic", "http://127.0.0.1:9")
+    assert r.code == 0, r.err
+    try:
+        st = state.running()
+        assert st is not None
+        up = run_cli("copilot", "-p", "hi", cwd=repo)
+        env = run_cli("env", "copilot", cwd=repo)
+    finally:
+        run_cli("proxy", "stop")
+    repo_id = (repo / ".pretense/repo-id").read_text().strip()
+    assert up.code == 0, up.err
+    assert up.out.strip() == f"{st.url}/r/{repo_id}/v1 openai -p hi"
+    assert f"export COPILOT_PROVIDER_BASE_URL={st.url}/r/{repo_id}/v1" in env.out.splitlines()
+    assert "export COPILOT_MODEL=gpt-4.1" in env.out.splitlines()
+
+
+def test_hook_help_is_click_help(repo: Path) -> None:
+    r = run_cli("hook", "--help", cwd=repo)
+    assert r.code == 0 and "Answer one hook call" in r.out
