@@ -202,6 +202,13 @@ def step_proxy(ctx: DemoContext) -> bool:
     return run(ctx)
 
 
+def step_tools(ctx: DemoContext) -> bool:
+    """Claude Code, Cursor and Copilot set up, two hook decisions, and uninstall."""
+    from pretense_dev.integrations.demo_step import run
+
+    return run(ctx)
+
+
 def step_editor(ctx: DemoContext) -> bool:
     """The language server on an unsaved buffer, and the watcher on a generated file."""
     from pretense_dev.lsp.demo_step import run  # deferred: pygls and watchdog
@@ -214,6 +221,7 @@ STEPS: list[Callable[[DemoContext], bool]] = [
     step_mutation,
     _step_secrets,
     step_proxy,
+    step_tools,
     step_audit,
     step_editor,
 ]
