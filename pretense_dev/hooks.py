@@ -44,9 +44,15 @@ What is decided (DESIGN: verify before a session; issue 6):
 * every hook event is written to the audit log (no prompt text, no secret value).
 
 Failures fail closed: a hook that crashes on a blocking event blocks it, with
-the log file named.  Start-up cost is the figure that matters (bench/hooks.py):
-`cli.main` hands ``hook`` here before importing click, and nothing heavy is
-imported on this path (tests/test_import_hygiene.py).
+the log file named.  A hook that cannot write the audit log says so on stderr
+and keeps its decision (the log is evidence, not a gate).
+
+Start-up cost is the figure that matters, since every call is a fresh process
+(bench/hooks.py): the console script (`entry`) hands ``hook`` here without
+importing click; the proxy is reached with a raw loopback request
+(`loopback`), the index with plain SQLite; the secret detector is imported
+only for a prompt or a file that must be scanned; nothing heavy is imported on
+this path (tests/integrations/test_import_cost.py).
 """
 
 from __future__ import annotations
