@@ -60,15 +60,21 @@ def is_our_command(command: object) -> bool:
     return isinstance(command, str) and bool(_OUR_COMMAND.search(command))
 
 
-def hook_command(tool: str, event: str) -> str:
-    """The command a tool runs for one hook event.
+def manifest(tool: str) -> dict[str, Any]:
+    """The hook manifest we install for `tool`: `integrations/hooks/<tool>.json`.
 
-    A bare `pretense-dev` (found on PATH) rather than an absolute path: the
-    repo-level files are committed, and each teammate's install lives elsewhere.
-    A teammate without pretense-dev gets "command not found", which the
-    handlers' ``onFailure: "block"`` (Claude Code) turns into a refusal.
+    Data, one source of truth, shipped in the wheel (DESIGN: hooks/).  Every
+    command is a bare `pretense-dev hook <tool> <event>`, found on PATH, not an
+    absolute path: the repo-level files are committed, and each teammate's
+    install lives elsewhere; without pretense-dev the command is "not found",
+    which Claude Code's ``onFailure: "block"`` turns into a refusal.  Read by
+    path next to this module rather than through importlib.resources: `check`
+    reads it before every prompt, and the package is never imported from a zip.
     """
-    return f"pretense-dev hook {tool} {event}"
+    path = Path(__file__).with_name("hooks") / f"{tool}.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), path
+    return data
 
 
 @dataclass(frozen=True)

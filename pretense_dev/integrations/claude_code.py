@@ -44,8 +44,8 @@ from pretense_dev.integrations.base import (
     Plan,
     apply_plan,
     file_key,
-    hook_command,
     is_our_command,
+    manifest,
     read_text,
 )
 
@@ -55,15 +55,9 @@ if TYPE_CHECKING:
 SHARED = ".claude/settings.json"
 LOCAL = ".claude/settings.local.json"
 BASE_URL_KEY: list[str | int] = ["env", "ANTHROPIC_BASE_URL"]
-HOOK_TIMEOUT = 10  # seconds; the hook takes ~50 ms, verify's own timeouts are 2 s
-# The tools whose use reveals a file's content to the model.  Plain names are
-# matched exactly (reference §4); Write is left out: it does not read.
-READ_TOOLS = "Read|Edit|MultiEdit|NotebookEdit|Grep|Bash"
-HOOKS: tuple[tuple[str, str | None], ...] = (
-    ("SessionStart", None),
-    ("UserPromptSubmit", None),
-    ("PreToolUse", READ_TOOLS),
-)
+# The handlers (events, matcher, timeout, onFailure) are data: hooks/claude-code.json.
+# PreToolUse matches the tools whose use reveals a file's content to the model
+# (plain names match exactly, reference §4); Write is left out: it does not read.
 # Claude Code honours "onFailure" from this version on (reference §4).
 ON_FAILURE_SINCE = (2, 1, 295)
 EXCLUDE_MARK = "# pretense-dev: local Claude Code settings (pretense-dev uninstall removes this)"
@@ -76,21 +70,10 @@ MANAGED_SETTINGS = {
 }
 
 
-def handler(event: str) -> dict[str, Any]:
-    """Our handler object for one event."""
-    return {
-        "type": "command",
-        "command": hook_command(CLAUDE_CODE, event),
-        "timeout": HOOK_TIMEOUT,
-        "onFailure": "block",
-    }
-
-
-def group(event: str, matcher: str | None) -> dict[str, Any]:
-    """Our matcher group for one event."""
-    g: dict[str, Any] = {"matcher": matcher} if matcher else {}
-    g["hooks"] = [handler(event)]
-    return g
+def groups() -> dict[str, list[dict[str, Any]]]:
+    """Event → our matcher groups, from the manifest."""
+    hooks: dict[str, list[dict[str, Any]]] = manifest(CLAUDE_CODE)["hooks"]
+    return hooks
 
 
 def is_our_group(g: Any) -> bool:
@@ -162,8 +145,8 @@ def _edit_shared(ctx: Context, p: Plan, *, removing: bool) -> None:
                 f.prune(["hooks", event], emptied=bool(before))
             f.prune(["hooks"], emptied=bool(hooks))
         else:
-            for event, matcher in HOOKS:
-                f.ensure_items(["hooks", event], [group(event, matcher)], is_our_group)
+            for event, ours in groups().items():
+                f.ensure_items(["hooks", event], ours, is_our_group)
     except IntegrationError as e:
         p.problems.append(e.message)
         return
@@ -269,9 +252,9 @@ def check(ctx: Context) -> list[Drift]:
     if isinstance(shared, str):
         out.append(Drift(CLAUDE_CODE, SHARED, shared, f"fix {SHARED}, then `pretense-dev init`"))
     else:
-        for event, matcher in HOOKS:
-            groups = _dig(shared, ["hooks", event])
-            if not isinstance(groups, list) or group(event, matcher) not in groups:
+        for event, ours in groups().items():
+            present = _dig(shared, ["hooks", event])
+            if not isinstance(present, list) or any(g not in present for g in ours):
                 out.append(Drift(CLAUDE_CODE, SHARED, f"the {event} hook is missing"))
     for path in (ctx.root / SHARED, ctx.root / LOCAL, ctx.home / ".claude" / "settings.json"):
         data = _read_json(path)

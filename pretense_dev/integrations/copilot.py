@@ -43,9 +43,9 @@ from pretense_dev.integrations.base import (
     Plan,
     apply_plan,
     file_key,
-    hook_command,
     is_our_command,
     load_state,
+    manifest,
     missing_dirs,
     read_text,
 )
@@ -53,8 +53,6 @@ from pretense_dev.integrations.jsonedit import JsonEditError, parse
 
 HOOKS_FILE = ".github/hooks/pretense-dev.json"
 MODELS_FILE = "chatLanguageModels.json"
-HOOK_TIMEOUT = 10
-EVENTS = ("sessionStart", "userPromptSubmitted", "preToolUse")
 API_KEY_INPUT = "${input:pretense-dev-openai-key}"
 NOT_ROUTED = (
     "Copilot: inline completions, next-edit suggestions and chat with GitHub-hosted models "
@@ -65,21 +63,8 @@ NOT_ROUTED = (
 
 
 def hooks_document() -> dict[str, Any]:
-    """The whole of `.github/hooks/pretense-dev.json`."""
-    return {
-        "version": 1,
-        "hooks": {
-            event: [
-                {
-                    "type": "command",
-                    "bash": hook_command(COPILOT, event),
-                    "powershell": hook_command(COPILOT, event),
-                    "timeoutSec": HOOK_TIMEOUT,
-                }
-            ]
-            for event in EVENTS
-        },
-    }
+    """The whole of `.github/hooks/pretense-dev.json`: the manifest hooks/copilot.json."""
+    return manifest(COPILOT)
 
 
 def hooks_text() -> str:

@@ -36,20 +36,12 @@ from pretense_dev.integrations.base import (
     JsonFile,
     Plan,
     apply_plan,
-    hook_command,
     is_our_command,
+    manifest,
     read_text,
 )
 
 HOOKS_FILE = ".cursor/hooks.json"
-HOOK_TIMEOUT = 10
-EVENTS = (
-    "sessionStart",
-    "beforeSubmitPrompt",
-    "beforeReadFile",
-    "beforeTabFileRead",
-    "beforeShellExecution",
-)
 NOT_MUTATED = (
     "Cursor: its prompts are checked for secrets and then blocked or passed — never "
     "mutated: Cursor sends model requests from its own servers (Tab and Cmd+K included), "
@@ -58,9 +50,10 @@ NOT_MUTATED = (
 )
 
 
-def entry(event: str) -> dict[str, Any]:
-    """Our hook entry for one event."""
-    return {"command": hook_command(CURSOR, event), "timeout": HOOK_TIMEOUT}
+def entries() -> dict[str, list[dict[str, Any]]]:
+    """Event → our hook entries, from the manifest (hooks/cursor.json)."""
+    hooks: dict[str, list[dict[str, Any]]] = manifest(CURSOR)["hooks"]
+    return hooks
 
 
 def is_ours(item: Any) -> bool:
@@ -119,8 +112,8 @@ def _edit(ctx: Context, p: Plan, *, removing: bool) -> None:
         else:
             if version is None:
                 f.set_owned(["version"], 1)
-            for event in EVENTS:
-                f.ensure_items(["hooks", event], [entry(event)], is_ours)
+            for event, ours in entries().items():
+                f.ensure_items(["hooks", event], ours, is_ours)
     except IntegrationError as e:
         p.problems.append(e.message)
         return
@@ -141,8 +134,8 @@ def check(ctx: Context) -> list[Drift]:
         return [Drift(CURSOR, HOOKS_FILE, f"cannot be parsed ({e})", f"fix {HOOKS_FILE}")]
     hooks = data.get("hooks") if isinstance(data, dict) else None
     out = []
-    for event in EVENTS:
+    for event, ours in entries().items():
         items = hooks.get(event) if isinstance(hooks, dict) else None
-        if not isinstance(items, list) or entry(event) not in items:
+        if not isinstance(items, list) or any(e not in items for e in ours):
             out.append(Drift(CURSOR, HOOKS_FILE, f"the {event} hook is missing"))
     return out

@@ -356,3 +356,17 @@ def test_claude_version_parsing() -> None:
     assert claude_code.parse_version("2.1.331 (Claude Code)") == (2, 1, 331)
     assert claude_code.parse_version("nothing") is None
     assert re.match(r"\d", "2")
+
+
+@pytest.mark.parametrize("tool", ["claude-code", "cursor", "copilot"])
+def test_every_manifest_hook_is_one_the_entry_point_understands(tool: str) -> None:
+    from pretense_dev import hooks
+    from pretense_dev.integrations.base import manifest
+
+    for event, items in manifest(tool)["hooks"].items():
+        assert hooks.KINDS.get(event, hooks.OTHER) != hooks.OTHER, event
+        handlers = [h for g in items for h in g.get("hooks", [g])]
+        for h in handlers:
+            for key in ("command", "bash", "powershell"):
+                if key in h:
+                    assert h[key] == f"pretense-dev hook {tool} {event}"
