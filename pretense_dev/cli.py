@@ -153,7 +153,7 @@ def init(
     "--purge", is_flag=True, help="Also delete .pretense/ local state, the key, the registry entry."
 )
 def uninstall(purge: bool) -> int:
-    """Remove exactly what `init` added to tool settings, and nothing else."""
+    """Remove exactly what `init` added (tool settings, commit hooks), and nothing else."""
     from pretense_dev.lifecycle import uninstall_repo
     from pretense_dev.paths import find_repo_root
 
