@@ -1,11 +1,20 @@
 # The two README commands, `make demo` and `make test`, set themselves up:
-# on a fresh machine (Python 3.11, git, node/npm) they create .venv first.
+# on a fresh machine (Python 3.11, git, node/npm) they create .venv and the
+# test tools first, and later runs reuse them.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test check lint typecheck pytest bench clean
+# The real Claude Code CLI for the end-to-end test (issue #6).  Pinned: on
+# node 20 an unpinned install resolves to an older release without
+# `onFailure: "block"`.
+CLAUDE_CODE_VERSION := 2.1.331
+CLAUDE := .tools/claude-code/node_modules/.bin/claude
+# The VS Code / Cursor extension is built in CI (issue #7).
+VSCODE_OUT := lsp/vscode/out/extension.js
+
+.PHONY: demo test check lint typecheck pytest tools tmux bench clean
 
 $(STAMP): pyproject.toml setup.py constraints.txt pretense_dev/mutation/_kernel.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,10 +23,30 @@ $(STAMP): pyproject.toml setup.py constraints.txt pretense_dev/mutation/_kernel.
 	$(BIN)/python -c "import pretense_dev.mutation._kernel"
 	touch $(STAMP)
 
+$(CLAUDE):
+	npm install --silent --no-audit --no-fund --prefix .tools/claude-code \
+		@anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
+
+$(VSCODE_OUT): lsp/vscode/package.json lsp/vscode/package-lock.json lsp/vscode/tsconfig.json $(wildcard lsp/vscode/src/*.ts)
+	cd lsp/vscode && npm ci --prefer-offline --no-audit --no-fund --silent && npm run --silent compile
+
+# The TUI's end-to-end test drives the real app in tmux.  Installed when
+# missing and possible (CI runs as root on a Debian image); the test says why
+# it skipped otherwise.
+tmux:
+	@command -v tmux >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get install -y -q tmux >/dev/null 2>&1 || \
+			{ apt-get update -q >/dev/null 2>&1 && apt-get install -y -q tmux >/dev/null 2>&1; } || \
+			echo "tmux could not be installed: the tmux end-to-end test will skip"; \
+		else echo "tmux is missing: the tmux end-to-end test will skip"; fi; }
+
+tools: $(CLAUDE) $(VSCODE_OUT) tmux
+
 demo: $(STAMP)
 	$(BIN)/pretense-dev demo
 
-test: $(STAMP) check pytest
+test: $(STAMP) tools check pytest
 
 check: lint typecheck
 
@@ -35,4 +64,5 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .tools lsp/vscode/node_modules lsp/vscode/out build *.egg-info \
+		.mypy_cache .ruff_cache .pytest_cache
