@@ -9,6 +9,7 @@ failed or refused edit leaves the file exactly as it was.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +17,8 @@ from pretense_dev import paths
 from pretense_dev.config import DEFAULT_CONFIG_TEXT, Config, parse_config
 from pretense_dev.errors import ConfigError
 
-# (table, key) pairs this module may append to: the identifier lists.
-LIST_KEYS = {("identifiers", "never"), ("identifiers", "always")}
+# (table, key) pairs this module may edit: the identifier lists and the tools `init` set up.
+LIST_KEYS = {("identifiers", "never"), ("identifiers", "always"), ("tools", "configured")}
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,25 @@ def add_to_list(path: Path, table: str, key: str, value: str) -> EditResult:
     (file, line, key) if the current file is invalid or if the result would
     be — e.g. a `never` entry that is not an identifier — and writes nothing.
     """
-    import tomlkit  # deferred: only this edit needs the round-trip parser
+    changed, config = edit_list(path, table, key, add=(value,))
+    return EditResult(bool(changed), config)
+
+
+def edit_list(
+    path: Path,
+    table: str,
+    key: str,
+    add: Iterable[str] = (),
+    drop: Iterable[str] = (),
+    *,
+    missing_ok: bool = True,
+) -> tuple[list[str], Config]:
+    """Add and remove values of the list `[table].key`; return (values changed, new policy).
+
+    Writes only if something changed.  With `missing_ok`, a missing file starts
+    from the default policy text; otherwise it is an error.
+    """
+    import tomlkit  # deferred: only edits need the round-trip parser
     from tomlkit.items import Array, Table
 
     if (table, key) not in LIST_KEYS:
@@ -43,6 +62,8 @@ def add_to_list(path: Path, table: str, key: str, value: str) -> EditResult:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
+        if not missing_ok:
+            raise ConfigError(f"{path}: cannot read: no such file") from None
         text = DEFAULT_CONFIG_TEXT
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: cannot read: {e}") from None
@@ -60,10 +81,19 @@ def add_to_list(path: Path, table: str, key: str, value: str) -> EditResult:
         section.add(key, items)
     if not isinstance(items, Array):
         raise ConfigError(f"{path}: {table}.{key}: must be a list")
-    if value in [str(v) for v in items]:
-        return EditResult(False, current)
-    items.append(value)
+    changed: list[str] = []
+    for value in add:
+        if value not in [str(v) for v in items]:
+            items.append(value)
+            changed.append(value)
+    for value in drop:
+        while value in [str(v) for v in items]:
+            items.remove(value)
+            if value not in changed:
+                changed.append(value)
+    if not changed:
+        return [], current
     new_text = tomlkit.dumps(doc)
     config = parse_config(new_text, str(path))  # validate before writing
     paths.atomic_write(path, new_text)
-    return EditResult(True, config)
+    return changed, config

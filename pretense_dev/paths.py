@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from pretense_dev.errors import PretenseError, UsageError
 
@@ -98,21 +100,33 @@ def ensure_private_dir(path: Path) -> Path:
 
 
 def atomic_write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
-    """Write via a temp file in the same directory and `os.replace`.
+    """Write `data` via a temp file in the same directory and `os.replace`.
+
+    See `atomic_writer`; a path that is not a regular file is refused.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    with atomic_writer(path, mode) as f:
+        f.write(raw)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path, mode: int = 0o644, *, devices: bool = False) -> Iterator[IO[bytes]]:
+    """A binary file that replaces `path` only when the block ends without an error.
 
     A crash or a full disk leaves either the old file or the new one, never a
     half-written config (STYLE 13).  The temp file is created with `mode`
     already set, so a 0600 file is never briefly world-readable.
 
     A symlink is followed (a dotfile kept in a dotfiles repo stays a link, and
-    its target is what changes), and anything that is not a regular file is
-    refused: `os.replace` onto `/dev/null` once turned the device into a
-    regular file on this machine, breaking every process that used it.
+    its target is what changes).  Anything that is not a regular file is
+    refused — `os.replace` onto `/dev/null` once turned the device into a
+    regular file on this machine, breaking every process that used it — unless
+    `devices` is true (an export to `/dev/stdout` or a FIFO), when it is
+    written directly instead.
     """
     import stat
     import tempfile
 
-    raw = data.encode("utf-8") if isinstance(data, str) else data
     if path.is_symlink():
         path = path.resolve()
     try:
@@ -121,6 +135,10 @@ def atomic_write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
         pass
     else:
         if not stat.S_ISREG(st.st_mode):
+            if devices and not stat.S_ISDIR(st.st_mode):
+                with open(path, "wb") as direct:
+                    yield direct
+                return
             raise PretenseError(
                 f"refusing to write {path}: it is not a regular file", "check the path"
             )
@@ -129,7 +147,7 @@ def atomic_write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
-            f.write(raw)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -44,3 +44,34 @@ def test_follows_a_symlink(tmp_path: Path) -> None:
     atomic_write(link, "new")
     assert link.is_symlink()
     assert target.read_text() == "new"
+
+
+def test_writer_streams_to_a_device_when_asked() -> None:
+    from pretense_dev.paths import atomic_writer
+
+    with atomic_writer(Path(os.devnull), devices=True) as f:
+        f.write(b"exported rows")
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+def test_writer_leaves_the_old_file_on_error(tmp_path: Path) -> None:
+    from pretense_dev.paths import atomic_writer
+
+    p = tmp_path / "export.jsonl"
+    p.write_text("old")
+    with pytest.raises(RuntimeError), atomic_writer(p) as f:
+        f.write(b"half")
+        raise RuntimeError("disk full")
+    assert p.read_text() == "old"
+    assert [x.name for x in tmp_path.iterdir()] == ["export.jsonl"]
+
+
+def test_audit_export_to_dev_null_keeps_the_device(tmp_path: Path) -> None:
+    from pretense_dev.audit.events import VERIFY, AuditEvent
+    from pretense_dev.audit.store import record
+    from tests.conftest import run_cli
+
+    record(AuditEvent(VERIFY, decision="allowed"), tmp_path / "a.db")
+    r = run_cli("audit", "--db", str(tmp_path / "a.db"), "export", "--output", os.devnull)
+    assert r.code == 0, r.err
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)

@@ -24,15 +24,14 @@ import contextlib
 import csv
 import io
 import json
-import os
 import sqlite3
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from pretense_dev import paths
 from pretense_dev.audit import chain
 from pretense_dev.audit.chain import Head
 from pretense_dev.audit.queries import _like_prefix
@@ -366,25 +365,15 @@ def output(path: Path | None) -> Iterator[IO[bytes]]:
     """stdout, or a file written atomically (temp file, fsync, rename; 0600).
 
     An export holds the repository's identifier names, so the file is private;
-    a failed export leaves any previous file untouched.
+    a failed export leaves any previous file untouched.  A device or FIFO
+    (`--output /dev/stdout`) is written directly, never replaced.
     """
     if path is None:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with paths.atomic_writer(path, 0o600, devices=True) as f:
+        yield f
 
 
 def verify_jsonl(

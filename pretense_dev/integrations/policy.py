@@ -12,52 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from pretense_dev import paths
-from pretense_dev.config import parse_config
-from pretense_dev.errors import ConfigError
-
 TABLE = "tools"
 KEY = "configured"
 
 
 def _edit(path: Path, add: Iterable[str], drop: Iterable[str]) -> list[str]:
-    import tomlkit  # deferred: only init and uninstall edit the policy
-    from tomlkit.items import Array, Table
+    from pretense_dev.config_edit import edit_list  # deferred: tomlkit, only init/uninstall
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: cannot read: {e}") from None
-    parse_config(text, str(path))  # never edit a policy that is already invalid
-    doc = tomlkit.parse(text)
-    table = doc.get(TABLE)
-    if table is None:
-        table = tomlkit.table()
-        doc.add(TABLE, table)
-    if not isinstance(table, Table):
-        raise ConfigError(f"{path}: {TABLE}: must be a table")
-    items = table.get(KEY)
-    if items is None:
-        items = tomlkit.array()
-        table.add(KEY, items)
-    if not isinstance(items, Array):
-        raise ConfigError(f"{path}: {TABLE}.{KEY}: must be a list")
-    changed: list[str] = []
-    for name in add:
-        if name not in items:
-            items.append(name)
-            changed.append(name)
-    for name in drop:
-        while name in items:
-            items.remove(name)
-            if name not in changed:
-                changed.append(name)
-    if not changed:
-        return []
-    new = tomlkit.dumps(doc)
-    parse_config(new, str(path))  # validate the result before writing it
-    paths.atomic_write(path, new)
-    return changed
+    return edit_list(path, TABLE, KEY, add, drop, missing_ok=False)[0]
 
 
 def add_configured(path: Path, tools: Iterable[str]) -> list[str]:
