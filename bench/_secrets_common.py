@@ -1,14 +1,11 @@
-"""Shared by the secrets benchmarks: corpora, the gitleaks binary, medians."""
+"""Shared by the secrets benchmarks: corpora and the gitleaks binary."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import statistics
 import subprocess
 import sysconfig
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 TEXT_LIMIT = 20_000_000
@@ -72,12 +69,3 @@ def git_archive(gitdir: Path, dest: Path) -> None:
         ["git", "--git-dir", str(gitdir), "archive", "HEAD"], capture_output=True, check=True
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
-
-
-def median_seconds(fn: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sysconfig
-import time
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
+
+from bench._common import median_time as median_seconds
 
 
 def collect(roots: list[Path], limit: int) -> dict[str, list[bytes]]:
@@ -42,15 +41,6 @@ def collect(roots: list[Path], limit: int) -> dict[str, list[bytes]]:
                     out[lang].append(data)
                     size[lang] += len(data)
     return out
-
-
-def median_seconds(fn: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def measure(lang: str, files: list[bytes], runs: int) -> tuple[float, float, float, float]:

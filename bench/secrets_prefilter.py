@@ -22,7 +22,8 @@ import re
 import sys
 import time
 
-from bench._secrets_common import median_seconds, stdlib_dir
+from bench._common import median_time as median_seconds
+from bench._secrets_common import stdlib_dir
 from pretense_dev.secrets.detector import Detector, Engine
 from pretense_dev.secrets.prefilter import Prefilter, make_prefilter
 from pretense_dev.secrets.rules import default_rules

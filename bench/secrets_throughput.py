@@ -21,11 +21,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench._common import median_time as median_seconds
 from bench._secrets_common import (
     git_archive,
     gitleaks_binary,
     gitleaks_version,
-    median_seconds,
     stdlib_dir,
     text_copy,
 )
