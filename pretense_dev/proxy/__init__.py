@@ -15,7 +15,15 @@ Routes (``<id>`` is a repo id from the user registry)::
     GET  /health                                   liveness: service, version, pid, port
     POST /r/<id>/pretense/verify                   the canary challenge (below)
 
-What goes out (DESIGN, mutation semantics 1-8): every text the vendor reads is
+The routes above are rows of one table, `pretense_dev.proxy.apis.APIS`: each
+row says how a path is matched, where it is forwarded, which walker mutates
+its body, how its streams are framed and un-mutated, its error format and its
+vendor; adding an API is adding a row (see that module).  The policy and
+secret checks a request must pass are in `pretense_dev.proxy.guard`; the
+per-repository state they read (map, policy, detector, leaf cache) is in
+`pretense_dev.proxy.repos`.
+
+What goes out: every text the vendor reads is
 mutated — system prompts, text blocks, ``tool_result`` content, ``tool_use``
 inputs and assistant ``tool_calls`` arguments (string values only, never keys or
 structure), document text, Responses input items and instructions.  Model
@@ -56,7 +64,7 @@ reflects the repository's current map.  The three things verify proves:
 Errors on that route use the Anthropic error format (404 unknown repo, 400 bad
 challenge, 503 map or detector not loadable).
 
-Decisions where DESIGN is silent:
+Decisions worth knowing:
 
 * Only the routes above are forwarded; any other path (``/v1/files``, batches,
   ``/v1/messages`` without ``/r/<id>``) is refused: content there could not be

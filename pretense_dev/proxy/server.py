@@ -5,10 +5,13 @@ start to end:
 
 1. the Host and Origin must be loopback (DNS rebinding; a browser page cannot
    reach the proxy under another name, nor post to it from another origin);
-2. ``/r/<id>`` resolves to a `RepoContext` and refreshes its map and policy;
-3. the vendor and model must be approved by the repo's ``[proxy]`` policy;
-4. the body is parsed and walked (`transform`): every text leaf the vendor
-   reads is mutated; new leaves are scanned for secrets;
+2. the path after ``/r/<id>/`` picks a row of the API table (`apis`), which
+   supplies every API-specific step below;
+3. ``/r/<id>`` resolves to a `RepoContext` and refreshes its map and policy;
+   the vendor and model must be approved by the repo's ``[proxy]`` policy
+   (`guard`);
+4. the body is parsed and walked by the row's walker (`transform`): every text
+   leaf the vendor reads is mutated; new leaves are scanned for secrets;
 5. only then is the re-serialised body sent upstream on the pooled session,
    with the client's own credentials and without hop-by-hop headers;
 6. the answer is un-mutated, streamed event by event (`streams`) or whole;
@@ -41,34 +44,30 @@ from yarl import URL
 from pretense_dev.audit.events import BLOCKED, ERROR, FORWARDED, REQUEST, AuditEvent
 from pretense_dev.mutation import IdentifierMap
 from pretense_dev.proxy import canary, jsonx, state
+from pretense_dev.proxy.apis import (
+    ANTHROPIC_ERRORS,
+    APIS,
+    Api,
+    ErrorFormat,
+    Outbound,
+    Route,
+    errors_for_headers,
+    route_of,
+)
 from pretense_dev.proxy.auditing import AuditSink, AuditWriter
-from pretense_dev.proxy.repos import (
+from pretense_dev.proxy.guard import (
     Refusal,
-    RepoContext,
-    Resolver,
     ScannerFactory,
     approved,
     blocked_message,
     default_scanner,
-    registry_resolver,
     scan,
 )
-from pretense_dev.proxy.sse import SSEParser
+from pretense_dev.proxy.repos import RepoContext, Resolver, registry_resolver
+from pretense_dev.proxy.transform import Outgoing, Unprotectable
 
 if TYPE_CHECKING:
     from pretense_dev.index.watcher import IndexWatcher
-from pretense_dev.proxy.streams import rewriter_for
-from pretense_dev.proxy.transform import (
-    Outgoing,
-    Unprotectable,
-    mutate_anthropic,
-    mutate_chat,
-    mutate_responses,
-    unmutate_anthropic_message,
-    unmutate_chat_completion,
-    unmutate_error,
-    unmutate_response_object,
-)
 
 log = logging.getLogger("pretense_dev.proxy")
 
@@ -97,20 +96,6 @@ _DROP_REQUEST = HOP_BY_HOP | {
 }
 # Not passed back: the body we send is decoded and re-framed.
 _DROP_RESPONSE = HOP_BY_HOP | {"content-length", "content-encoding"}
-_ANTHROPIC_ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    405: "invalid_request_error",
-    413: "request_too_large",
-    415: "invalid_request_error",
-    429: "rate_limit_error",
-    500: "api_error",
-    502: "api_error",
-    503: "api_error",
-    504: "timeout_error",
-}
 
 
 _PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
@@ -125,31 +110,6 @@ def version() -> str:
         return v("pretense-dev")
     except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
         return "0+unknown"
-
-
-@dataclass(frozen=True)
-class Route:
-    """What a path under /r/<id>/ is."""
-
-    vendor: str  # "anthropic" | "openai"
-    api: str  # "anthropic" | "chat" | "responses" | "count_tokens" | "models"
-    method: str
-
-
-def route_of(tail: str, headers: Any) -> Route | None:
-    """The route for ``/r/<id>/<tail>``, or None if the proxy does not serve it."""
-    if tail == "v1/messages":
-        return Route("anthropic", "anthropic", "POST")
-    if tail == "v1/messages/count_tokens":
-        return Route("anthropic", "count_tokens", "POST")
-    if tail == "v1/chat/completions":
-        return Route("openai", "chat", "POST")
-    if tail == "v1/responses":
-        return Route("openai", "responses", "POST")
-    if tail == "v1/models" or tail.startswith("v1/models/"):
-        vendor = "anthropic" if "anthropic-version" in headers else "openai"
-        return Route(vendor, "models", "GET")
-    return None
 
 
 def is_loopback_host(value: str) -> bool:
@@ -182,24 +142,13 @@ def is_loopback_origin(value: str) -> bool:
     return is_loopback_host(parts.hostname)
 
 
-def error_body(vendor: str, status: int, message: str, code: str) -> dict[str, Any]:
-    """An error in the vendor's own format (shared/reference: errors)."""
-    if vendor == "anthropic":
-        etype = _ANTHROPIC_ERROR_TYPES.get(
-            status, "api_error" if status >= 500 else "invalid_request_error"
-        )
-        return {"type": "error", "error": {"type": etype, "message": message}}
-    etype = "invalid_request_error" if status < 500 else "server_error"
-    return {"error": {"message": message, "type": etype, "param": None, "code": code}}
-
-
 def error_response(
-    vendor: str, status: int, message: str, code: str, decision: str
+    errors: ErrorFormat, status: int, message: str, code: str, decision: str
 ) -> web.Response:
     """The HTTP response for a refusal; ``x-pretense-decision`` says what happened."""
     return web.Response(
         status=status,
-        body=jsonx.dumps(error_body(vendor, status, message, code)),
+        body=jsonx.dumps(errors.body(status, message, code)),
         content_type="application/json",
         headers={"x-pretense-decision": decision},
     )
@@ -227,6 +176,16 @@ class Settings:
     port: int = state.DEFAULT_PORT
     upstream_anthropic: str = state.DEFAULT_UPSTREAM_ANTHROPIC
     upstream_openai: str = state.DEFAULT_UPSTREAM_OPENAI
+
+    extra_upstreams: dict[str, str] = field(default_factory=dict)
+
+    def upstreams(self) -> dict[str, str]:
+        """Base URL per `apis.Api.upstream` key."""
+        return {
+            "anthropic": self.upstream_anthropic,
+            "openai": self.upstream_openai,
+            **self.extra_upstreams,
+        }
 
 
 @dataclass
@@ -263,8 +222,10 @@ class Proxy:
         resolver: Resolver = registry_resolver,
         scanner_factory: ScannerFactory = default_scanner,
         audit: AuditSink | None = None,
+        apis: tuple[Api, ...] = APIS,
     ) -> None:
         self.settings = settings
+        self.apis = apis
         self.resolver = resolver
         self.scanner_factory = scanner_factory
         self.audit_sink = audit
@@ -331,7 +292,7 @@ class Proxy:
             bad = "Origin"
         if bad is None:
             return await handler(request)
-        vendor = "anthropic" if "anthropic-version" in request.headers else "openai"
+        vendor, errors = errors_for_headers(request.headers)
         message = (
             f"pretense-dev refused a request whose {bad} header is not loopback "
             "(possible DNS rebinding or cross-site request); use http://127.0.0.1:<port>"
@@ -339,7 +300,7 @@ class Proxy:
         ex = Exchange(time.perf_counter(), request.path, vendor=vendor)
         ex.decision, ex.reason, ex.status = BLOCKED, message, 403
         self.record(ex)
-        return error_response(vendor, 403, message, "pretense_non_loopback", BLOCKED)
+        return error_response(errors, 403, message, "pretense_non_loopback", BLOCKED)
 
     async def health(self, request: web.Request) -> web.Response:
         """Liveness for `proxy start` / `state.running()`."""
@@ -355,12 +316,12 @@ class Proxy:
 
     async def not_found(self, request: web.Request) -> web.Response:
         """Anything outside /r/<id>/…: nothing is forwarded."""
-        vendor = "anthropic" if "anthropic-version" in request.headers else "openai"
+        _, errors = errors_for_headers(request.headers)
         message = (
             f"pretense-dev does not proxy {request.path}; use the base URL from "
             "`pretense-dev proxy url` (it ends in /r/<repo-id>)"
         )
-        return error_response(vendor, 404, message, "pretense_no_route", BLOCKED)
+        return error_response(errors, 404, message, "pretense_no_route", BLOCKED)
 
     async def context(self, repo_id: str) -> RepoContext:
         """The repo's context, created on first use; refreshed."""
@@ -403,7 +364,7 @@ class Proxy:
                 )
             )
         except Refusal as r:
-            return error_response("anthropic", r.status, r.message, r.code, r.decision)
+            return error_response(ANTHROPIC_ERRORS, r.status, r.message, r.code, r.decision)
 
     # -- the proxied routes ---------------------------------------------------
 
@@ -414,12 +375,11 @@ class Proxy:
         ex = Exchange(time.perf_counter(), "/" + tail, repo_id=repo_id)
         ex.session_id = request.headers.get("X-Claude-Code-Session-Id", "")[:128]
         ex.tool = tool_of(request.headers.get("User-Agent", ""))
-        route = route_of(tail, request.headers)
-        ex.vendor = (
-            route.vendor
-            if route
-            else ("anthropic" if "anthropic-version" in request.headers else "openai")
-        )
+        route = route_of(tail, request.headers, self.apis)
+        if route is not None:
+            ex.vendor, errors = route.vendor, route.api.errors
+        else:
+            ex.vendor, errors = errors_for_headers(request.headers)
         try:
             try:
                 return await self._handle(request, route, ex)
@@ -437,7 +397,7 @@ class Proxy:
         except Refusal as r:
             ex.decision, ex.reason, ex.status = r.decision, r.audit_reason, r.status
             ex.secrets = r.secrets
-            resp = error_response(ex.vendor, r.status, r.message, r.code, r.decision)
+            resp = error_response(errors, r.status, r.message, r.code, r.decision)
             ex.response_bytes = len(resp.body) if isinstance(resp.body, bytes) else 0
             return resp
         finally:
@@ -454,12 +414,13 @@ class Proxy:
                 "so it was not sent",
                 decision=BLOCKED,
             )
-        if request.method != route.method:
+        api = route.api
+        if request.method != api.method:
             raise Refusal(405, f"{request.method} is not allowed here", decision=BLOCKED)
         ctx = await self.context(ex.repo_id)
         ex.repo_path = str(ctx.root)
         policy = ctx.policy()
-        if route.api == "models":
+        if api.walk is None:
             if route.vendor not in policy.vendors:
                 reason = approved(policy, route.vendor, None)
                 raise Refusal(403, f"pretense-dev: {reason}", decision=BLOCKED)
@@ -483,9 +444,9 @@ class Proxy:
             raise Refusal(
                 400, "the request body must be a JSON object; it was not sent", decision=BLOCKED
             )
-        model = body.get("model")
-        ex.model = model if isinstance(model, str) else ""
-        reason = approved(policy, route.vendor, model if isinstance(model, str) else None)
+        model = api.model(body, route.params)
+        ex.model = model or ""
+        reason = approved(policy, route.vendor, model)
         if reason is not None:
             raise Refusal(
                 403, f"pretense-dev: {reason}", decision=BLOCKED, code="pretense_not_approved"
@@ -493,12 +454,7 @@ class Proxy:
         assert ctx.mapping is not None and ctx.scanner is not None
         out = Outgoing(ctx.mapping, ctx.cache)
         try:
-            if route.api in ("anthropic", "count_tokens"):
-                mutate_anthropic(body, out)
-            elif route.api == "chat":
-                mutate_chat(body, out)
-            else:
-                mutate_responses(body, out)
+            api.walk(body, out)
         except Unprotectable as e:
             raise Refusal(
                 400,
@@ -514,13 +470,10 @@ class Proxy:
         ex.context_bytes = len(payload)
         return await self._forward(request, route, ex, ctx, payload)
 
-    def upstream_url(self, route: Route, tail: str, query: str) -> URL:
-        """Where a route goes: the vendor's base URL plus the path (and the raw query)."""
-        if route.vendor == "anthropic":
-            url = self.settings.upstream_anthropic.rstrip("/") + "/" + tail
-        else:
-            # The OpenAI base URL includes /v1, as the SDK's base_url does.
-            url = self.settings.upstream_openai.rstrip("/") + "/" + tail.removeprefix("v1/")
+    def upstream_url(self, route: Route, query: str) -> URL:
+        """Where a route goes: the API's base URL plus its path (and the raw query)."""
+        base = self.settings.upstreams()[route.api.upstream]
+        url = base.rstrip("/") + "/" + route.api.path(route.tail, route.params)
         if query:
             url += "?" + query
         return URL(url, encoded=True)
@@ -541,10 +494,17 @@ class Proxy:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in drop}
         if payload is not None:
             headers["Content-Type"] = "application/json"
-        url = self.upstream_url(route, request.match_info["tail"], request.query_string)
+        url = self.upstream_url(route, request.query_string)
+        outbound = Outbound(request.method, url, headers, payload)
+        if route.api.sign is not None:
+            route.api.sign(outbound)
         try:
             up_cm = self.session.request(
-                request.method, url, data=payload, headers=headers, allow_redirects=False
+                outbound.method,
+                outbound.url,
+                data=outbound.body,
+                headers=outbound.headers,
+                allow_redirects=False,
             )
             up = await up_cm.__aenter__()
         except (TimeoutError, aiohttp.ClientError, OSError) as e:
@@ -556,7 +516,7 @@ class Proxy:
         ex.upstream_status = up.status
         try:
             out_headers = {k: v for k, v in up.headers.items() if k.lower() not in _DROP_RESPONSE}
-            if up.content_type == "text/event-stream":
+            if up.content_type == route.api.framing.content_type:
                 return await self._stream(request, route, ex, up, out_headers, mapping)
             body = await up.read()
             body = self._unmutate_body(route, up.status, up.content_type, body, mapping)
@@ -570,7 +530,8 @@ class Proxy:
     def _unmutate_body(
         route: Route, status: int, content_type: str, body: bytes, m: IdentifierMap
     ) -> bytes:
-        if route.api in ("models", "count_tokens") and status < 400:
+        api = route.api
+        if api.unmutate is None and status < 400:
             return body
         if not body or m.unmutate(body, json=True) == body:
             return body  # nothing to change anywhere: skip the parse and the re-write
@@ -581,13 +542,9 @@ class Proxy:
         except jsonx.JSONError:
             return m.unmutate(body, json=True)
         if status >= 400:
-            data = unmutate_error(data, m)
-        elif route.api == "anthropic":
-            data = unmutate_anthropic_message(data, m)
-        elif route.api == "chat":
-            data = unmutate_chat_completion(data, m)
-        elif route.api == "responses":
-            data = unmutate_response_object(data, m)
+            data = api.errors.unmutate(data, m)
+        elif api.unmutate is not None:
+            data = api.unmutate(data, m)
         return jsonx.dumps(data)
 
     async def _stream(
@@ -602,9 +559,9 @@ class Proxy:
         resp = web.StreamResponse(status=up.status, headers=headers)
         await resp.prepare(request)
         ex.status = up.status
-        api = "anthropic" if route.vendor == "anthropic" else route.api
-        rw = rewriter_for(api, mapping)
-        parser = SSEParser()
+        framing = route.api.framing
+        rw = route.api.rewriter(mapping, framing.encode)
+        parser = framing.decoder()
         sent = 0
         try:
             async for chunk in up.content.iter_any():
@@ -622,17 +579,13 @@ class Proxy:
         except (TimeoutError, aiohttp.ClientError) as e:
             # The upstream broke mid-stream: tell the client in the stream's own way.
             ex.reason = f"upstream stream broke: {type(e).__name__}"
-            body = error_body(
-                route.vendor,
+            errors = route.api.errors
+            body = errors.body(
                 502,
                 f"pretense-dev: the upstream stream broke ({type(e).__name__})",
                 "upstream_error",
             )
-            tail = rw.end()
-            if route.vendor == "anthropic":
-                tail += b"event: error\ndata: " + jsonx.dumps(body) + b"\n\n"
-            else:
-                tail += b"data: " + jsonx.dumps(body) + b"\n\n"
+            tail = rw.end() + errors.event(body)
             with contextlib.suppress(ConnectionResetError, RuntimeError):
                 await resp.write(tail)
         except ConnectionResetError:
@@ -752,7 +705,7 @@ async def serve(
     if write_state:
         state.write_state(st)
     log.info("listening on http://%s:%d (pid %d)", settings.host, port, os.getpid())
-    # The daemon keeps every registered repo's index current (DESIGN: the watcher
+    # The daemon keeps every registered repo's index current (the watcher
     # runs inside the proxy daemon), so edits made outside an editor reach the map.
     watcher = _start_watcher() if write_state else None
     follow = asyncio.create_task(_follow_registry(watcher)) if watcher is not None else None

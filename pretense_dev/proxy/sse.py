@@ -6,10 +6,15 @@ event keeps its raw bytes: an event the proxy does not need to change goes out
 exactly as it came in (thinking deltas and signatures stay byte-identical).
 Line ends may be ``\\n``, ``\\r\\n`` or ``\\r``, ``data:`` may span several lines
 (joined with ``\\n``), and ``:`` lines are comments — as the vendors' SDK
-decoders read them (shared/reference/anthropic-messages.md §6).
+decoders read them (https://html.spec.whatwg.org/multipage/server-sent-events.html).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+
+# Writes one event (name or None, data) back in a stream's framing.
+Encoder = Callable[[str | None, str | bytes], bytes]
 
 
 class Event:

@@ -4,11 +4,11 @@ Each rewriter takes parsed events (`sse.Event`) and returns the bytes to send
 on; nothing waits for the end of the stream.  An event that needs no change
 goes out as its original bytes.  Text that may continue a synthetic in the next
 event is held back by the block's own `StreamUnmutator` (one per content block,
-tool call or output part: DESIGN, mutation semantics 5) and released with the
+tool call or output part, since a synthetic may be cut across events) and released with the
 next delta of that block, or — at the block's end — as one extra delta just
 before the event that closes it, so clients that concatenate deltas see the
 whole text.  Anthropic ``thinking`` deltas and signatures, and Responses
-reasoning events, pass byte-identical (semantics 6).
+reasoning events, pass byte-identical (they are signed or opaque vendor data).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from pretense_dev.mutation import IdentifierMap, StreamUnmutator
 from pretense_dev.proxy import jsonx
+from pretense_dev.proxy.sse import Encoder as Encoder
 from pretense_dev.proxy.sse import Event, encode
 from pretense_dev.proxy.transform import (
     server_tool_result,
@@ -33,8 +34,10 @@ from pretense_dev.proxy.transform import (
 class Rewriter:
     """Base: `event()` for each event, `end()` once the upstream stream is over."""
 
-    def __init__(self, mapping: IdentifierMap) -> None:
+    def __init__(self, mapping: IdentifierMap, encode: Encoder = encode) -> None:
         self.m = mapping
+        # How a changed event is written back: the stream's own framing (SSE by default).
+        self.encode = encode
 
     def event(self, ev: Event) -> bytes:
         """Bytes to send on for this event (possibly more than one event, or none)."""
@@ -53,10 +56,10 @@ def _load(ev: Event) -> Any:
 
 
 class AnthropicRewriter(Rewriter):
-    """Messages API streams (shared/reference/anthropic-messages.md §6-8)."""
+    """Messages API streams (https://docs.anthropic.com/en/api/messages-streaming)."""
 
-    def __init__(self, mapping: IdentifierMap) -> None:
-        super().__init__(mapping)
+    def __init__(self, mapping: IdentifierMap, encode: Encoder = encode) -> None:
+        super().__init__(mapping, encode)
         # index -> (delta type to emit, key in the delta, un-mutator)
         self.blocks: dict[int, tuple[str, str, StreamUnmutator[str]]] = {}
 
@@ -75,14 +78,14 @@ class AnthropicRewriter(Rewriter):
                 err = data.get("error")
                 if isinstance(err, dict) and isinstance(err.get("message"), str):
                     err["message"] = self.m.unmutate(err["message"])
-                    return encode(name, jsonx.dumps(data))
+                    return self.encode(name, jsonx.dumps(data))
             return ev.raw
         if name == "message_start":
             data = _load(ev)
             msg = data.get("message") if isinstance(data, dict) else None
             if isinstance(msg, dict) and msg.get("content"):
                 unmutate_anthropic_message(msg, self.m)
-                return encode(name, jsonx.dumps(data))
+                return self.encode(name, jsonx.dumps(data))
             return ev.raw
         return ev.raw  # ping, message_delta, message_stop and unknown events
 
@@ -106,7 +109,7 @@ class AnthropicRewriter(Rewriter):
             if block.get("citations"):
                 block["citations"] = unmutate_generic(block["citations"], self.m.unmutate)
                 changed = True
-            return encode(ev.name, jsonx.dumps(data)) if changed else ev.raw
+            return self.encode(ev.name, jsonx.dumps(data)) if changed else ev.raw
         if t in ("tool_use", "server_tool_use", "mcp_tool_use"):
             self.blocks[idx] = (
                 "input_json_delta",
@@ -115,7 +118,7 @@ class AnthropicRewriter(Rewriter):
             )
             if block.get("input"):
                 block["input"] = unmutate_all(block["input"], self.m.unmutate)
-                return encode(ev.name, jsonx.dumps(data))
+                return self.encode(ev.name, jsonx.dumps(data))
             return ev.raw
         if t in ("thinking", "redacted_thinking") or (isinstance(t, str) and server_tool_result(t)):
             return ev.raw
@@ -126,7 +129,7 @@ class AnthropicRewriter(Rewriter):
         unmutate_anthropic_block(block, self.m)
         if jsonx.dumps(block) == before:
             return ev.raw
-        return encode(ev.name, jsonx.dumps(data))
+        return self.encode(ev.name, jsonx.dumps(data))
 
     def _delta(self, ev: Event) -> bytes:
         data = _load(ev)
@@ -143,7 +146,7 @@ class AnthropicRewriter(Rewriter):
             if state is None or not isinstance(value, str):
                 if isinstance(value, str):  # a delta for a block we never saw start
                     delta[key] = self.m.unmutate(value, json=dt == "input_json_delta")
-                    return encode(ev.name, jsonx.dumps(data))
+                    return self.encode(ev.name, jsonx.dumps(data))
                 return ev.raw
             out = state[2].feed(value)
             if out == value:
@@ -151,10 +154,10 @@ class AnthropicRewriter(Rewriter):
             if not out:
                 return b""  # all held back: it goes out with the next delta
             delta[key] = out
-            return encode(ev.name, jsonx.dumps(data))
+            return self.encode(ev.name, jsonx.dumps(data))
         if dt == "citations_delta" and isinstance(delta.get("citation"), dict):
             delta["citation"] = unmutate_generic(delta["citation"], self.m.unmutate)
-            return encode(ev.name, jsonx.dumps(data))
+            return self.encode(ev.name, jsonx.dumps(data))
         return ev.raw  # thinking_delta, signature_delta and unknown deltas
 
     def _held(self, idx: int) -> bytes:
@@ -166,7 +169,7 @@ class AnthropicRewriter(Rewriter):
         if not rest:
             return b""
         payload = {"type": "content_block_delta", "index": idx, "delta": {"type": dt, key: rest}}
-        return encode("content_block_delta", jsonx.dumps(payload))
+        return self.encode("content_block_delta", jsonx.dumps(payload))
 
     def _stop(self, ev: Event) -> bytes:
         data = _load(ev)
@@ -181,10 +184,10 @@ class AnthropicRewriter(Rewriter):
 
 
 class ChatRewriter(Rewriter):
-    """Chat Completions streams: ``data:`` chunks, ``[DONE]`` (reference §4)."""
+    """Chat Completions streams: ``data:`` chunks ending with ``[DONE]``."""
 
-    def __init__(self, mapping: IdentifierMap) -> None:
-        super().__init__(mapping)
+    def __init__(self, mapping: IdentifierMap, encode: Encoder = encode) -> None:
+        super().__init__(mapping, encode)
         # (choice, "content" | "refusal") and (choice, "tool", tool index) -> un-mutator
         self.ums: dict[tuple[Any, ...], StreamUnmutator[str]] = {}
         self.template: dict[str, Any] = {}
@@ -225,7 +228,7 @@ class ChatRewriter(Rewriter):
             err = data["error"]
             if isinstance(err.get("message"), str):
                 err["message"] = self.m.unmutate(err["message"])
-                return encode(ev.name, jsonx.dumps(data))
+                return self.encode(ev.name, jsonx.dumps(data))
             return ev.raw
         choices = data.get("choices")
         if not isinstance(choices, list) or not choices:
@@ -271,7 +274,7 @@ class ChatRewriter(Rewriter):
                             changed = True
             if choice.get("finish_reason") is not None:
                 changed |= self._flush(ci, delta, text=True, tools=True)
-        return encode(ev.name, jsonx.dumps(data)) if changed else ev.raw
+        return self.encode(ev.name, jsonx.dumps(data)) if changed else ev.raw
 
     def end(self) -> bytes:
         """See `Rewriter.end`: one extra chunk per choice with what is still held."""
@@ -281,7 +284,7 @@ class ChatRewriter(Rewriter):
             if self._flush(ci, delta, text=True, tools=True):
                 chunk = dict(self.template)
                 chunk["choices"] = [{"index": ci, "delta": delta, "finish_reason": None}]
-                out.append(encode(None, jsonx.dumps(chunk)))
+                out.append(self.encode(None, jsonx.dumps(chunk)))
         self.ums.clear()
         return b"".join(out)
 
@@ -314,7 +317,7 @@ _R_RESPONSE_EVENTS = frozenset(
 
 
 class ResponsesRewriter(Rewriter):
-    """Responses API streams (reference §7).
+    """Responses API streams (typed ``response.*`` events).
 
     The same text appears in the deltas, the ``.done`` event, ``content_part.done``,
     ``output_item.done`` and the final ``response``; every copy is un-mutated.
@@ -323,8 +326,8 @@ class ResponsesRewriter(Rewriter):
     numbers stay dense and rising.
     """
 
-    def __init__(self, mapping: IdentifierMap) -> None:
-        super().__init__(mapping)
+    def __init__(self, mapping: IdentifierMap, encode: Encoder = encode) -> None:
+        super().__init__(mapping, encode)
         self.ums: dict[tuple[Any, ...], StreamUnmutator[str]] = {}
         self.last: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.shift = 0
@@ -381,7 +384,7 @@ class ResponsesRewriter(Rewriter):
             data["message"] = self.m.unmutate(data["message"])
             changed = True
         self._seq(data)
-        return prefix + (encode(name, jsonx.dumps(data)) if changed else ev.raw)
+        return prefix + (self.encode(name, jsonx.dumps(data)) if changed else ev.raw)
 
     def _held(self, key: tuple[Any, ...], before: dict[str, Any] | None) -> bytes:
         """The remainder of one delta stream, as an extra delta event (or nothing)."""
@@ -406,7 +409,7 @@ class ResponsesRewriter(Rewriter):
             # It takes the number of the event it precedes; that one and all later shift.
             extra["sequence_number"] = seq + self.shift
             self.shift += 1
-        return encode(extra["type"], jsonx.dumps(extra))
+        return self.encode(extra["type"], jsonx.dumps(extra))
 
     def end(self) -> bytes:
         """See `Rewriter.end`."""
@@ -429,8 +432,16 @@ _HANDLED = frozenset(
 )
 
 
+class PassThrough(Rewriter):
+    """Events sent on as they came (an API whose answers carry no mutated text)."""
+
+    def event(self, ev: Event) -> bytes:
+        """See `Rewriter.event`."""
+        return ev.raw
+
+
 def rewriter_for(api: str, mapping: IdentifierMap) -> Rewriter:
-    """The rewriter for "anthropic", "chat" or "responses" streams."""
+    """The rewriter for "anthropic", "chat" or "responses" streams (tests, benches)."""
     if api == "anthropic":
         return AnthropicRewriter(mapping)
     if api == "chat":

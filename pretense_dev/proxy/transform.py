@@ -1,11 +1,11 @@
 """What the vendor reads, going out, and what the developer reads, coming back.
 
 Outgoing, each API's request body is walked by an explicit table of the
-fields that carry text (DESIGN, mutation semantics 2 and 6); every string
-there is a *leaf* and goes through `Outgoing`, which mutates it, remembers it
-for the secret guard when it is new, and caches the result per leaf: a resent
-conversation costs a dictionary lookup per block and mutates to the same bytes
-(semantics 7).  Fields of a block type we do not know are mutated generically
+fields that carry text; every string there is a *leaf* and goes through
+`Outgoing`, which mutates it, remembers it for the secret guard when it is
+new, and caches the result per leaf: a resent conversation costs a dictionary
+lookup per block and mutates to the same bytes (so a vendor's prompt cache
+keeps hitting).  Fields of a block type we do not know are mutated generically
 (every string value except `OPAQUE_KEYS`), so text in a new block type is
 protected rather than leaked; types that carry signed or opaque vendor data
 (`thinking`, `redacted_thinking`, server-tool results, Responses `reasoning`)

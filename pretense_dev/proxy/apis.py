@@ -1,0 +1,326 @@
+"""The table of APIs the proxy serves: one entry per API, everything it needs.
+
+The server knows no API by name.  For each request under ``/r/<id>/`` it
+walks `APIS` in order and takes the first entry whose `Api.match` accepts the
+path; from then on every API-specific step reads that entry:
+
+=================  ===========================================================
+field              what it decides
+=================  ===========================================================
+``name``           the API's id (logs, tests)
+``vendor``         who reads the body: the ``[proxy] vendors`` policy entry it
+                   must be approved under, and the ``vendor`` of the audit event
+``method``         the only HTTP method served (another one is a 405)
+``match``          ``(raw path after /r/<id>/, request headers)`` → the path's
+                   parameters (a ``dict``, empty when there are none) or None.
+                   The path is still percent-encoded and has no query string;
+                   a regular expression with named groups (`pattern`) covers
+                   paths with a deployment or model segment
+``upstream``       which configured base URL the request goes to (a key of
+                   ``Settings.upstreams()``)
+``path``           ``(raw path, parameters)`` → the path appended to that base
+                   URL (the raw query string is appended after it unchanged)
+``walk``           the request walker: mutates the parsed JSON body in place
+                   through an `Outgoing`, or raises `Unprotectable`; None for
+                   an API without a body (GET pass-through)
+``model``          ``(parsed body or None, parameters)`` → the model the policy
+                   must approve (from the body, or from a path segment)
+``unmutate``       a whole successful JSON answer → the answer the developer
+                   reads; None passes successful answers on as they came
+``rewriter``       ``(map, encoder)`` → a `streams.Rewriter` that un-mutates a
+                   streamed answer event by event
+``framing``        how a stream is cut into events and written back
+                   (`Framing`: content type, decoder, encoder); SSE today
+``errors``         the API's error format (`ErrorFormat`): the body of a
+                   refusal, the same error as one stream event, and how an
+                   upstream error body is un-mutated
+``sign``           called with the outgoing request (`Outbound`) after the body
+                   was mutated, to adjust or re-sign its headers (a request
+                   signed over its body, as AWS SigV4 does, must be signed
+                   again); None leaves the headers as the client sent them
+=================  ===========================================================
+
+Adding an API is one new `Api` in `APIS` (before any entry whose pattern would
+also match its paths), plus, when the vendor is new, a base URL in
+``Settings.upstreams()`` and a walker in `transform` and a rewriter in
+`streams` if the existing ones do not fit.  A new stream framing (binary
+event frames, a streamed JSON array) is a `Framing` whose decoder yields
+`sse.Event` objects: the raw bytes of the frame (sent on untouched when
+nothing in it changes), a name, and the payload the rewriter parses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from yarl import URL
+
+from pretense_dev.mutation import IdentifierMap
+from pretense_dev.proxy import jsonx, sse
+from pretense_dev.proxy.sse import Encoder, Event
+from pretense_dev.proxy.streams import (
+    AnthropicRewriter,
+    ChatRewriter,
+    PassThrough,
+    ResponsesRewriter,
+    Rewriter,
+)
+from pretense_dev.proxy.transform import (
+    Outgoing,
+    mutate_anthropic,
+    mutate_chat,
+    mutate_responses,
+    unmutate_anthropic_message,
+    unmutate_chat_completion,
+    unmutate_error,
+    unmutate_response_object,
+)
+
+Params = Mapping[str, str]
+Matcher = Callable[[str, Mapping[str, str]], Params | None]
+Walker = Callable[[dict[str, Any], Outgoing], None]
+Unmutator = Callable[[Any, IdentifierMap], Any]
+
+
+class Decoder(Protocol):
+    """Cuts a byte stream into events; `finish` returns what the end of stream completes."""
+
+    def feed(self, chunk: bytes) -> list[Event]: ...  # noqa: D102
+
+    def finish(self) -> list[Event]: ...  # noqa: D102
+
+
+@dataclass(frozen=True)
+class Framing:
+    """A streamed answer's framing: which content type, how to cut it, how to write it."""
+
+    name: str
+    content_type: str
+    decoder: Callable[[], Decoder]
+    encode: Encoder
+
+
+SSE = Framing("sse", "text/event-stream", sse.SSEParser, sse.encode)
+
+
+@dataclass(frozen=True)
+class ErrorFormat:
+    """How one API says "error": as a body, as a stream event, and how to un-mutate one."""
+
+    body: Callable[[int, str, str], dict[str, Any]]  # (status, message, code)
+    event: Callable[[dict[str, Any]], bytes]  # an error body as one stream event
+    unmutate: Unmutator = unmutate_error
+
+
+@dataclass
+class Outbound:
+    """The request about to go upstream, for `Api.sign` to adjust."""
+
+    method: str
+    url: URL
+    headers: dict[str, str]
+    body: bytes | None
+
+
+def _body_model(body: Any, params: Params) -> str | None:
+    model = body.get("model") if isinstance(body, dict) else None
+    return model if isinstance(model, str) else None
+
+
+def _same_path(tail: str, params: Params) -> str:
+    return tail
+
+
+@dataclass(frozen=True)
+class Api:
+    """One API the proxy serves (the module docstring describes each field)."""
+
+    name: str
+    vendor: str
+    method: str
+    match: Matcher
+    upstream: str
+    errors: ErrorFormat
+    walk: Walker | None = None
+    unmutate: Unmutator | None = None
+    rewriter: Callable[[IdentifierMap, Encoder], Rewriter] = PassThrough
+    framing: Framing = SSE
+    path: Callable[[str, Params], str] = _same_path
+    model: Callable[[Any, Params], str | None] = _body_model
+    sign: Callable[[Outbound], None] | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    """A request's API and what its path said."""
+
+    api: Api
+    tail: str  # the raw path after /r/<id>/, no query string
+    params: Params
+
+    @property
+    def vendor(self) -> str:
+        """The vendor the policy and the audit name."""
+        return self.api.vendor
+
+
+# -- matchers -------------------------------------------------------------------
+
+
+def exact(path: str, *, header: str | None = None) -> Matcher:
+    """Match one path (and, when given, only requests carrying `header`)."""
+
+    def match(tail: str, headers: Mapping[str, str]) -> Params | None:
+        if tail != path or (header is not None and header not in headers):
+            return None
+        return {}
+
+    return match
+
+
+def pattern(regex: str, *, header: str | None = None) -> Matcher:
+    """Match a whole path against `regex`; its named groups are the parameters."""
+    compiled = re.compile(regex)
+
+    def match(tail: str, headers: Mapping[str, str]) -> Params | None:
+        m = compiled.fullmatch(tail)
+        if m is None or (header is not None and header not in headers):
+            return None
+        return {k: v for k, v in m.groupdict().items() if v is not None}
+
+    return match
+
+
+def strip_prefix(prefix: str) -> Callable[[str, Params], str]:
+    """A `path` that drops `prefix` (a base URL that already ends in it, as OpenAI's /v1)."""
+
+    def path(tail: str, params: Params) -> str:
+        return tail.removeprefix(prefix)
+
+    return path
+
+
+# -- error formats ----------------------------------------------------------------
+
+_ANTHROPIC_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    405: "invalid_request_error",
+    413: "request_too_large",
+    415: "invalid_request_error",
+    429: "rate_limit_error",
+    500: "api_error",
+    502: "api_error",
+    503: "api_error",
+    504: "timeout_error",
+}
+
+
+def anthropic_error(status: int, message: str, code: str) -> dict[str, Any]:
+    """``{"type": "error", "error": {"type", "message"}}`` with the type the status implies."""
+    etype = _ANTHROPIC_ERROR_TYPES.get(
+        status, "api_error" if status >= 500 else "invalid_request_error"
+    )
+    return {"type": "error", "error": {"type": etype, "message": message}}
+
+
+def openai_error(status: int, message: str, code: str) -> dict[str, Any]:
+    """``{"error": {"message", "type", "param", "code"}}``."""
+    etype = "invalid_request_error" if status < 500 else "server_error"
+    return {"error": {"message": message, "type": etype, "param": None, "code": code}}
+
+
+ANTHROPIC_ERRORS = ErrorFormat(anthropic_error, lambda body: sse.encode("error", jsonx.dumps(body)))
+OPENAI_ERRORS = ErrorFormat(openai_error, lambda body: sse.encode(None, jsonx.dumps(body)))
+
+
+def errors_for_headers(headers: Mapping[str, str]) -> tuple[str, ErrorFormat]:
+    """(vendor, error format) for a request no API matched: guessed from its headers."""
+    if "anthropic-version" in headers:
+        return "anthropic", ANTHROPIC_ERRORS
+    return "openai", OPENAI_ERRORS
+
+
+# -- the table ------------------------------------------------------------------------
+
+_MODELS = r"v1/models(?:/(?P<model>.+))?"
+
+APIS: tuple[Api, ...] = (
+    Api(
+        "anthropic-messages",
+        "anthropic",
+        "POST",
+        exact("v1/messages"),
+        "anthropic",
+        ANTHROPIC_ERRORS,
+        walk=mutate_anthropic,
+        unmutate=unmutate_anthropic_message,
+        rewriter=AnthropicRewriter,
+    ),
+    Api(
+        "anthropic-count-tokens",
+        "anthropic",
+        "POST",
+        exact("v1/messages/count_tokens"),
+        "anthropic",
+        ANTHROPIC_ERRORS,
+        walk=mutate_anthropic,
+        rewriter=AnthropicRewriter,
+    ),
+    Api(
+        "openai-chat",
+        "openai",
+        "POST",
+        exact("v1/chat/completions"),
+        "openai",
+        OPENAI_ERRORS,
+        walk=mutate_chat,
+        unmutate=unmutate_chat_completion,
+        rewriter=ChatRewriter,
+        path=strip_prefix("v1/"),
+    ),
+    Api(
+        "openai-responses",
+        "openai",
+        "POST",
+        exact("v1/responses"),
+        "openai",
+        OPENAI_ERRORS,
+        walk=mutate_responses,
+        unmutate=unmutate_response_object,
+        rewriter=ResponsesRewriter,
+        path=strip_prefix("v1/"),
+    ),
+    # Both vendors serve /v1/models; Anthropic's clients always send anthropic-version.
+    Api(
+        "anthropic-models",
+        "anthropic",
+        "GET",
+        pattern(_MODELS, header="anthropic-version"),
+        "anthropic",
+        ANTHROPIC_ERRORS,
+    ),
+    Api(
+        "openai-models",
+        "openai",
+        "GET",
+        pattern(_MODELS),
+        "openai",
+        OPENAI_ERRORS,
+        path=strip_prefix("v1/"),
+    ),
+)
+
+
+def route_of(tail: str, headers: Mapping[str, str], apis: tuple[Api, ...] = APIS) -> Route | None:
+    """The first API in `apis` that serves ``/r/<id>/<tail>``, or None."""
+    for api in apis:
+        params = api.match(tail, headers)
+        if params is not None:
+            return Route(api, tail, params)
+    return None
