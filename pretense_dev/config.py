@@ -108,13 +108,18 @@ def _repo_relative(v: Any) -> str | None:
     return None
 
 
+# Approved unless the policy says otherwise: the public APIs the tools use out of the box.
 VENDORS = ("anthropic", "openai")
+# Every vendor the proxy can route to.  The cloud routes are opt-in: a team approves the
+# cloud (and so its contract and data residency) by naming it in [proxy] vendors.
+KNOWN_VENDORS = (*VENDORS, "bedrock", "vertex", "azure-openai", "gemini")
 
 
 def _vendors(v: Any) -> str | None:
     for item in v:
-        if item not in VENDORS:
-            return f"{item!r} is not a vendor the proxy knows (known: {', '.join(VENDORS)})"
+        if item not in KNOWN_VENDORS:
+            known = ", ".join(KNOWN_VENDORS)
+            return f"{item!r} is not a vendor the proxy knows (known: {known})"
     return None
 
 
@@ -245,7 +250,8 @@ disabled_rules = []
 large_context_bytes = 1000000
 
 [proxy]
-# Vendors this repository's code may be sent to ("anthropic", "openai").
+# Vendors this repository's code may be sent to ("anthropic", "openai"; the cloud
+# routes "bedrock", "vertex", "azure-openai" and "gemini" only when listed here).
 vendors = ["anthropic", "openai"]
 # Approved models, as shell-style patterns such as "claude-sonnet-*"; empty = any model
 # of an approved vendor.  A request for another model is refused with this reason.

@@ -59,7 +59,8 @@ from typing import Any, Protocol
 from yarl import URL
 
 from pretense_dev.mutation import IdentifierMap
-from pretense_dev.proxy import jsonx, sse
+from pretense_dev.proxy import bedrock, eventstream, google, jsonx, sse
+from pretense_dev.proxy.guard import Refusal
 from pretense_dev.proxy.sse import Encoder, Event
 from pretense_dev.proxy.streams import (
     AnthropicRewriter,
@@ -246,6 +247,153 @@ def errors_for_headers(headers: Mapping[str, str]) -> tuple[str, ErrorFormat]:
     return "openai", OPENAI_ERRORS
 
 
+# -- the cloud routes -------------------------------------------------------------------
+
+# The Azure OpenAI resource is the developer's own (https://<resource>.openai.azure.com):
+# it has no default, and a request is refused until the proxy is told where it is.
+AZURE_UNSET = "https://azure-openai-endpoint-not-set.invalid"
+CLOUD_UPSTREAMS = {
+    "bedrock": bedrock.DEFAULT_UPSTREAM,
+    "vertex": google.VERTEX_UPSTREAM,
+    "gemini": google.GEMINI_UPSTREAM,
+    "azure-openai": AZURE_UNSET,
+}
+
+EVENTSTREAM_INVOKE = Framing(
+    "eventstream-invoke",
+    eventstream.CONTENT_TYPE,
+    eventstream.InvokeDecoder,
+    eventstream.encode_invoke,
+)
+EVENTSTREAM_CONVERSE = Framing(
+    "eventstream-converse",
+    eventstream.CONTENT_TYPE,
+    eventstream.ConverseDecoder,
+    eventstream.encode_converse,
+)
+BEDROCK_ERRORS = ErrorFormat(bedrock.bedrock_error, bedrock.error_event)
+GOOGLE_ERRORS = ErrorFormat(google.google_error, lambda body: sse.encode(None, jsonx.dumps(body)))
+
+
+def _azure_endpoint(outbound: Outbound) -> None:
+    if outbound.url.host == URL(AZURE_UNSET).host:
+        raise Refusal(
+            503,
+            "pretense-dev does not know this Azure OpenAI resource's endpoint, so nothing was "
+            "sent; start the proxy with `--upstream azure-openai=https://<resource>.openai.azure.com`",
+            code="pretense_no_upstream",
+        )
+
+
+def _deployment(body: Any, params: Params) -> str | None:
+    """Azure names a deployment, not a model: the policy and the audit see the deployment."""
+    deployment = params.get("deployment")
+    return deployment if deployment is not None else _body_model(body, params)
+
+
+def _bedrock(op: str, walk: Walker, unmutate: Unmutator, rewriter: Any, framing: Framing) -> Api:
+    return Api(
+        f"bedrock-{op}",
+        "bedrock",
+        "POST",
+        pattern(r"model/(?P<model>[^/]+)/" + op),
+        "bedrock",
+        BEDROCK_ERRORS,
+        walk=walk,
+        unmutate=unmutate,
+        rewriter=rewriter,
+        framing=framing,
+        model=bedrock.model_of,
+        sign=bedrock.sign,
+    )
+
+
+def _gemini(name: str, vendor: str, regex: str, upstream: str, sign: Any) -> Api:
+    return Api(
+        name,
+        vendor,
+        "POST",
+        pattern(regex),
+        upstream,
+        GOOGLE_ERRORS,
+        walk=google.mutate_gemini,
+        unmutate=google.unmutate_gemini,
+        rewriter=google.GeminiRewriter,
+        model=google.path_model,
+        sign=sign,
+    )
+
+
+def _azure(name: str, regex: str, walk: Walker, unmutate: Unmutator, rewriter: Any) -> Api:
+    return Api(
+        name,
+        "azure-openai",
+        "POST",
+        pattern(regex),
+        "azure-openai",
+        OPENAI_ERRORS,
+        walk=walk,
+        unmutate=unmutate,
+        rewriter=rewriter,
+        model=_deployment,
+        sign=_azure_endpoint,
+    )
+
+
+CLOUD_APIS: tuple[Api, ...] = (
+    _bedrock("invoke", mutate_anthropic, unmutate_anthropic_message, bedrock.InvokeRewriter, SSE),
+    _bedrock(
+        "invoke-with-response-stream",
+        mutate_anthropic,
+        unmutate_anthropic_message,
+        bedrock.InvokeRewriter,
+        EVENTSTREAM_INVOKE,
+    ),
+    _bedrock(
+        "converse",
+        bedrock.mutate_converse,
+        bedrock.unmutate_converse,
+        bedrock.ConverseRewriter,
+        SSE,
+    ),
+    _bedrock(
+        "converse-stream",
+        bedrock.mutate_converse,
+        bedrock.unmutate_converse,
+        bedrock.ConverseRewriter,
+        EVENTSTREAM_CONVERSE,
+    ),
+    Api(
+        "vertex-claude",
+        "vertex",
+        "POST",
+        pattern(google.VERTEX_CLAUDE_PATH),
+        "vertex",
+        ANTHROPIC_ERRORS,
+        walk=mutate_anthropic,
+        unmutate=unmutate_anthropic_message,
+        rewriter=AnthropicRewriter,
+        model=google.path_model,
+        sign=google.vertex_route,
+    ),
+    _gemini("vertex-gemini", "vertex", google.VERTEX_GEMINI_PATH, "vertex", google.vertex_route),
+    _gemini("gemini", "gemini", google.GEMINI_PATH, "gemini", None),
+    _azure(
+        "azure-chat",
+        r"openai/(?:deployments/(?P<deployment>[^/]+)|v1)/chat/completions",
+        mutate_chat,
+        unmutate_chat_completion,
+        ChatRewriter,
+    ),
+    _azure(
+        "azure-responses",
+        r"openai/(?:deployments/(?P<deployment>[^/]+)/|v1/)?responses",
+        mutate_responses,
+        unmutate_response_object,
+        ResponsesRewriter,
+    ),
+)
+
 # -- the table ------------------------------------------------------------------------
 
 _MODELS = r"v1/models(?:/(?P<model>.+))?"
@@ -314,6 +462,7 @@ APIS: tuple[Api, ...] = (
         OPENAI_ERRORS,
         path=strip_prefix("v1/"),
     ),
+    *CLOUD_APIS,
 )
 
 

@@ -36,13 +36,12 @@ import base64
 import binascii
 import struct
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from pretense_dev.proxy import jsonx
-from pretense_dev.proxy.sse import Event, SSEParser
-from pretense_dev.proxy.sse import encode as sse_encode
+from pretense_dev.proxy.sse import Event
 
 CONTENT_TYPE = "application/vnd.amazon.eventstream"
 _PRELUDE = 12  # total length, headers length, prelude CRC
@@ -278,68 +277,3 @@ def decode_json(payload: bytes) -> Any:
         return jsonx.loads(payload)
     except jsonx.JSONError:
         return None
-
-
-class _Rewriter(Protocol):
-    def event(self, ev: Event) -> bytes: ...
-
-    def end(self) -> bytes: ...
-
-
-class Reframer:
-    """Frames in, frames out, with an SSE stream rewriter in between.
-
-    The rewriters write Server-Sent Events; this decodes each frame into the
-    event inside it (as SSE bytes), lets the rewriter un-mutate it, cuts what
-    the rewriter wrote back into events and frames each one with `encode`.
-    Frames that are not events (exceptions) have their message un-mutated and
-    keep their headers.  Any split of the upstream bytes gives the same frames.
-    """
-
-    __slots__ = ("_decoder", "_encode", "_rw", "_sse", "_unmutate")
-
-    def __init__(
-        self,
-        decoder: InvokeDecoder | ConverseDecoder,
-        rewriter: _Rewriter,
-        encode: Callable[[str | None, str | bytes], bytes],
-        unmutate: Callable[[str], str],
-    ) -> None:
-        self._decoder = decoder
-        self._rw = rewriter
-        self._encode = encode
-        self._unmutate = unmutate
-        self._sse = SSEParser()
-
-    def _frames(self, sse_bytes: bytes, *, final: bool = False) -> bytes:
-        events = self._sse.feed(sse_bytes) if sse_bytes else []
-        if final:
-            events += self._sse.finish()
-        return b"".join(self._encode(e.name, e.data_bytes) for e in events)
-
-    def _one(self, ev: Event) -> bytes:
-        if ev.name is not None and ev.name.startswith("!"):
-            return self._other(ev)
-        return self._frames(
-            self._rw.event(Event(sse_encode(ev.name, ev.data_bytes), ev.name, ev.data_bytes))
-        )
-
-    def _other(self, ev: Event) -> bytes:
-        data = decode_json(ev.data_bytes)
-        if not isinstance(data, dict) or not isinstance(data.get("message"), str):
-            return ev.raw
-        message = self._unmutate(data["message"])
-        if message == data["message"]:
-            return ev.raw
-        data["message"] = message
-        headers = FrameDecoder().feed(ev.raw)[0].headers
-        return encode_message(headers, jsonx.dumps(data))
-
-    def feed(self, chunk: bytes) -> bytes:
-        """The frames to send on for `chunk` (raises `FrameError` on damage)."""
-        return b"".join(self._one(ev) for ev in self._decoder.feed(chunk))
-
-    def finish(self) -> bytes:
-        """What the end of the upstream stream releases."""
-        out = b"".join(self._one(ev) for ev in self._decoder.finish())
-        return out + self._frames(self._rw.end(), final=True)

@@ -181,9 +181,12 @@ class Settings:
 
     def upstreams(self) -> dict[str, str]:
         """Base URL per `apis.Api.upstream` key."""
+        from pretense_dev.proxy.apis import CLOUD_UPSTREAMS
+
         return {
             "anthropic": self.upstream_anthropic,
             "openai": self.upstream_openai,
+            **CLOUD_UPSTREAMS,
             **self.extra_upstreams,
         }
 

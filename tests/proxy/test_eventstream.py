@@ -4,7 +4,7 @@ The Bedrock stream is un-mutated across any split of its bytes.
 
 botocore (`EventStreamBuffer`) is the independent implementation: every frame
 `encode_message` writes must parse there with the same headers and payload,
-and everything the `Reframer` sends the client is read back through it.
+and everything the Bedrock rewriter sends the client is read back through it.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pretense_dev.proxy import eventstream as es
+from pretense_dev.proxy.bedrock import InvokeRewriter
 from pretense_dev.proxy.replay import anthropic_events
 from pretense_dev.proxy.sse import Event, SSEParser
-from pretense_dev.proxy.streams import rewriter_for
 from tests.proxy.test_streams import REAL, M, S, _mutated, anthropic_client_view
 
 
@@ -146,9 +146,7 @@ def client_events(data: bytes) -> list[Event]:
 
 
 def run_invoke(chunks: list[bytes]) -> list[Event]:
-    rf = es.Reframer(es.InvokeDecoder(), rewriter_for("anthropic", M), es.encode_invoke, M.unmutate)
-    out = b"".join(rf.feed(c) for c in chunks) + rf.finish()
-    return client_events(out)
+    return client_events(run_invoke_raw(*chunks))
 
 
 def check(events: list[Event]) -> None:
@@ -200,9 +198,14 @@ def test_exception_frame_message_is_unmutated_and_keeps_its_headers() -> None:
     assert json.loads(payload) == {"message": "slow down in apply_credit_note"}
 
 
-def run_invoke_raw(data: bytes) -> bytes:
-    rf = es.Reframer(es.InvokeDecoder(), rewriter_for("anthropic", M), es.encode_invoke, M.unmutate)
-    return rf.feed(data) + rf.finish()
+def run_invoke_raw(*chunks: bytes) -> bytes:
+    """The proxy's stream loop: the table's decoder and rewriter for Bedrock invoke streams."""
+    decoder = es.InvokeDecoder()
+    rw = InvokeRewriter(M, es.encode_invoke)
+    out = b""
+    for c in chunks:
+        out += b"".join(rw.event(e) for e in decoder.feed(c))
+    return out + b"".join(rw.event(e) for e in decoder.finish()) + rw.end()
 
 
 def test_chunk_without_base64_json_is_refused() -> None:
