@@ -399,6 +399,8 @@ CLOUD_APIS: tuple[Api, ...] = (
 _MODELS = r"v1/models(?:/(?P<model>.+))?"
 
 APIS: tuple[Api, ...] = (
+    # First: a Gemini path (v1/models/{model}:generateContent) is also a /v1/models/{id} path.
+    *CLOUD_APIS,
     Api(
         "anthropic-messages",
         "anthropic",
@@ -462,7 +464,6 @@ APIS: tuple[Api, ...] = (
         OPENAI_ERRORS,
         path=strip_prefix("v1/"),
     ),
-    *CLOUD_APIS,
 )
 
 

@@ -1,0 +1,569 @@
+"""The cloud routes end to end: official SDKs → the real proxy → a loopback upstream.
+
+Claude on Bedrock (``anthropic.AnthropicBedrock`` and botocore's
+``bedrock-runtime`` client for Converse), Claude on Vertex
+(``anthropic.AnthropicVertex``), Gemini (``google-genai``, API key and
+Vertex), Azure OpenAI (``openai.AzureOpenAI`` and the ``/openai/v1`` form).
+For each: the upstream never sees a protected name, the client gets real
+names back (text, streams, tool inputs, function-call arguments), the audit
+has one event with the true vendor, and for Bedrock the upstream checks the
+proxy's SigV4 signature with botocore.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anthropic
+import openai
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from pretense_dev.proxy import sigv4
+from pretense_dev.proxy.replay import Answer, Recorded, Reply
+from pretense_dev.proxy.replay_cloud import cloud_reply
+from tests.proxy.conftest import Harness, protected_tokens, start_harness
+
+TOOL_INPUT = {"file_path": "billing/ledger.py", "old_string": "reconcile_batch()"}
+REAL_TEXT = "LedgerReconciler.reconcile_batch calls apply_credit_note; see MAX_RETRY_BUDGET"
+VENDORS = ["anthropic", "openai", "bedrock", "vertex", "azure-openai", "gemini"]
+
+
+def _key(prefix: str, n: int) -> str:
+    return prefix + "".join(
+        secrets.choice(string.ascii_uppercase + string.digits) for _ in range(n)
+    )
+
+
+AKID = _key("AKIA", 16)
+SECRET = _key("", 40)
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
+    root = tmp_path_factory.mktemp("repo")
+    (root / ".pretense").mkdir()
+    (root / ".pretense" / "config.toml").write_text(
+        f"version = 1\n[proxy]\nvendors = {json.dumps(VENDORS)}\n"
+    )
+    h = start_harness(root)
+    up = h.proxy.settings.upstream_anthropic
+    h.proxy.settings.extra_upstreams.update(
+        {"bedrock": up, "vertex": up, "gemini": up, "azure-openai": up}
+    )
+    try:
+        yield h
+    finally:
+        h.bg.close()
+
+
+@pytest.fixture
+def c(cloud: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Harness:
+    """The harness, with the proxy's AWS chain seeing only test credentials."""
+    cloud.reset()
+    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_BEARER_TOKEN_BEDROCK"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", AKID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setattr(sigv4, "_session", None)
+    answer = Answer(
+        text=cloud.mapping.mutate(REAL_TEXT),
+        tool_name="Edit",
+        tool_input=json.loads(cloud.mapping.mutate(json.dumps(TOOL_INPUT))),
+        pieces=7,
+    )
+    cloud.reply = lambda rec: cloud_reply(rec, answer)
+    return cloud
+
+
+def sent(h: Harness) -> Recorded:
+    [rec] = h.upstream.records
+    assert not protected_tokens(rec.body.decode(), h.mapping), "a real name reached the vendor"
+    return rec
+
+
+def prompt_names(h: Harness, rec: Recorded) -> None:
+    body = rec.body.decode()
+    for name in ("reconcile_batch", "LedgerReconciler", "apply_credit_note"):
+        assert h.syn(name) in body
+
+
+def audit(h: Harness, session: str) -> Any:
+    event = h.sink.event_for(session)
+    assert sum(1 for e in h.sink.events if e.session_id == session) == 1
+    return event
+
+
+SYSTEM = "You edit LedgerReconciler."
+USER = "Why does reconcile_batch call apply_credit_note twice?"
+TOOL_RESULT = "def reconcile_batch(self):\n    return apply_credit_note()"
+
+
+def anthropic_messages() -> list[Any]:
+    return [
+        {"role": "user", "content": USER},
+        {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": "t1", "name": "Read", "input": TOOL_INPUT}],
+        },
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": "t1", "content": TOOL_RESULT}],
+        },
+    ]
+
+
+def check_anthropic_message(msg: Any) -> None:
+    assert msg.content[0].text == REAL_TEXT
+    assert msg.content[1].input == TOOL_INPUT
+
+
+# -- Bedrock --------------------------------------------------------------------------
+
+BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+
+
+def bedrock_client(h: Harness, session: str, key: str = AKID) -> anthropic.AnthropicBedrock:
+    return anthropic.AnthropicBedrock(
+        aws_access_key=key,
+        aws_secret_key=SECRET,
+        aws_region="us-west-2",
+        base_url=h.base,
+        max_retries=0,
+        default_headers={"X-Claude-Code-Session-Id": session},
+    )
+
+
+def verify_sigv4(rec: Recorded, port: int) -> None:
+    """The upstream's check: botocore recomputes the signature over what arrived."""
+    headers = {k.lower(): v for k, v in rec.headers.items()}
+    auth = headers["authorization"]
+    assert auth.startswith("AWS4-HMAC-SHA256 Credential=" + AKID + "/")
+    assert "/us-west-2/bedrock/aws4_request" in auth
+    signed = auth.split("SignedHeaders=")[1].split(",")[0].split(";")
+    req = AWSRequest(
+        method=rec.method,
+        url=f"http://127.0.0.1:{port}{rec.raw_path}",
+        data=rec.body,
+        headers={k: headers[k] for k in signed},
+    )
+    req.context["timestamp"] = headers["x-amz-date"]
+    signer = SigV4Auth(Credentials(AKID, SECRET), "bedrock", "us-west-2")
+    want = signer.signature(signer.string_to_sign(req, signer.canonical_request(req)), req)
+    assert auth.endswith("Signature=" + want)
+
+
+def up_port(h: Harness) -> int:
+    return int(h.proxy.settings.upstream_anthropic.rsplit(":", 1)[1])
+
+
+def test_bedrock_invoke(c: Harness) -> None:
+    client = bedrock_client(c, "bedrock-invoke")
+    msg = client.messages.create(
+        model=BEDROCK_MODEL,
+        max_tokens=100,
+        system=SYSTEM,
+        messages=anthropic_messages(),
+    )
+    check_anthropic_message(msg)
+    rec = sent(c)
+    # the SDK sends the model id as it is (":" unescaped); the proxy forwards the path it got
+    assert rec.raw_path == "/model/us.anthropic.claude-sonnet-4-5-20250929-v1:0/invoke"
+    prompt_names(c, rec)
+    assert rec.json()["anthropic_version"].startswith(("bedrock-", "20"))
+    verify_sigv4(rec, up_port(c))
+    event = audit(c, "bedrock-invoke")
+    assert (event.vendor, event.model, event.decision) == ("bedrock", BEDROCK_MODEL, "forwarded")
+    assert event.identifiers_protected >= 3
+
+
+def test_bedrock_stream(c: Harness) -> None:
+    client = bedrock_client(c, "bedrock-stream")
+    with client.messages.stream(
+        model=BEDROCK_MODEL, max_tokens=100, system=SYSTEM, messages=anthropic_messages()
+    ) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text == REAL_TEXT
+    check_anthropic_message(final)
+    rec = sent(c)
+    assert rec.raw_path.endswith("/invoke-with-response-stream")
+    verify_sigv4(rec, up_port(c))
+    assert audit(c, "bedrock-stream").vendor == "bedrock"
+
+
+def test_bedrock_other_identity_is_refused(c: Harness) -> None:
+    client = bedrock_client(c, "bedrock-other", key=_key("AKIA", 16))
+    with pytest.raises(anthropic.PermissionDeniedError, match="re-signs only as the identity"):
+        client.messages.create(model=BEDROCK_MODEL, max_tokens=10, messages=anthropic_messages())
+    assert c.upstream.records == []
+    assert audit(c, "bedrock-other").decision == "blocked"
+
+
+def test_bedrock_no_credentials_is_refused(c: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    client = bedrock_client(c, "bedrock-nocreds")
+    with pytest.raises(anthropic.AuthenticationError, match="finds no AWS credentials"):
+        client.messages.create(model=BEDROCK_MODEL, max_tokens=10, messages=anthropic_messages())
+    assert c.upstream.records == []
+
+
+def boto_client(h: Harness) -> Any:
+    import boto3
+
+    return boto3.client(
+        "bedrock-runtime",
+        region_name="us-west-2",
+        endpoint_url=h.base,
+        aws_access_key_id=AKID,
+        aws_secret_access_key=SECRET,
+    )
+
+
+def converse_messages() -> list[Any]:
+    return [
+        {"role": "user", "content": [{"text": USER}]},
+        {
+            "role": "assistant",
+            "content": [{"toolUse": {"toolUseId": "t1", "name": "Read", "input": TOOL_INPUT}}],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"toolResult": {"toolUseId": "t1", "content": [{"text": TOOL_RESULT}]}},
+            ],
+        },
+    ]
+
+
+def test_bedrock_converse_with_botocore(c: Harness) -> None:
+    out = boto_client(c).converse(
+        modelId=BEDROCK_MODEL, system=[{"text": SYSTEM}], messages=converse_messages()
+    )
+    content = out["output"]["message"]["content"]
+    assert content[0]["text"] == REAL_TEXT
+    assert content[1]["toolUse"]["input"] == TOOL_INPUT
+    rec = sent(c)
+    prompt_names(c, rec)
+    verify_sigv4(rec, up_port(c))
+
+
+def test_bedrock_converse_stream_with_botocore(c: Harness) -> None:
+    out = boto_client(c).converse_stream(
+        modelId=BEDROCK_MODEL, system=[{"text": SYSTEM}], messages=converse_messages()
+    )
+    text, tool_json = "", ""
+    for ev in out["stream"]:
+        delta = ev.get("contentBlockDelta", {}).get("delta", {})
+        text += delta.get("text", "")
+        tool_json += delta.get("toolUse", {}).get("input", "")
+    assert text == REAL_TEXT
+    assert json.loads(tool_json) == TOOL_INPUT
+    verify_sigv4(sent(c), up_port(c))
+
+
+# -- Vertex (Claude) --------------------------------------------------------------------
+
+
+def vertex_client(h: Harness, session: str) -> anthropic.AnthropicVertex:
+    return anthropic.AnthropicVertex(
+        region="us-east5",
+        project_id="acme-proj",
+        access_token="ya29.test-token",
+        base_url=h.base + "/v1",
+        max_retries=0,
+        default_headers={"X-Claude-Code-Session-Id": session},
+    )
+
+
+def test_vertex_claude(c: Harness) -> None:
+    msg = vertex_client(c, "vertex").messages.create(
+        model="claude-sonnet-4-5@20250929",
+        max_tokens=100,
+        system=SYSTEM,
+        messages=anthropic_messages(),
+    )
+    check_anthropic_message(msg)
+    rec = sent(c)
+    assert rec.path == (
+        "/v1/projects/acme-proj/locations/us-east5/publishers/anthropic/models/"
+        "claude-sonnet-4-5@20250929:rawPredict"
+    )
+    assert rec.headers["Authorization"] == "Bearer ya29.test-token"
+    prompt_names(c, rec)
+    event = audit(c, "vertex")
+    assert (event.vendor, event.model) == ("vertex", "claude-sonnet-4-5@20250929")
+
+
+def test_vertex_claude_stream(c: Harness) -> None:
+    with vertex_client(c, "vertex-stream").messages.stream(
+        model="claude-sonnet-4-5@20250929", max_tokens=100, messages=anthropic_messages()
+    ) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    assert text == REAL_TEXT
+    check_anthropic_message(final)
+    assert sent(c).path.endswith(":streamRawPredict")
+
+
+# -- Gemini ---------------------------------------------------------------------------------
+
+
+def gemini_contents() -> list[Any]:
+    from google.genai import types
+
+    return [
+        types.Content(role="user", parts=[types.Part(text=USER)]),
+        types.Content(
+            role="model",
+            parts=[types.Part(function_call=types.FunctionCall(name="Read", args=TOOL_INPUT))],
+        ),
+        types.Content(
+            role="user",
+            parts=[
+                types.Part(
+                    function_response=types.FunctionResponse(
+                        name="Read", response={"output": TOOL_RESULT}
+                    )
+                )
+            ],
+        ),
+    ]
+
+
+def gemini_client(h: Harness, session: str, vertex: bool = False) -> Any:
+    from google import genai
+    from google.genai import types
+
+    options = types.HttpOptions(
+        base_url=h.base, headers={"X-Claude-Code-Session-Id": session}, retry_options=None
+    )
+    if vertex:
+        from google.oauth2.credentials import Credentials as GoogleCredentials
+
+        return genai.Client(
+            vertexai=True,
+            project="acme-proj",
+            location="us-central1",
+            credentials=GoogleCredentials(token="ya29.test-token"),  # type: ignore[no-untyped-call]
+            http_options=options,
+        )
+    return genai.Client(api_key="gemini-test-key", http_options=options)
+
+
+def gemini_config() -> Any:
+    from google.genai import types
+
+    return types.GenerateContentConfig(
+        system_instruction=SYSTEM,
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+    )
+
+
+def check_gemini(resp: Any) -> None:
+    parts = resp.candidates[0].content.parts
+    assert parts[0].text == REAL_TEXT
+    assert parts[1].function_call.args == TOOL_INPUT
+
+
+@pytest.mark.parametrize("vertex", [False, True], ids=["gemini-api", "vertex"])
+def test_gemini_generate(c: Harness, vertex: bool) -> None:
+    session = f"gemini-{vertex}"
+    client = gemini_client(c, session, vertex)  # kept: a dropped Client closes its transport
+    resp = client.models.generate_content(
+        model="gemini-2.5-pro", contents=gemini_contents(), config=gemini_config()
+    )
+    check_gemini(resp)
+    rec = sent(c)
+    prompt_names(c, rec)
+    body = rec.json()
+    assert c.syn("LedgerReconciler") in body["systemInstruction"]["parts"][0]["text"]
+    if vertex:
+        assert rec.path == (
+            "/v1beta1/projects/acme-proj/locations/us-central1/publishers/google/models/"
+            "gemini-2.5-pro:generateContent"
+        )
+        assert rec.headers["Authorization"] == "Bearer ya29.test-token"
+    else:
+        # google-genai's default API version (v1); Gemini CLI sends v1beta (the raw test below)
+        assert rec.path == "/v1/models/gemini-2.5-pro:generateContent"
+        assert rec.headers["x-goog-api-key"] == "gemini-test-key"
+    event = audit(c, session)
+    assert (event.vendor, event.model) == ("vertex" if vertex else "gemini", "gemini-2.5-pro")
+
+
+def test_gemini_stream_sse(c: Harness) -> None:
+    text, calls = "", []
+    client = gemini_client(c, "gemini-stream")
+    for chunk in client.models.generate_content_stream(
+        model="gemini-2.5-pro", contents=gemini_contents(), config=gemini_config()
+    ):
+        for part in chunk.candidates[0].content.parts or ():
+            text += part.text or ""
+            if part.function_call is not None:
+                calls.append(part.function_call.args)
+    assert text == REAL_TEXT
+    assert calls == [TOOL_INPUT]
+    rec = sent(c)
+    assert rec.path.endswith(":streamGenerateContent") and "alt=sse" in rec.query
+
+
+def test_gemini_stream_json_array(c: Harness) -> None:
+    status, _, body = c.raw(
+        f"/r/{c.base.rsplit('/', 1)[1]}/v1beta/models/gemini-2.5-pro:streamGenerateContent",
+        json.dumps({"contents": [{"role": "user", "parts": [{"text": USER}]}]}).encode(),
+        headers={"x-goog-api-key": "gemini-test-key"},
+    )
+    assert status == 200
+    chunks = json.loads(body)
+    text = "".join(
+        p.get("text", "") for ch in chunks for p in ch["candidates"][0]["content"]["parts"]
+    )
+    assert text == REAL_TEXT
+    sent(c)
+
+
+def test_gemini_count_tokens(c: Harness) -> None:
+    client = gemini_client(c, "gemini-count")
+    resp = client.models.count_tokens(model="gemini-2.5-pro", contents=USER)
+    assert resp.total_tokens == 2095
+    rec = sent(c)
+    assert rec.path.endswith(":countTokens")
+    assert c.syn("reconcile_batch") in rec.body.decode()
+
+
+def test_gemini_secret_is_blocked(c: Harness) -> None:
+    from google.genai import errors
+
+    token = "ghp_" + "".join(
+        secrets.choice(string.ascii_letters + string.digits) for _ in range(36)
+    )
+    client = gemini_client(c, "gemini-secret")
+    with pytest.raises(errors.ClientError) as e:
+        client.models.generate_content(
+            model="gemini-2.5-pro", contents=f"deploy with {token}", config=gemini_config()
+        )
+    assert e.value.code == 400 and "contains a secret" in str(e.value)
+    assert token not in str(e.value)
+    assert c.upstream.records == []
+    assert audit(c, "gemini-secret").decision == "blocked"
+
+
+# -- Azure OpenAI -----------------------------------------------------------------------------
+
+
+def azure_client(h: Harness, session: str) -> openai.AzureOpenAI:
+    return openai.AzureOpenAI(
+        azure_endpoint=h.base,
+        api_version="2024-10-21",
+        api_key="azure-test-key",
+        max_retries=0,
+        default_headers={"X-Claude-Code-Session-Id": session},
+    )
+
+
+def chat_messages() -> list[Any]:
+    return [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": USER},
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {
+                    "id": "c1",
+                    "type": "function",
+                    "function": {"name": "Read", "arguments": json.dumps(TOOL_INPUT)},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": TOOL_RESULT},
+    ]
+
+
+def test_azure_chat_deployment(c: Harness) -> None:
+    resp = azure_client(c, "azure").chat.completions.create(
+        model="gpt4o-prod", messages=chat_messages()
+    )
+    assert resp.choices[0].message.content == REAL_TEXT
+    [call] = resp.choices[0].message.tool_calls or []
+    assert json.loads(call.function.arguments) == TOOL_INPUT  # type: ignore[union-attr]
+    rec = sent(c)
+    assert rec.path == "/openai/deployments/gpt4o-prod/chat/completions"
+    assert rec.query == "api-version=2024-10-21"
+    assert rec.headers["api-key"] == "azure-test-key"
+    prompt_names(c, rec)
+    event = audit(c, "azure")
+    assert (event.vendor, event.model) == ("azure-openai", "gpt4o-prod")
+
+
+def test_azure_chat_stream(c: Harness) -> None:
+    stream = azure_client(c, "azure-stream").chat.completions.create(
+        model="gpt4o-prod", messages=chat_messages(), stream=True
+    )
+    text, args = "", ""
+    for chunk in stream:
+        for ch in chunk.choices:
+            text += ch.delta.content or ""
+            for tc in ch.delta.tool_calls or ():
+                args += (tc.function and tc.function.arguments) or ""
+    assert text == REAL_TEXT
+    assert json.loads(args) == TOOL_INPUT
+    sent(c)
+
+
+def test_azure_v1_responses_with_entra_bearer(c: Harness) -> None:
+    client = openai.OpenAI(
+        base_url=c.base + "/openai/v1",
+        api_key="entra-test-token",
+        max_retries=0,
+        default_headers={"X-Claude-Code-Session-Id": "azure-v1"},
+    )
+    resp = client.responses.create(model="gpt4o-prod", instructions=SYSTEM, input=USER)
+    assert resp.output_text == REAL_TEXT
+    rec = sent(c)
+    assert rec.path == "/openai/v1/responses"
+    assert rec.headers["Authorization"] == "Bearer entra-test-token"
+    prompt_names_in = rec.body.decode()
+    assert c.syn("reconcile_batch") in prompt_names_in
+    event = audit(c, "azure-v1")
+    assert (event.vendor, event.model) == ("azure-openai", "gpt4o-prod")
+
+
+def test_azure_without_endpoint_is_refused(c: Harness) -> None:
+    del c.proxy.settings.extra_upstreams["azure-openai"]
+    try:
+        with pytest.raises(openai.APIStatusError, match="--upstream azure-openai="):
+            azure_client(c, "azure-unset").chat.completions.create(
+                model="gpt4o-prod", messages=chat_messages()
+            )
+    finally:
+        c.proxy.settings.extra_upstreams["azure-openai"] = c.proxy.settings.upstream_anthropic
+    assert c.upstream.records == []
+
+
+# -- policy ------------------------------------------------------------------------------------
+
+
+def test_unapproved_cloud_is_refused_with_the_reason(tmp_path: Path) -> None:
+    h = start_harness(tmp_path)  # default policy: anthropic and openai only
+    try:
+        h.reply = lambda rec: Reply([b"{}"])
+        with pytest.raises(anthropic.PermissionDeniedError, match="to vertex"):
+            vertex_client(h, "vertex-denied").messages.create(
+                model="claude-x", max_tokens=10, messages=[{"role": "user", "content": USER}]
+            )
+        assert h.upstream.records == []
+    finally:
+        h.bg.close()
