@@ -455,6 +455,7 @@ class Proxy:
         out = Outgoing(ctx.mapping, ctx.cache)
         try:
             api.walk(body, out)
+            out.sweep(body, "", api.exempt, api.keyed)
         except Unprotectable as e:
             raise Refusal(
                 400,
