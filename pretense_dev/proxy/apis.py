@@ -34,6 +34,12 @@ field              what it decides
 ``errors``         the API's error format (`ErrorFormat`): the body of a
                    refusal, the same error as one stream event, and how an
                    upstream error body is un-mutated
+``exempt``         top-level fields sent as they are (the model, tool
+                   definitions, ids of server-side state); every other string
+                   in the body is mutated (deny by default, `transform`)
+``keyed``          top-level fields that are JSON schemas the answer is written
+                   to: their keys are mutated too (the answer comes back as text
+                   and is un-mutated whole)
 ``sign``           called with the outgoing request (`Outbound`) after the body
                    was mutated, to adjust or re-sign its headers (a request
                    signed over its body, as AWS SigV4 does, must be signed
@@ -152,6 +158,8 @@ class Api:
     path: Callable[[str, Params], str] = _same_path
     model: Callable[[Any, Params], str | None] = _body_model
     sign: Callable[[Outbound], None] | None = None
+    exempt: frozenset[str] = frozenset({"model"})
+    keyed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -396,6 +404,14 @@ CLOUD_APIS: tuple[Api, ...] = (
 
 # -- the table ------------------------------------------------------------------------
 
+# Top-level fields kept as sent.  Tool definitions are the contract tool calls are
+# checked against (names, parameter names); the secret guard still reads them.
+ANTHROPIC_EXEMPT = frozenset({"model", "tools", "tool_choice", "mcp_servers", "container"})
+CHAT_EXEMPT = frozenset({"model", "tools", "tool_choice", "functions", "function_call"})
+RESPONSES_EXEMPT = frozenset(
+    {"model", "tools", "tool_choice", "previous_response_id", "conversation", "include"}
+)
+
 _MODELS = r"v1/models(?:/(?P<model>.+))?"
 
 APIS: tuple[Api, ...] = (
@@ -411,6 +427,8 @@ APIS: tuple[Api, ...] = (
         walk=mutate_anthropic,
         unmutate=unmutate_anthropic_message,
         rewriter=AnthropicRewriter,
+        exempt=ANTHROPIC_EXEMPT,
+        keyed=frozenset({"output_format"}),
     ),
     Api(
         "anthropic-count-tokens",
@@ -421,6 +439,8 @@ APIS: tuple[Api, ...] = (
         ANTHROPIC_ERRORS,
         walk=mutate_anthropic,
         rewriter=AnthropicRewriter,
+        exempt=ANTHROPIC_EXEMPT,
+        keyed=frozenset({"output_format"}),
     ),
     Api(
         "openai-chat",
@@ -433,6 +453,8 @@ APIS: tuple[Api, ...] = (
         unmutate=unmutate_chat_completion,
         rewriter=ChatRewriter,
         path=strip_prefix("v1/"),
+        exempt=CHAT_EXEMPT,
+        keyed=frozenset({"response_format"}),
     ),
     Api(
         "openai-responses",
@@ -445,6 +467,8 @@ APIS: tuple[Api, ...] = (
         unmutate=unmutate_response_object,
         rewriter=ResponsesRewriter,
         path=strip_prefix("v1/"),
+        exempt=RESPONSES_EXEMPT,
+        keyed=frozenset({"text"}),
     ),
     # Both vendors serve /v1/models; Anthropic's clients always send anthropic-version.
     Api(

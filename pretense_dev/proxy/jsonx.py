@@ -3,9 +3,12 @@
 orjson parses a 1 MB, 199-message conversation in 1.1 ms and writes it in
 0.35 ms, against 2.7 ms and 6.4 ms for `json` (bench/proxy_json.py, 2-core dev
 machine): the difference is larger than the whole 3 ms budget for a resent
-1 MB history.  orjson refuses a few things `json` accepts — integers beyond 64
-bits and lone UTF-16 surrogate escapes — so those bodies take the slow path
-instead of being refused.
+1 MB history.  orjson refuses a few things `json` accepts (lone UTF-16 surrogate escapes)
+and reads integers beyond 64 bits as floats (a big ``seed`` would reach the
+vendor as ``1.8e+19``), so a body with a run of 19 or more digits takes the
+slow path, which keeps every integer exact.  A number too large for a double
+(``1e400``) or a NaN/Infinity literal is refused: it cannot be sent back as it
+came.
 
 What is sent upstream is always re-serialised from the parsed tree, never
 patched text: the vendor reads exactly what was inspected (no parser
@@ -15,23 +18,42 @@ differential between our parse and theirs, e.g. on duplicate keys).
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 import orjson
+
+# An integer literal that may not fit 64 bits (also matches inside strings and
+# fractions: those only take the exact, slower path).
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
 
 
 class JSONError(ValueError):
     """The body is not JSON."""
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:20]} does not fit a double")
+    return value
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON")
+
+
 def loads(data: bytes | str) -> Any:
-    """Parse JSON; raise JSONError if neither parser accepts it."""
+    """Parse JSON, integers exact; raise JSONError if it is not JSON we can send back."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if _LONG_DIGITS.search(raw) is None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
     try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        return json.loads(data)
+        return json.loads(data, parse_float=_finite, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as e:
         raise JSONError(str(e)) from None
 

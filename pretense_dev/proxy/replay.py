@@ -489,8 +489,8 @@ class ReplayUpstream:
         """Record, then reply chunk by chunk."""
         rec = Recorded(
             request.method,
-            request.path,
-            request.query_string,
+            request.raw_path.partition("?")[0],
+            request.raw_path.partition("?")[2],
             dict(request.headers),
             await request.read(),
             request.raw_path.split("?", 1)[0],
@@ -536,7 +536,8 @@ class BackgroundServer:
         """Start `app` on 127.0.0.1; return its port."""
 
         async def start() -> int:
-            runner = web.AppRunner(app, access_log=None)
+            # As the daemon runs it: a client that leaves cancels the handler.
+            runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", port)
             await site.start()

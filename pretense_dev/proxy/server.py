@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
+from aiohttp.compression_utils import HAS_BROTLI
 from yarl import URL
 
 from pretense_dev.audit.events import BLOCKED, ERROR, FORWARDED, REQUEST, AuditEvent
@@ -94,6 +95,22 @@ _DROP_REQUEST = HOP_BY_HOP | {
     "accept-encoding",
     "expect",
 }
+# Request bodies the proxy can decode (aiohttp decodes them as it reads).
+_REQUEST_ENCODINGS = ("", "identity", "gzip", "deflate") + (("br",) if HAS_BROTLI else ())
+# Sent as they are and never scanned: they are the client's credentials.
+CREDENTIAL_HEADERS = frozenset(
+    {
+        "authorization",
+        "x-api-key",
+        "api-key",
+        "x-goog-api-key",
+        "cookie",
+        "x-amz-security-token",
+        "x-amz-date",
+        "x-amz-content-sha256",
+    }
+)
+_CREDENTIAL_PREFIXES = ("proxy-",)
 # Not passed back: the body we send is decoded and re-framed.
 _DROP_RESPONSE = HOP_BY_HOP | {"content-length", "content-encoding"}
 
@@ -154,6 +171,18 @@ def error_response(
     )
 
 
+def raw_tail(raw_path: str, repo_id: str) -> str:
+    """The path after ``/r/<id>/`` exactly as the client wrote it (no query string).
+
+    The vendor must read the path and the query as received: decoding them
+    would turn ``%20`` into a raw space, decode ``%2526`` twice, or cut the
+    query at a decoded ``%23``.
+    """
+    path = raw_path.partition("?")[0]
+    prefix = f"/r/{repo_id}/"
+    return path[len(prefix) :] if path.startswith(prefix) else path.lstrip("/")
+
+
 def tool_of(user_agent: str) -> str:
     """Which client sent a request, from its User-Agent."""
     ua = user_agent.lower()
@@ -178,6 +207,9 @@ class Settings:
     upstream_openai: str = state.DEFAULT_UPSTREAM_OPENAI
 
     extra_upstreams: dict[str, str] = field(default_factory=dict)
+    # Seconds without a byte from the upstream before the answer is given up (the
+    # client then gets the API's error, or its error event mid-stream).
+    read_timeout: float = 900.0
 
     def upstreams(self) -> dict[str, str]:
         """Base URL per `apis.Api.upstream` key."""
@@ -248,7 +280,9 @@ class Proxy:
         trust_env = any(os.environ.get(v) for v in _PROXY_VARS)
         self.session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300, keepalive_timeout=60),
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=900),
+            timeout=aiohttp.ClientTimeout(
+                total=None, sock_connect=30, sock_read=self.settings.read_timeout
+            ),
             auto_decompress=True,
             trust_env=trust_env,
             skip_auto_headers=("User-Agent",),
@@ -373,8 +407,8 @@ class Proxy:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Every /r/<id>/… request: refuse, or mutate, guard, forward and un-mutate."""
-        tail = request.match_info["tail"]
         repo_id = request.match_info["repo_id"]
+        tail = raw_tail(request.raw_path, repo_id)
         ex = Exchange(time.perf_counter(), "/" + tail, repo_id=repo_id)
         ex.session_id = request.headers.get("X-Claude-Code-Session-Id", "")[:128]
         ex.tool = tool_of(request.headers.get("User-Agent", ""))
@@ -386,6 +420,11 @@ class Proxy:
         try:
             try:
                 return await self._handle(request, route, ex)
+            except asyncio.CancelledError:
+                # The client left (the runner cancels the handler): the upstream request
+                # was cancelled with it.
+                ex.reason = ex.reason or "client went away before the answer"
+                raise
             except Refusal:
                 raise
             except Exception as e:  # a bug must not turn into a forwarded request
@@ -423,16 +462,39 @@ class Proxy:
         ctx = await self.context(ex.repo_id)
         ex.repo_path = str(ctx.root)
         policy = ctx.policy()
+        assert ctx.mapping is not None and ctx.scanner is not None
+        out = Outgoing(ctx.mapping, ctx.cache)
         if api.walk is None:
             if route.vendor not in policy.vendors:
                 reason = approved(policy, route.vendor, None)
                 raise Refusal(403, f"pretense-dev: {reason}", decision=BLOCKED)
-            return await self._forward(request, route, ex, ctx, None)
+            headers = self._headers(request, out)
+            self._guard(ctx, out)
+            return await self._forward(request, route, ex, ctx, headers, None)
+        encoding = request.headers.get("Content-Encoding", "").strip().lower()
+        if encoding not in _REQUEST_ENCODINGS:
+            raise Refusal(
+                400,
+                f"pretense-dev cannot read a request body with Content-Encoding {encoding!r} "
+                f"(supported: {', '.join(e for e in _REQUEST_ENCODINGS if e)}), "
+                "so it was not sent",
+                decision=BLOCKED,
+                code="pretense_bad_encoding",
+            )
         try:
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
             raise Refusal(
                 413, f"the request is larger than {MAX_BODY} bytes", decision=BLOCKED
+            ) from None
+        except (web.HTTPException, aiohttp.ClientPayloadError, ValueError, OSError) as e:
+            # A body that does not decode as its Content-Encoding says.
+            raise Refusal(
+                400,
+                f"pretense-dev could not decode this request body as Content-Encoding "
+                f"{encoding!r} ({type(e).__name__}), so it was not sent",
+                decision=BLOCKED,
+                code="pretense_bad_encoding",
             ) from None
         ex.request_bytes = len(raw)
         try:
@@ -454,24 +516,53 @@ class Proxy:
             raise Refusal(
                 403, f"pretense-dev: {reason}", decision=BLOCKED, code="pretense_not_approved"
             )
-        assert ctx.mapping is not None and ctx.scanner is not None
-        out = Outgoing(ctx.mapping, ctx.cache)
         try:
             api.walk(body, out)
+            out.sweep(body, "", api.exempt, api.keyed)
         except Unprotectable as e:
             raise Refusal(
                 400,
                 f"pretense-dev cannot protect this request ({e}), so it was not sent",
                 decision=BLOCKED,
             ) from None
+        headers = self._headers(request, out)
+        self._guard(ctx, out)
+        ex.out = out
+        payload = jsonx.dumps(body)
+        ex.context_bytes = len(payload)
+        return await self._forward(request, route, ex, ctx, headers, payload)
+
+    @staticmethod
+    def _guard(ctx: RepoContext, out: Outgoing) -> None:
+        """The secret scan over every new string; the leaves are cached only if it passes."""
+        assert ctx.scanner is not None
         findings = scan(ctx.scanner, out.new)
         if findings:
             raise blocked_message(findings)
         out.commit()
-        ex.out = out
-        payload = jsonx.dumps(body)
-        ex.context_bytes = len(payload)
-        return await self._forward(request, route, ex, ctx, payload)
+
+    @staticmethod
+    def _headers(request: web.Request, out: Outgoing) -> dict[str, str]:
+        """The request headers to send on: hop-by-hop dropped, values the vendor reads mutated.
+
+        Credentials pass as they are and are not scanned (they are secrets by
+        design); every other value is mutated and scanned like a body string,
+        because a client may put a checkout path or a prompt there (Codex sends
+        its turn metadata, with the working directory, in a header).
+        """
+        # Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
+        listed = {n.strip().lower() for n in request.headers.get("Connection", "").split(",")}
+        drop = _DROP_REQUEST | listed
+        headers: dict[str, str] = {}
+        for k, v in request.headers.items():
+            low = k.lower()
+            if low in drop:
+                continue
+            if low in CREDENTIAL_HEADERS or low.startswith(_CREDENTIAL_PREFIXES):
+                headers[k] = v
+            else:
+                headers[k] = out.text(v, f"header {k}")
+        return headers
 
     def upstream_url(self, route: Route, query: str) -> URL:
         """Where a route goes: the API's base URL plus its path (and the raw query)."""
@@ -487,17 +578,14 @@ class Proxy:
         route: Route,
         ex: Exchange,
         ctx: RepoContext,
+        headers: dict[str, str],
         payload: bytes | None,
     ) -> web.StreamResponse:
         assert self.session is not None and ctx.mapping is not None
         mapping = ctx.mapping
-        # Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
-        listed = {n.strip().lower() for n in request.headers.get("Connection", "").split(",")}
-        drop = _DROP_REQUEST | listed
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in drop}
         if payload is not None:
             headers["Content-Type"] = "application/json"
-        url = self.upstream_url(route, request.query_string)
+        url = self.upstream_url(route, request.raw_path.partition("?")[2])
         outbound = Outbound(request.method, url, headers, payload)
         if route.api.sign is not None:
             route.api.sign(outbound)
@@ -521,7 +609,19 @@ class Proxy:
             out_headers = {k: v for k, v in up.headers.items() if k.lower() not in _DROP_RESPONSE}
             if up.content_type == route.api.framing.content_type:
                 return await self._stream(request, route, ex, up, out_headers, mapping)
-            body = await up.read()
+            try:
+                body = await up.read()
+            except (TimeoutError, aiohttp.ClientError) as e:
+                ex.reason = f"upstream answer broke: {type(e).__name__}"
+                ex.status = 502
+                return error_response(
+                    route.api.errors,
+                    502,
+                    f"pretense-dev: the upstream answer broke ({type(e).__name__}); "
+                    "the request had been sent",
+                    "upstream_error",
+                    FORWARDED,
+                )
             body = self._unmutate_body(route, up.status, up.content_type, body, mapping)
             ex.response_bytes = len(body)
             ex.status = up.status
@@ -681,7 +781,9 @@ async def serve(
 ) -> None:
     """Run until SIGTERM/SIGINT; record the state file while listening."""
     proxy, app = create_app(settings)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    # handler_cancellation: a client that leaves cancels its handler, and with it the
+    # upstream request (the vendor stops generating).
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
     try:
@@ -803,6 +905,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=state.DEFAULT_PORT)
     p.add_argument("--upstream-anthropic", default=state.DEFAULT_UPSTREAM_ANTHROPIC)
     p.add_argument("--upstream-openai", default=state.DEFAULT_UPSTREAM_OPENAI)
+    p.add_argument("--read-timeout", type=float, default=Settings.read_timeout)
     p.add_argument("--foreground", action="store_true")
     a = p.parse_args(argv)
     if a.host not in ("127.0.0.1", "::1", "localhost"):
@@ -810,7 +913,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     setup_logging(a.foreground)
     _use_uvloop()
-    settings = Settings(a.host, a.port, a.upstream_anthropic, a.upstream_openai)
+    settings = Settings(
+        a.host, a.port, a.upstream_anthropic, a.upstream_openai, read_timeout=a.read_timeout
+    )
     try:
         asyncio.run(serve(settings))
     except OSError as e:

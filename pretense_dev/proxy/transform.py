@@ -18,19 +18,46 @@ definition.  Coming back, partial tool JSON can only be un-mutated as raw text
 client as the real name.  That only happens when the model itself invents a
 synthetic as a key.
 
+Deny by default.  After an API's walker has handled the fields it knows,
+`Outgoing.sweep` visits every remaining string of the body and mutates it,
+unless it is exempt by name:
+
+* per API, top-level fields that are the vendor's controls or the tool
+  definitions (``model``, ``tools``, ``tool_choice``…: `apis.Api.exempt`);
+* anywhere, the string value of a key in `EXEMPT_VALUES` (ids, roles, types,
+  enums, model and tool names, URLs, media types) and the whole value of a key
+  in `EXEMPT_SUBTREES` (signatures, encrypted and base64 payloads, image URLs,
+  cache controls);
+* objects a walker declared opaque (`Outgoing.skip`): thinking and
+  redacted_thinking blocks, server-tool results, Responses reasoning items,
+  images and audio.
+
+So an unknown top-level field, an extra field on a block or a message,
+``stop_sequences``, a JSON schema's descriptions and client metadata are all
+mutated.  Exempt strings, object keys and the concatenated text of adjacent
+blocks are still read by the secret guard (`Outgoing.scan_only`): nothing the
+vendor can read escapes the secret scan.
+
+Base64 file payloads (``file_data``, base64 document sources) are decoded: a
+text file is mutated and re-encoded; a binary one (a PDF, whose text the proxy
+cannot rewrite) is refused.
+
 A body whose known fields have the wrong shape cannot be protected reliably and
-raises `Unprotectable`: the proxy refuses it (fail closed).
+raises `Unprotectable`: the proxy refuses it (fail closed) rather than skip it.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from pretense_dev.mutation import IdentifierMap
 
+_T = TypeVar("_T")
 # Keys whose string values are structure or opaque data, never prose.
 OPAQUE_KEYS = frozenset(
     {
@@ -55,6 +82,43 @@ OPAQUE_KEYS = frozenset(
         "detail",
         "format",
         "model",
+    }
+)
+# Keys whose *string* value is an identifier, an enum or a name the vendor must read
+# as sent (a tool name must match its untouched definition); a dict or list under
+# them is still swept (Responses ``text.format`` holds a JSON schema).
+EXEMPT_VALUES = frozenset(
+    {
+        "type",
+        "id",
+        "tool_use_id",
+        "call_id",
+        "item_id",
+        "previous_response_id",
+        "media_type",
+        "mime_type",
+        "file_id",
+        "container_id",
+        "url",
+        "name",
+        "server_name",
+        "status",
+        "role",
+        "detail",
+        "format",
+        "model",
+        "cache_control",
+    }
+)
+# Keys whose whole value is opaque to mutation (signed, encrypted or binary data).
+EXEMPT_SUBTREES = frozenset(
+    {
+        "signature",
+        "encrypted_content",
+        "encrypted_index",
+        "data",
+        "image_url",
+        "cache_control",
     }
 )
 # Anthropic block types that pass untouched both ways.
@@ -152,12 +216,16 @@ class LeafCache:
 class Outgoing:
     """The leaf mutator for one request: mutate, cache, collect new leaves for the guard."""
 
-    __slots__ = ("_cache", "_mut", "fresh", "mapping", "new", "used")
+    __slots__ = ("_cache", "_done", "_keep", "_mut", "fresh", "mapping", "new", "used")
 
     def __init__(self, mapping: IdentifierMap, cache: LeafCache) -> None:
         self.mapping = mapping
         self._mut = mapping.mutate
         self._cache = cache
+        # ids of the strings the walker produced and the objects it declared opaque:
+        # the sweep leaves them alone (`_keep` holds them so an id is never reused).
+        self._done: set[int] = set()
+        self._keep: list[Any] = []
         # (where, text to scan) for every leaf not seen before
         self.new: list[tuple[str, str]] = []
         # (kind, leaf, entry) added to the cache once the request is allowed
@@ -185,13 +253,106 @@ class Outgoing:
         if entry is not None:
             self._cache.touch("text", s, entry)
             self.used.append(entry)
-            return str(entry[0])
+            return self._mark(str(entry[0]))
         out = self._mut(s)
         entry = [out, self._names(s, out)]
         self.new.append((where, s))
         self.fresh.append(("text", s, entry))
         self.used.append(entry)
-        return out
+        return self._mark(out)
+
+    def _mark(self, s: _T) -> _T:
+        """Remember that the walker produced `s` (the sweep must not touch it again)."""
+        self._done.add(id(s))
+        self._keep.append(s)
+        return s
+
+    def skip(self, obj: Any) -> None:
+        """An object sent as is (signed or binary); the sweep only scans it."""
+        self._mark(obj)
+
+    def joined(self, texts: list[str], where: str) -> None:
+        """Adjacent texts as one, for the guard: a secret split across blocks is found."""
+        if len(texts) > 1:
+            self.scan_only("".join(texts), f"{where} (adjacent blocks joined)")
+
+    def sweep(
+        self,
+        obj: Any,
+        where: str,
+        exempt: frozenset[str] = frozenset(),
+        keyed: frozenset[str] = frozenset(),
+    ) -> Any:
+        """Deny by default: every string the walker left is mutated unless exempt by name.
+
+        `exempt` names top-level fields kept as sent, `keyed` top-level fields
+        that are JSON schemas (`keyed`).  Exempt strings and every key are still
+        given to the secret guard.  Containers are changed in place.
+        """
+        if isinstance(obj, str):
+            return obj if id(obj) in self._done else self.text(obj, where)
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                self.scan_only(k, f"{where} (key)")
+                w = f"{where}.{k}" if where else k
+                if id(v) in self._done:
+                    continue
+                if k in keyed and isinstance(v, (dict, list)):
+                    obj[k] = self.keyed(v, w)
+                elif k in exempt or k in EXEMPT_SUBTREES:
+                    self.scan_all(v, w)
+                elif isinstance(v, str):
+                    if k in EXEMPT_VALUES:
+                        self.scan_only(v, w)
+                    else:
+                        obj[k] = self.text(v, w)
+                elif isinstance(v, (dict, list)):
+                    self.sweep(v, w)
+        elif isinstance(obj, list):
+            for i, v in enumerate(obj):
+                if id(v) in self._done:
+                    if not isinstance(v, str):
+                        self.scan_all(v, f"{where}[{i}]")
+                    continue
+                if isinstance(v, str):
+                    obj[i] = self.text(v, f"{where}[{i}]")
+                elif isinstance(v, (dict, list)):
+                    self.sweep(v, f"{where}[{i}]")
+        return obj
+
+    def keyed(self, obj: Any, where: str) -> Any:
+        """A JSON schema the answer is written to: keys (property names) mutated too.
+
+        The answer that follows the schema comes back as text and is un-mutated
+        whole, keys included, so renaming the schema's keys round-trips.
+        """
+        if isinstance(obj, str):
+            return self.text(obj, where)
+        if isinstance(obj, dict):
+            new: dict[str, Any] = {}
+            for k, v in obj.items():
+                if k in EXEMPT_VALUES and isinstance(v, str):
+                    self.scan_only(v, f"{where}.{k}")
+                    new[self.text(k, f"{where} (key)")] = self._mark(v)
+                else:
+                    new[self.text(k, f"{where} (key)")] = self.keyed(v, f"{where}.{k}")
+            return self._mark(new)
+        if isinstance(obj, list):
+            return self._mark([self.keyed(v, f"{where}[{i}]") for i, v in enumerate(obj)])
+        return obj
+
+    def scan_all(self, obj: Any, where: str) -> None:
+        """Every string in `obj`, keys included, for the guard only (nothing changes)."""
+        if isinstance(obj, str):
+            if id(obj) not in self._done:
+                self.scan_only(obj, where)
+        elif isinstance(obj, dict):
+            for k, v in obj.items():
+                self.scan_only(k, f"{where} (key)")
+                self.scan_all(v, f"{where}.{k}")
+        elif isinstance(obj, list):
+            for i, v in enumerate(obj):
+                self.scan_all(v, f"{where}[{i}]")
 
     def scan_only(self, s: str, where: str) -> None:
         """Text sent as is (signed thinking) that the secret guard still reads."""
@@ -207,24 +368,56 @@ class Outgoing:
         if entry is not None:
             self._cache.touch("json", s, entry)
             self.used.append(entry)
-            return str(entry[0])
+            return self._mark(str(entry[0]))
         out, scan = mutate_json_text(s, self.mapping)
         entry = [out, self._names(s, out)]
         self.new.append((where, scan))
         if len(s) >= MIN_CACHED:
             self.fresh.append(("json", s, entry))
         self.used.append(entry)
-        return out
+        return self._mark(out)
 
     def value(self, obj: Any, where: str) -> Any:
-        """A JSON value (tool input): every string value mutated, keys kept."""
+        """A JSON value (tool input): every string value mutated, keys kept (and scanned)."""
         if isinstance(obj, str):
             return self.text(obj, where)
         if isinstance(obj, dict):
-            return {k: self.value(v, f"{where}.{k}") for k, v in obj.items()}
+            for k in obj:
+                self.scan_only(k, f"{where} (key)")
+            return self._mark({k: self.value(v, f"{where}.{k}") for k, v in obj.items()})
         if isinstance(obj, list):
-            return [self.value(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+            return self._mark([self.value(v, f"{where}[{i}]") for i, v in enumerate(obj)])
         return obj
+
+    def base64_file(self, data: str, media_type: str | None, where: str) -> str:
+        """A base64 file (optionally a ``data:`` URL): text is mutated and re-encoded.
+
+        A binary file is refused: its text (a PDF's) cannot be rewritten here.
+        """
+        prefix, payload = "", data
+        if data.startswith("data:") and "," in data:
+            head, _, payload = data.partition(",")
+            prefix = head + ","
+            if media_type is None:
+                media_type = head[5:].split(";")[0] or None
+        try:
+            raw = base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError):
+            raise Unprotectable(f"{where} is not valid base64") from None
+        if media_type is not None and not _texty(media_type):
+            raise Unprotectable(
+                f"{where} is a {media_type} file, whose text pretense-dev cannot rewrite"
+            )
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Unprotectable(
+                f"{where} is a binary file, whose text pretense-dev cannot rewrite"
+            ) from None
+        mutated = self.text(text, where)
+        if mutated == text:
+            return self._mark(data)
+        return self._mark(prefix + base64.b64encode(mutated.encode("utf-8")).decode("ascii"))
 
     def generic(self, obj: Any, where: str) -> Any:
         """An unknown structure: string values mutated except under `OPAQUE_KEYS`."""
@@ -252,6 +445,11 @@ class Outgoing:
         for entry in self.used:
             out |= entry[1]
         return out
+
+
+def _texty(media_type: str) -> bool:
+    mt = media_type.lower()
+    return mt.startswith("text/") or mt.endswith(("json", "xml", "yaml", "javascript", "x-sh"))
 
 
 def mutate_json_text(s: str, mapping: IdentifierMap) -> tuple[str, str]:
@@ -323,6 +521,7 @@ def mutate_anthropic(body: dict[str, Any], out: Outgoing) -> None:
     if isinstance(system, str):
         body["system"] = out.text(system, "system")
     elif isinstance(system, list):
+        out.joined(_texts(system), "system")
         for i, b in enumerate(system):
             _anthropic_block(b, f"system[{i}]", out, {})
     else:
@@ -338,10 +537,23 @@ def mutate_anthropic(body: dict[str, Any], out: Outgoing) -> None:
         if isinstance(content, str):
             m["content"] = out.text(content, f"messages[{i}]")
         elif isinstance(content, list):
+            out.joined(_texts(content), f"messages[{i}]")
             for j, b in enumerate(content):
                 _anthropic_block(b, f"messages[{i}].content[{j}]", out, files)
         else:
             _need(content is None, f"messages[{i}].content must be a string or a list")
+
+
+def _texts(blocks: list[Any], key: str = "text") -> list[str]:
+    """The texts of the text blocks in a content list (for the split-secret scan)."""
+    return [b[key] for b in blocks if isinstance(b, dict) and isinstance(b.get(key), str)]
+
+
+def _str_field(b: dict[str, Any], key: str, where: str, out: Outgoing) -> None:
+    """An optional text field: mutated when a string, refused when another shape."""
+    if key in b and b[key] is not None:
+        _need(isinstance(b[key], str), f"{where}.{key} must be a string")
+        b[key] = out.text(b[key], f"{where}.{key}")
 
 
 def _anthropic_block(b: Any, where: str, out: Outgoing, files: dict[str, str]) -> None:
@@ -354,11 +566,8 @@ def _anthropic_block(b: Any, where: str, out: Outgoing, files: dict[str, str]) -
         b["text"] = out.text(text, where)
         if b.get("citations"):
             b["citations"] = out.generic(b["citations"], f"{where}.citations")
-    elif t == "thinking":
-        if isinstance(b.get("thinking"), str):
-            out.scan_only(b["thinking"], where)
     elif t in _UNTOUCHED_ANTHROPIC or server_tool_result(t):
-        return
+        out.skip(b)  # signed or binary: sent as is; the sweep scans every string in it
     elif t in ("tool_use", "server_tool_use", "mcp_tool_use"):
         if "input" in b:
             b["input"] = out.value(b["input"], f"{where} ({t} {b.get('name')})")
@@ -369,36 +578,45 @@ def _anthropic_block(b: Any, where: str, out: Outgoing, files: dict[str, str]) -
         if isinstance(content, str):
             b["content"] = out.text(content, w)
         elif isinstance(content, list):
+            out.joined(_texts(content), w)
             for k, c in enumerate(content):
                 _anthropic_block(c, f"{w}.content[{k}]", out, files)
         else:
             _need(content is None, f"{where}.content must be a string or a list")
     elif t == "document":
         source = b.get("source")
-        if isinstance(source, dict):
-            st = source.get("type")
-            if st == "text":
-                data = source.get("data")
-                if not isinstance(data, str):
-                    raise Unprotectable(f"{where}.source.data must be a string")
-                source["data"] = out.text(data, where)
-            elif st == "content":
-                content = source.get("content")
-                if isinstance(content, str):
-                    source["content"] = out.text(content, where)
-                elif isinstance(content, list):
-                    for k, c in enumerate(content):
-                        _anthropic_block(c, f"{where}.source.content[{k}]", out, files)
+        _need(isinstance(source, dict), f"{where}.source must be an object")
+        st = source.get("type")
+        if st == "text":
+            data = source.get("data")
+            _need(isinstance(data, str), f"{where}.source.data must be a string")
+            source["data"] = out.text(data, where)
+        elif st == "content":
+            content = source.get("content")
+            if isinstance(content, str):
+                source["content"] = out.text(content, where)
+            else:
+                _need(isinstance(content, list), f"{where}.source.content must be a list")
+                for k, c in enumerate(content):
+                    _anthropic_block(c, f"{where}.source.content[{k}]", out, files)
+        elif st == "base64":
+            data = source.get("data")
+            media = source.get("media_type")
+            _need(isinstance(data, str), f"{where}.source.data must be a string")
+            source["data"] = out.base64_file(
+                data, media if isinstance(media, str) else None, f"{where}.source"
+            )
+        elif st not in ("url", "file"):  # a URL or an uploaded file id carries no text here
+            raise Unprotectable(f"{where}.source.type {st!r} is not one pretense-dev can protect")
         for key in ("title", "context"):
-            if isinstance(b.get(key), str):
-                b[key] = out.text(b[key], f"{where}.{key}")
+            _str_field(b, key, where, out)
     elif t == "search_result":
-        if isinstance(b.get("title"), str):
-            b["title"] = out.text(b["title"], f"{where}.title")
+        _str_field(b, "title", where, out)
         content = b.get("content")
-        if isinstance(content, list):
-            for k, c in enumerate(content):
-                _anthropic_block(c, f"{where}.content[{k}]", out, files)
+        _need(isinstance(content, list), f"{where}.content must be a list of text blocks")
+        out.joined(_texts(content), where)
+        for k, c in enumerate(content):
+            _anthropic_block(c, f"{where}.content[{k}]", out, files)
     else:
         mutated = out.generic(b, where)
         b.clear()
@@ -423,11 +641,26 @@ def _chat_content(content: Any, where: str, out: Outgoing) -> Any:
         elif t == "refusal":
             if isinstance(part.get("refusal"), str):
                 part["refusal"] = out.text(part["refusal"], f"{where}[{k}]")
-        elif t in ("image_url", "input_audio", "file"):
-            continue
+        elif t in ("image_url", "input_audio"):
+            out.skip(part)
+        elif t == "file":
+            f = part.get("file")
+            _need(isinstance(f, dict), f"{where}[{k}].file must be an object")
+            if "file_data" in f:
+                _need(isinstance(f["file_data"], str), f"{where}[{k}].file_data must be a string")
+                f["file_data"] = out.base64_file(f["file_data"], None, f"{where}[{k}].file")
         else:
             content[k] = out.generic(part, f"{where}[{k}]")
     return content
+
+
+def _arguments(holder: Any, where: str, out: Outgoing) -> None:
+    """Tool-call ``arguments``: a JSON text; any other shape is refused."""
+    _need(isinstance(holder, dict), f"{where} must be an object")
+    if "arguments" in holder:
+        args = holder["arguments"]
+        _need(isinstance(args, str), f"{where}.arguments must be a string of JSON")
+        holder["arguments"] = out.json_text(args, f"{where} ({holder.get('name')})")
 
 
 def mutate_chat(body: dict[str, Any], out: Outgoing) -> None:
@@ -438,8 +671,11 @@ def mutate_chat(body: dict[str, Any], out: Outgoing) -> None:
     for i, m in enumerate(messages):
         where = f"messages[{i}]"
         _need(isinstance(m, dict), f"{where} must be an object")
+        if isinstance(m.get("content"), list):
+            out.joined(_texts(m["content"]), where)
         if "content" in m:
             m["content"] = _chat_content(m["content"], f"{where}.content", out)
+        _str_field(m, "name", where, out)
         if isinstance(m.get("refusal"), str):
             m["refusal"] = out.text(m["refusal"], f"{where}.refusal")
         calls = m.get("tool_calls")
@@ -447,18 +683,14 @@ def mutate_chat(body: dict[str, Any], out: Outgoing) -> None:
             _need(isinstance(calls, list), f"{where}.tool_calls must be a list")
             for k, call in enumerate(calls):
                 _need(isinstance(call, dict), f"{where}.tool_calls[{k}] must be an object")
-                fn = call.get("function")
-                if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
-                    fn["arguments"] = out.json_text(
-                        fn["arguments"], f"{where}.tool_calls[{k}] ({fn.get('name')})"
-                    )
-                elif isinstance(call.get("custom"), dict):
+                if "function" in call:
+                    _arguments(call["function"], f"{where}.tool_calls[{k}]", out)
+                elif "custom" in call:
                     custom = call["custom"]
-                    if isinstance(custom.get("input"), str):
-                        custom["input"] = out.text(custom["input"], f"{where}.tool_calls[{k}]")
-        fc = m.get("function_call")
-        if isinstance(fc, dict) and isinstance(fc.get("arguments"), str):
-            fc["arguments"] = out.json_text(fc["arguments"], f"{where}.function_call")
+                    _need(isinstance(custom, dict), f"{where}.tool_calls[{k}].custom")
+                    _str_field(custom, "input", f"{where}.tool_calls[{k}].custom", out)
+        if m.get("function_call") is not None:
+            _arguments(m["function_call"], f"{where}.function_call", out)
     prediction = body.get("prediction")
     if isinstance(prediction, dict) and "content" in prediction:
         prediction["content"] = _chat_content(prediction["content"], "prediction", out)
@@ -482,8 +714,13 @@ def _responses_parts(content: Any, where: str, out: Outgoing) -> Any:
         elif t == "refusal":
             if isinstance(part.get("refusal"), str):
                 part["refusal"] = out.text(part["refusal"], f"{where}[{k}]")
-        elif t in ("input_image", "input_file", "input_audio"):
-            continue
+        elif t in ("input_image", "input_audio"):
+            out.skip(part)
+        elif t == "input_file":
+            if "file_data" in part:
+                data = part["file_data"]
+                _need(isinstance(data, str), f"{where}[{k}].file_data must be a string")
+                part["file_data"] = out.base64_file(data, None, f"{where}[{k}]")
         else:
             content[k] = out.generic(part, f"{where}[{k}]")
     return content
@@ -493,14 +730,16 @@ def _responses_item(item: Any, where: str, out: Outgoing) -> Any:
     _need(isinstance(item, dict), f"{where} must be an object")
     t = item.get("type")
     if t is None or t == "message":
+        if isinstance(item.get("content"), list):
+            out.joined(_texts(item["content"]), where)
         if "content" in item:
             item["content"] = _responses_parts(item["content"], f"{where}.content", out)
         return item
     if t == "reasoning" or t == "item_reference":
+        out.skip(item)
         return item
     if t == "function_call":
-        if isinstance(item.get("arguments"), str):
-            item["arguments"] = out.json_text(item["arguments"], f"{where} ({item.get('name')})")
+        _arguments(item, where, out)
         return item
     if t in ("function_call_output", "custom_tool_call_output"):
         output = item.get("output")
@@ -508,8 +747,7 @@ def _responses_item(item: Any, where: str, out: Outgoing) -> Any:
             item["output"] = _responses_parts(output, f"{where}.output", out)
         return item
     if t == "custom_tool_call":
-        if isinstance(item.get("input"), str):
-            item["input"] = out.text(item["input"], where)
+        _str_field(item, "input", where, out)
         return item
     return out.generic(item, where)
 

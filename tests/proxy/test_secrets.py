@@ -138,7 +138,7 @@ ANTHROPIC_POSITIONS: dict[str, tuple[Build, str]] = {
                 {"role": "user", "content": "more"},
             ]
         },
-        "messages[1].content[0]",
+        "messages[1].content[0].thinking",
     ),
 }
 
