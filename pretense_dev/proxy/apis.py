@@ -255,6 +255,16 @@ def errors_for_headers(headers: Mapping[str, str]) -> tuple[str, ErrorFormat]:
     return "openai", OPENAI_ERRORS
 
 
+# -- the table ------------------------------------------------------------------------
+
+# Top-level fields kept as sent.  Tool definitions are the contract tool calls are
+# checked against (names, parameter names); the secret guard still reads them.
+ANTHROPIC_EXEMPT = frozenset({"model", "tools", "tool_choice", "mcp_servers", "container"})
+CHAT_EXEMPT = frozenset({"model", "tools", "tool_choice", "functions", "function_call"})
+RESPONSES_EXEMPT = frozenset(
+    {"model", "tools", "tool_choice", "previous_response_id", "conversation", "include"}
+)
+
 # -- the cloud routes -------------------------------------------------------------------
 
 # The Azure OpenAI resource is the developer's own (https://<resource>.openai.azure.com):
@@ -299,7 +309,33 @@ def _deployment(body: Any, params: Params) -> str | None:
     return deployment if deployment is not None else _body_model(body, params)
 
 
-def _bedrock(op: str, walk: Walker, unmutate: Unmutator, rewriter: Any, framing: Framing) -> Api:
+# Top-level fields kept as sent (as for the public APIs: versions, tool definitions, the
+# vendor's controls); the secret guard still reads them.
+BEDROCK_INVOKE_EXEMPT = frozenset({"anthropic_version", "anthropic_beta"}) | ANTHROPIC_EXEMPT
+CONVERSE_EXEMPT = frozenset(
+    {
+        "modelId",
+        "toolConfig",
+        "inferenceConfig",
+        "guardrailConfig",
+        "additionalModelRequestFields",
+        "additionalModelResponseFieldPaths",
+        "performanceConfig",
+    }
+)
+GEMINI_EXEMPT = frozenset(
+    {"model", "tools", "toolConfig", "safetySettings", "cachedContent", "labels"}
+)
+
+
+def _bedrock(
+    op: str,
+    walk: Walker,
+    unmutate: Unmutator,
+    rewriter: Any,
+    framing: Framing,
+    exempt: frozenset[str],
+) -> Api:
     return Api(
         f"bedrock-{op}",
         "bedrock",
@@ -313,6 +349,7 @@ def _bedrock(op: str, walk: Walker, unmutate: Unmutator, rewriter: Any, framing:
         framing=framing,
         model=bedrock.model_of,
         sign=bedrock.sign,
+        exempt=exempt,
     )
 
 
@@ -329,10 +366,18 @@ def _gemini(name: str, vendor: str, regex: str, upstream: str, sign: Any) -> Api
         rewriter=google.GeminiRewriter,
         model=google.path_model,
         sign=sign,
+        exempt=GEMINI_EXEMPT,
     )
 
 
-def _azure(name: str, regex: str, walk: Walker, unmutate: Unmutator, rewriter: Any) -> Api:
+def _azure(
+    name: str,
+    regex: str,
+    walk: Walker,
+    unmutate: Unmutator,
+    rewriter: Any,
+    exempt: frozenset[str],
+) -> Api:
     return Api(
         name,
         "azure-openai",
@@ -345,17 +390,26 @@ def _azure(name: str, regex: str, walk: Walker, unmutate: Unmutator, rewriter: A
         rewriter=rewriter,
         model=_deployment,
         sign=_azure_endpoint,
+        exempt=exempt,
     )
 
 
 CLOUD_APIS: tuple[Api, ...] = (
-    _bedrock("invoke", mutate_anthropic, unmutate_anthropic_message, bedrock.InvokeRewriter, SSE),
+    _bedrock(
+        "invoke",
+        mutate_anthropic,
+        unmutate_anthropic_message,
+        bedrock.InvokeRewriter,
+        SSE,
+        BEDROCK_INVOKE_EXEMPT,
+    ),
     _bedrock(
         "invoke-with-response-stream",
         mutate_anthropic,
         unmutate_anthropic_message,
         bedrock.InvokeRewriter,
         EVENTSTREAM_INVOKE,
+        BEDROCK_INVOKE_EXEMPT,
     ),
     _bedrock(
         "converse",
@@ -363,6 +417,7 @@ CLOUD_APIS: tuple[Api, ...] = (
         bedrock.unmutate_converse,
         bedrock.ConverseRewriter,
         SSE,
+        CONVERSE_EXEMPT,
     ),
     _bedrock(
         "converse-stream",
@@ -370,6 +425,7 @@ CLOUD_APIS: tuple[Api, ...] = (
         bedrock.unmutate_converse,
         bedrock.ConverseRewriter,
         EVENTSTREAM_CONVERSE,
+        CONVERSE_EXEMPT,
     ),
     Api(
         "vertex-claude",
@@ -383,6 +439,7 @@ CLOUD_APIS: tuple[Api, ...] = (
         rewriter=AnthropicRewriter,
         model=google.path_model,
         sign=google.vertex_route,
+        exempt=BEDROCK_INVOKE_EXEMPT,  # the same Messages body: anthropic_version, no model
     ),
     _gemini("vertex-gemini", "vertex", google.VERTEX_GEMINI_PATH, "vertex", google.vertex_route),
     _gemini("gemini", "gemini", google.GEMINI_PATH, "gemini", None),
@@ -392,6 +449,7 @@ CLOUD_APIS: tuple[Api, ...] = (
         mutate_chat,
         unmutate_chat_completion,
         ChatRewriter,
+        CHAT_EXEMPT,
     ),
     _azure(
         "azure-responses",
@@ -399,17 +457,8 @@ CLOUD_APIS: tuple[Api, ...] = (
         mutate_responses,
         unmutate_response_object,
         ResponsesRewriter,
+        RESPONSES_EXEMPT,
     ),
-)
-
-# -- the table ------------------------------------------------------------------------
-
-# Top-level fields kept as sent.  Tool definitions are the contract tool calls are
-# checked against (names, parameter names); the secret guard still reads them.
-ANTHROPIC_EXEMPT = frozenset({"model", "tools", "tool_choice", "mcp_servers", "container"})
-CHAT_EXEMPT = frozenset({"model", "tools", "tool_choice", "functions", "function_call"})
-RESPONSES_EXEMPT = frozenset(
-    {"model", "tools", "tool_choice", "previous_response_id", "conversation", "include"}
 )
 
 _MODELS = r"v1/models(?:/(?P<model>.+))?"

@@ -100,6 +100,14 @@ def _need(cond: bool, what: str) -> None:
         raise Unprotectable(what)
 
 
+def _opaque(holder: dict[str, Any], key: str, where: str, out: Outgoing) -> None:
+    """An id the vendor matches as sent: scanned, never changed."""
+    value = holder.get(key)
+    if isinstance(value, str):
+        out.scan_only(value, f"{where}.{key}")
+        out.skip(value)
+
+
 def _block(b: Any, where: str, out: Outgoing) -> None:
     _need(isinstance(b, dict), f"{where} must be an object")
     if "text" in b:
@@ -108,11 +116,13 @@ def _block(b: Any, where: str, out: Outgoing) -> None:
     elif "toolUse" in b:
         tu = b["toolUse"]
         _need(isinstance(tu, dict), f"{where}.toolUse must be an object")
+        _opaque(tu, "toolUseId", where, out)
         if "input" in tu:
             tu["input"] = out.value(tu["input"], f"{where} (toolUse {tu.get('name')})")
     elif "toolResult" in b:
         tr = b["toolResult"]
         _need(isinstance(tr, dict), f"{where}.toolResult must be an object")
+        _opaque(tr, "toolUseId", where, out)
         content = tr.get("content")
         _need(isinstance(content, list), f"{where}.toolResult.content must be a list")
         for k, c in enumerate(content):
@@ -122,13 +132,8 @@ def _block(b: Any, where: str, out: Outgoing) -> None:
                 c["json"] = out.value(c["json"], w)
             else:
                 _block(c, w, out)
-    elif "reasoningContent" in b:
-        rc = b["reasoningContent"]
-        text = rc.get("reasoningText", {}).get("text") if isinstance(rc, dict) else None
-        if isinstance(text, str):
-            out.scan_only(text, where)
-    elif any(k in b for k in ("image", "video", "cachePoint")):
-        return
+    elif any(k in b for k in ("reasoningContent", "image", "video", "cachePoint")):
+        out.skip(b)  # signed reasoning or binary: sent as is; the sweep scans its strings
     elif "document" in b:
         doc = b["document"]
         _need(isinstance(doc, dict), f"{where}.document must be an object")

@@ -75,6 +75,10 @@ def _parts(parts: Any, where: str, out: Outgoing) -> None:
     for k, p in enumerate(parts):
         w = f"{where}[{k}]"
         _need(isinstance(p, dict), f"{w} must be an object")
+        sig = p.get("thoughtSignature")
+        if isinstance(sig, str):  # opaque, checked by the vendor: scanned, never changed
+            out.scan_only(sig, f"{w}.thoughtSignature")
+            out.skip(sig)
         if "text" in p:
             _need(isinstance(p["text"], str), f"{w}.text must be a string")
             p["text"] = out.text(p["text"], w)
@@ -99,7 +103,7 @@ def _parts(parts: Any, where: str, out: Outgoing) -> None:
             if isinstance(cr, dict) and isinstance(cr.get("output"), str):
                 cr["output"] = out.text(cr["output"], w)
         elif "inlineData" in p or "fileData" in p:
-            continue
+            out.skip(p)  # binary or a URI: sent as is; the sweep scans its strings
         else:
             mutated = out.generic(p, w)
             p.clear()

@@ -36,7 +36,6 @@ class Recorded:
     query: str
     headers: dict[str, str]
     body: bytes
-    raw_path: str = ""  # still percent-encoded, as signed (SigV4 signs the encoded path)
 
     def json(self) -> Any:
         """The body parsed."""
@@ -493,7 +492,6 @@ class ReplayUpstream:
             request.raw_path.partition("?")[2],
             dict(request.headers),
             await request.read(),
-            request.raw_path.split("?", 1)[0],
         )
         self.records.append(rec)
         reply = self.responder(rec)

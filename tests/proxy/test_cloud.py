@@ -154,7 +154,7 @@ def verify_sigv4(rec: Recorded, port: int) -> None:
     signed = auth.split("SignedHeaders=")[1].split(",")[0].split(";")
     req = AWSRequest(
         method=rec.method,
-        url=f"http://127.0.0.1:{port}{rec.raw_path}",
+        url=f"http://127.0.0.1:{port}{rec.path}",
         data=rec.body,
         headers={k: headers[k] for k in signed},
     )
@@ -179,7 +179,7 @@ def test_bedrock_invoke(c: Harness) -> None:
     check_anthropic_message(msg)
     rec = sent(c)
     # the SDK sends the model id as it is (":" unescaped); the proxy forwards the path it got
-    assert rec.raw_path == "/model/us.anthropic.claude-sonnet-4-5-20250929-v1:0/invoke"
+    assert rec.path == "/model/us.anthropic.claude-sonnet-4-5-20250929-v1:0/invoke"
     prompt_names(c, rec)
     assert rec.json()["anthropic_version"].startswith(("bedrock-", "20"))
     verify_sigv4(rec, up_port(c))
@@ -198,7 +198,7 @@ def test_bedrock_stream(c: Harness) -> None:
     assert text == REAL_TEXT
     check_anthropic_message(final)
     rec = sent(c)
-    assert rec.raw_path.endswith("/invoke-with-response-stream")
+    assert rec.path.endswith("/invoke-with-response-stream")
     verify_sigv4(rec, up_port(c))
     assert audit(c, "bedrock-stream").vendor == "bedrock"
 
