@@ -122,6 +122,16 @@ class ErrorFormat:
     unmutate: Unmutator = unmutate_error
 
 
+@dataclass(frozen=True)
+class Received:
+    """The request exactly as the client sent it (a signature over it can be checked)."""
+
+    method: str
+    url: str  # scheme, the Host header and the raw path with its query
+    headers: Mapping[str, str]
+    body: bytes | None
+
+
 @dataclass
 class Outbound:
     """The request about to go upstream, for `Api.sign` to adjust."""
@@ -130,6 +140,7 @@ class Outbound:
     url: URL
     headers: dict[str, str]
     body: bytes | None
+    received: Received | None = None
 
 
 def _body_model(body: Any, params: Params) -> str | None:

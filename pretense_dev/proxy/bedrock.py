@@ -55,8 +55,9 @@ def model_of(body: Any, params: Any) -> str | None:
 
 def sign(outbound: Any) -> None:
     """Re-sign for the client's region; send to that region's endpoint when on the default."""
-    scope = sigv4.client_scope(outbound.headers)
-    region = scope[1] if scope is not None else None
+    received = outbound.received
+    scope = sigv4.client_scope(received.headers if received is not None else outbound.headers)
+    region = scope[1] if scope is not None else sigv4.default_region()
     host = outbound.url.host or ""
     if region and _DEFAULT_HOST.fullmatch(host):
         outbound.url = outbound.url.with_host(f"bedrock-runtime.{region}.amazonaws.com")
@@ -65,6 +66,7 @@ def sign(outbound: Any) -> None:
         str(outbound.url),
         outbound.headers,
         outbound.body,
+        received=outbound.received,
         region=region,
     )
 

@@ -43,8 +43,22 @@ def proxy() -> None:
     show_default=True,
     help="Where OpenAI requests go (includes /v1, like the SDK's base_url).",
 )
+@click.option(
+    "--upstream",
+    "upstreams",
+    multiple=True,
+    metavar="NAME=URL",
+    help="Base URL of a cloud route: azure-openai (your resource's endpoint; required for "
+    "Azure), bedrock, vertex or gemini (a corporate gateway).  Repeatable.",
+)
 @click.option("--foreground", is_flag=True, help="Run in this terminal; log to stderr too.")
-def start(port: int, upstream_anthropic: str, upstream_openai: str, foreground: bool) -> int:
+def start(
+    port: int,
+    upstream_anthropic: str,
+    upstream_openai: str,
+    upstreams: tuple[str, ...],
+    foreground: bool,
+) -> int:
     """Start the proxy (returns once it answers /health)."""
     if foreground:
         current = state.running()
@@ -61,13 +75,17 @@ def start(port: int, upstream_anthropic: str, upstream_openai: str, foreground: 
                 upstream_anthropic,
                 "--upstream-openai",
                 upstream_openai,
+                *[arg for value in upstreams for arg in ("--upstream", value)],
                 "--foreground",
             ]
         )
     from pretense_dev.proxy import daemon
 
     result = daemon.start(
-        port=port, upstream_anthropic=upstream_anthropic, upstream_openai=upstream_openai
+        port=port,
+        upstream_anthropic=upstream_anthropic,
+        upstream_openai=upstream_openai,
+        upstreams=upstreams,
     )
     st = result.state
     if result.already_running:

@@ -71,12 +71,20 @@ def start(
     port: int = state.DEFAULT_PORT,
     upstream_anthropic: str = state.DEFAULT_UPSTREAM_ANTHROPIC,
     upstream_openai: str = state.DEFAULT_UPSTREAM_OPENAI,
+    upstreams: tuple[str, ...] = (),
     timeout: float = START_TIMEOUT,
 ) -> StartResult:
     """Start the proxy in the background unless it runs; wait until it answers."""
     for url in (upstream_anthropic, upstream_openai):
         if not url.startswith(("http://", "https://")):
             raise PretenseError(f"upstream URL {url!r} is not http(s)", "pass a full URL")
+    for value in upstreams:
+        try:
+            state.parse_upstream(value)
+        except ValueError as e:
+            raise PretenseError(
+                str(e), "e.g. --upstream azure-openai=https://<resource>.openai.azure.com"
+            ) from None
     with _start_lock():
         current = state.running()
         if current is not None:
@@ -93,6 +101,7 @@ def start(
             upstream_anthropic,
             "--upstream-openai",
             upstream_openai,
+            *[arg for value in upstreams for arg in ("--upstream", value)],
         ]
         fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:

@@ -51,6 +51,7 @@ from pretense_dev.proxy.apis import (
     Api,
     ErrorFormat,
     Outbound,
+    Received,
     Route,
     errors_for_headers,
     route_of,
@@ -497,6 +498,7 @@ class Proxy:
                 code="pretense_bad_encoding",
             ) from None
         ex.request_bytes = len(raw)
+        ex.extra["client_body"] = raw  # a sign hook checks the client's signature over it
         try:
             body = jsonx.loads(raw)
         except jsonx.JSONError:
@@ -586,7 +588,13 @@ class Proxy:
         if payload is not None:
             headers["Content-Type"] = "application/json"
         url = self.upstream_url(route, request.raw_path.partition("?")[2])
-        outbound = Outbound(request.method, url, headers, payload)
+        received = Received(
+            request.method,
+            f"{request.scheme}://{request.host}{request.raw_path}",
+            request.headers,
+            ex.extra.pop("client_body", None),
+        )
+        outbound = Outbound(request.method, url, headers, payload, received)
         if route.api.sign is not None:
             route.api.sign(outbound)
         try:
@@ -906,15 +914,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--upstream-anthropic", default=state.DEFAULT_UPSTREAM_ANTHROPIC)
     p.add_argument("--upstream-openai", default=state.DEFAULT_UPSTREAM_OPENAI)
     p.add_argument("--read-timeout", type=float, default=Settings.read_timeout)
+    p.add_argument("--upstream", action="append", default=[], metavar="NAME=URL")
     p.add_argument("--foreground", action="store_true")
     a = p.parse_args(argv)
+    try:
+        extra = dict(state.parse_upstream(v) for v in a.upstream)
+    except ValueError as e:
+        print(f"pretense-dev proxy: {e}", file=sys.stderr)
+        return 2
     if a.host not in ("127.0.0.1", "::1", "localhost"):
         print("pretense-dev proxy: refusing to listen on a non-loopback address", file=sys.stderr)
         return 2
     setup_logging(a.foreground)
     _use_uvloop()
     settings = Settings(
-        a.host, a.port, a.upstream_anthropic, a.upstream_openai, read_timeout=a.read_timeout
+        a.host,
+        a.port,
+        a.upstream_anthropic,
+        a.upstream_openai,
+        read_timeout=a.read_timeout,
+        extra_upstreams=extra,
     )
     try:
         asyncio.run(serve(settings))

@@ -10,13 +10,20 @@ is written anywhere and no log line carries them.
 
 Rules, all fail-closed (`Refusal`, nothing forwarded):
 
-* no credentials in the chain: refused, with the fix;
-* the client signed with another access key than the chain gives: refused.
-  The proxy must not send a request under an identity the client did not
-  choose (another account, another role);
+* the client's own signature must verify, with the chain's credentials, over
+  the request exactly as the client sent it (and be less than 15 minutes
+  old).  The proxy listens on loopback, where any local process — another
+  user's too — can reach it: only a client that holds the developer's secret
+  key gets a request signed as the developer.  The same check refuses a
+  client that signed as another identity (another account or role);
+* an unsigned request is refused when the chain has credentials, for the same
+  reason (``CLAUDE_CODE_SKIP_BEDROCK_AUTH`` must stay unset: the client signs,
+  the proxy checks and signs again);
+* no credentials in the chain: a signed request is refused, with the fix; an
+  unsigned one passes as it is (a corporate gateway behind the proxy
+  authenticates it);
 * a ``Bearer`` token (Bedrock API keys) is not over the body: it passes
-  through untouched, as do requests the client did not sign at all when the
-  chain has nothing (``CLAUDE_CODE_SKIP_BEDROCK_AUTH`` with a gateway behind).
+  through untouched.
 
 Only ``host``, ``content-type`` and the ``x-amz-*`` headers are signed: the
 HTTP client may add or change others (``accept-encoding``) after signing.
@@ -24,6 +31,7 @@ HTTP client may add or change others (``accept-encoding``) after signing.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Callable, MutableMapping
@@ -55,6 +63,9 @@ def default_credentials() -> Any:
 
 def default_region() -> str | None:
     """The region the developer's AWS configuration names (``AWS_REGION`` …)."""
+    # AWS_REGION is what Claude Code and the JS/Java SDKs read; botocore reads the rest.
+    if os.environ.get("AWS_REGION"):
+        return os.environ["AWS_REGION"]
     default_credentials()
     region = _session.get_config_variable("region") if _session is not None else None
     return region if isinstance(region, str) and region else None
@@ -84,14 +95,19 @@ def resign(
     headers: MutableMapping[str, str],
     body: bytes | None,
     *,
+    received: Any = None,
     service: str = "bedrock",
     region: str | None = None,
     credentials: CredentialSource = default_credentials,
 ) -> None:
-    """Replace the client's SigV4 headers in `headers` with a signature over `body`."""
+    """Replace the client's SigV4 headers in `headers` with a signature over `body`.
+
+    `received` is the request as the client sent it (`apis.Received`): its
+    signature is checked first.
+    """
     if _bearer(headers):
         return
-    scope = client_scope(headers)
+    scope = client_scope(received.headers if received is not None else headers)
     creds = credentials()
     if creds is None:
         if scope is None:
@@ -116,8 +132,25 @@ def resign(
             decision=BLOCKED,
             code="pretense_aws_identity_mismatch",
         )
-    if scope is not None:
-        region, service = scope[1], scope[2]
+    if scope is None:
+        raise Refusal(
+            401,
+            "pretense-dev signs a Bedrock request only when the client signed it with the same "
+            "AWS credentials (any local process can reach the proxy); unset "
+            "CLAUDE_CODE_SKIP_BEDROCK_AUTH and give the client the proxy's AWS profile",
+            decision=BLOCKED,
+            code="pretense_unsigned",
+        )
+    if received is None or not _verifies(received, frozen, scope):
+        raise Refusal(
+            403,
+            "this request's AWS signature does not verify with the proxy's credentials (or is "
+            "older than 15 minutes), so pretense-dev will not sign it; check the client's "
+            "clock and that it uses the proxy's AWS profile",
+            decision=BLOCKED,
+            code="pretense_bad_signature",
+        )
+    region, service = scope[1], scope[2]
     region = region or default_region()
     if not region:
         raise Refusal(
@@ -136,3 +169,40 @@ def resign(
     for name, value in request.headers.items():
         if name.lower() in ("authorization", "x-amz-date", "x-amz-security-token"):
             headers[name] = value
+
+
+MAX_SKEW = 15 * 60  # seconds; AWS itself allows 5 minutes each way
+
+
+def _verifies(received: Any, frozen: Any, scope: tuple[str, str, str]) -> bool:
+    """Whether the client's signature is the one botocore computes over what arrived."""
+    import datetime
+    import hmac
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    lower = {k.lower(): v for k, v in received.headers.items()}
+    auth = lower.get("authorization", "")
+    try:
+        signed = auth.split("SignedHeaders=", 1)[1].split(",", 1)[0].split(";")
+        given = auth.split("Signature=", 1)[1].strip()
+        stamp = lower["x-amz-date"]
+        when = datetime.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.UTC)
+        request = AWSRequest(
+            method=received.method,
+            url=received.url,
+            data=received.body or b"",
+            headers={k: lower[k] for k in signed},
+        )
+    except (IndexError, KeyError, ValueError):
+        return False
+    now = datetime.datetime.now(datetime.UTC)
+    if abs((now - when).total_seconds()) > MAX_SKEW:
+        return False
+    request.context["timestamp"] = stamp
+    signer = SigV4Auth(frozen, scope[2], scope[1])
+    want = signer.signature(
+        signer.string_to_sign(request, signer.canonical_request(request)), request
+    )
+    return hmac.compare_digest(want, given)

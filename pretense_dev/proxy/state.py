@@ -27,6 +27,22 @@ DEFAULT_PORT = 9339
 DEFAULT_UPSTREAM_ANTHROPIC = "https://api.anthropic.com"
 # As the OpenAI SDK's base_url: it includes /v1.
 DEFAULT_UPSTREAM_OPENAI = "https://api.openai.com/v1"
+# Base URLs a developer may set per cloud route (`proxy start --upstream NAME=URL`): the
+# Azure OpenAI resource has no default; the others default to the vendors' public hosts.
+CLOUD_UPSTREAM_NAMES = ("bedrock", "vertex", "gemini", "azure-openai")
+
+
+def parse_upstream(value: str) -> tuple[str, str]:
+    """``NAME=URL`` → (name, url); ValueError with the reason otherwise."""
+    name, sep, url = value.partition("=")
+    if not sep or name not in CLOUD_UPSTREAM_NAMES:
+        known = ", ".join(CLOUD_UPSTREAM_NAMES)
+        raise ValueError(f"--upstream takes NAME=URL with NAME one of {known}, not {value!r}")
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"upstream URL {url!r} is not http(s)")
+    return name, url.rstrip("/")
+
+
 SERVICE = "pretense-dev"
 STATE_NAME = "proxy.json"
 LOG_NAME = "proxy.log"

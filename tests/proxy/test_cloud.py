@@ -567,3 +567,86 @@ def test_unapproved_cloud_is_refused_with_the_reason(tmp_path: Path) -> None:
         assert h.upstream.records == []
     finally:
         h.bg.close()
+
+
+# -- deny by default, wrong shapes ------------------------------------------------------------
+
+
+def client_signature(h: Harness, path: str, body: bytes, key: str = SECRET) -> dict[str, str]:
+    """What an AWS SDK adds: a SigV4 signature over the request to the proxy."""
+    req = AWSRequest(
+        method="POST",
+        url=f"http://127.0.0.1:{h.port}{path}",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    SigV4Auth(Credentials(AKID, key), "bedrock", "us-west-2").add_auth(req)
+    return {k: v for k, v in req.headers.items() if k.lower() != "content-type"}
+
+
+def test_bedrock_unsigned_or_forged_is_refused(c: Harness) -> None:
+    path = raw_path(c, f"model/{BEDROCK_MODEL}/invoke")
+    data = json.dumps({"messages": [{"role": "user", "content": USER}]}).encode()
+    status, _, body = c.raw(path, data)
+    assert status == 401 and b"CLAUDE_CODE_SKIP_BEDROCK_AUTH" in body
+    # the right access key id, but not signed with its secret
+    status, _, body = c.raw(path, data, headers=client_signature(c, path, data, _key("", 40)))
+    assert status == 403 and b"does not verify" in body
+    # signed, then the body changed on the way
+    headers = client_signature(c, path, data)
+    status, _, body = c.raw(path, data.replace(b"twice", b"thrice"), headers=headers)
+    assert status == 403 and b"does not verify" in body
+    assert c.upstream.records == []
+    status, _, body = c.raw(path, data, headers=client_signature(c, path, data))
+    assert status == 200, body
+    verify_sigv4(sent(c), up_port(c))
+
+
+def raw_path(h: Harness, tail: str) -> str:
+    return f"/r/{h.base.rsplit('/', 1)[1]}/{tail}"
+
+
+def test_every_unknown_field_is_mutated(c: Harness) -> None:
+    converse = {
+        "messages": [{"role": "user", "content": [{"text": USER}, {"newBlock": {"x": USER}}]}],
+        "requestMetadata": {"ticket": "fix reconcile_batch"},
+        "inferenceConfig": {"maxTokens": 10},
+    }
+    path = raw_path(c, f"model/{BEDROCK_MODEL}/converse")
+    data = json.dumps(converse).encode()
+    status, _, resp = c.raw(path, data, headers=client_signature(c, path, data))
+    assert status == 200, resp
+    body = sent(c).json()
+    assert body["requestMetadata"]["ticket"] == "fix " + c.syn("reconcile_batch")
+    assert c.syn("apply_credit_note") in body["messages"][0]["content"][1]["newBlock"]["x"]
+    c.upstream.records.clear()
+    gemini = {
+        "contents": [{"role": "user", "parts": [{"text": USER}, {"futurePart": USER}]}],
+        "generationConfig": {"stopSequences": ["LedgerReconciler"]},
+    }
+    status, _, _ = c.raw(
+        raw_path(c, "v1beta/models/gemini-2.5-pro:generateContent"),
+        json.dumps(gemini).encode(),
+        headers={"x-goog-api-key": "k"},
+    )
+    assert status == 200
+    body = sent(c).json()
+    assert body["generationConfig"]["stopSequences"] == [c.syn("LedgerReconciler")]
+    assert c.syn("reconcile_batch") in body["contents"][0]["parts"][1]["futurePart"]
+
+
+def test_wrong_shapes_are_refused_in_the_vendor_format(c: Harness) -> None:
+    path = raw_path(c, f"model/{BEDROCK_MODEL}/converse")
+    data = json.dumps({"messages": {"role": "user"}}).encode()
+    status, _, body = c.raw(path, data, headers=client_signature(c, path, data))
+    assert status == 400
+    assert json.loads(body)["message"].startswith("pretense-dev cannot protect this request")
+    status, _, body = c.raw(
+        raw_path(c, "v1beta/models/gemini-2.5-pro:generateContent"),
+        json.dumps({"contents": [{"parts": "reconcile_batch"}]}).encode(),
+    )
+    assert status == 400
+    err = json.loads(body)["error"]
+    assert (err["code"], err["status"]) == (400, "INVALID_ARGUMENT")
+    assert "contents[0].parts must be a list" in err["message"]
+    assert c.upstream.records == []
