@@ -514,8 +514,7 @@ class Proxy:
                 403, f"pretense-dev: {reason}", decision=BLOCKED, code="pretense_not_approved"
             )
         try:
-            api.walk(body, out)
-            out.sweep(body, "", api.exempt, api.keyed)
+            api.protect(body, out)
         except Unprotectable as e:
             raise Refusal(
                 400,
