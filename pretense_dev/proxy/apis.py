@@ -172,6 +172,16 @@ class Api:
     exempt: frozenset[str] = frozenset({"model"})
     keyed: frozenset[str] = frozenset()
 
+    def protect(self, body: dict[str, Any], out: Outgoing) -> None:
+        """Mutate `body` in place: the walker, then the deny-by-default sweep.
+
+        Raises `Unprotectable` for a known field of the wrong shape.  The
+        strings to scan are left in ``out.new`` for the secret guard.
+        """
+        if self.walk is not None:
+            self.walk(body, out)
+        out.sweep(body, "", self.exempt, self.keyed)
+
 
 @dataclass(frozen=True)
 class Route:

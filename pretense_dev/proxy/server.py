@@ -488,7 +488,7 @@ class Proxy:
             raise Refusal(
                 413, f"the request is larger than {MAX_BODY} bytes", decision=BLOCKED
             ) from None
-        except (web.HTTPException, aiohttp.ClientPayloadError, ValueError, OSError) as e:
+        except Exception as e:  # aiohttp's RequestPayloadError, zlib and brotli errors
             # A body that does not decode as its Content-Encoding says.
             raise Refusal(
                 400,
@@ -519,8 +519,7 @@ class Proxy:
                 403, f"pretense-dev: {reason}", decision=BLOCKED, code="pretense_not_approved"
             )
         try:
-            api.walk(body, out)
-            out.sweep(body, "", api.exempt, api.keyed)
+            api.protect(body, out)
         except Unprotectable as e:
             raise Refusal(
                 400,
@@ -597,6 +596,8 @@ class Proxy:
         outbound = Outbound(request.method, url, headers, payload, received)
         if route.api.sign is not None:
             route.api.sign(outbound)
+        # From here the body may be on the wire: a client leaving now is audited as sent.
+        ex.decision = FORWARDED
         try:
             up_cm = self.session.request(
                 outbound.method,
@@ -606,10 +607,21 @@ class Proxy:
                 allow_redirects=False,
             )
             up = await up_cm.__aenter__()
-        except (TimeoutError, aiohttp.ClientError, OSError) as e:
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as e:
+            ex.decision = ERROR  # no connection: nothing was sent
             raise Refusal(
                 502,
                 f"pretense-dev could not reach {url.host}: {type(e).__name__} {e}".rstrip(),
+            ) from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as e:
+            # Connected and sent, but the answer's head never came or did not parse.
+            raise Refusal(
+                502,
+                f"pretense-dev: the upstream answer from {url.host} broke ({type(e).__name__}); "
+                "the request had been sent",
+                decision=FORWARDED,
+                code="upstream_error",
+                audit_reason=f"upstream answer broke: {type(e).__name__}",
             ) from None
         ex.decision = FORWARDED
         ex.upstream_status = up.status
@@ -618,7 +630,7 @@ class Proxy:
             if up.content_type == route.api.framing.content_type:
                 return await self._stream(request, route, ex, up, out_headers, mapping)
             try:
-                body = await up.read()
+                body = await self._read_body(up)
             except (TimeoutError, aiohttp.ClientError) as e:
                 ex.reason = f"upstream answer broke: {type(e).__name__}"
                 ex.status = 502
@@ -636,6 +648,24 @@ class Proxy:
             return web.Response(status=up.status, body=body, headers=out_headers)
         finally:
             await up_cm.__aexit__(None, None, None)
+
+    async def _read_some(self, up: aiohttp.ClientResponse) -> bytes:
+        """The next bytes of an upstream answer (b"" at its end), within the read timeout.
+
+        The timeout is ours as well as aiohttp's: with aiohttp's C parser, an
+        invalid chunk-size line mid-body leaves the read waiting forever and its
+        socket read timeout never fires (aiohttp 3.14), so a broken upstream
+        would hang the client.
+        """
+        async with asyncio.timeout(self.settings.read_timeout):
+            return await up.content.readany()
+
+    async def _read_body(self, up: aiohttp.ClientResponse) -> bytes:
+        """A whole (non-streamed) upstream answer, each read within the read timeout."""
+        parts = []
+        while chunk := await self._read_some(up):
+            parts.append(chunk)
+        return b"".join(parts)
 
     @staticmethod
     def _unmutate_body(
@@ -675,7 +705,7 @@ class Proxy:
         parser = framing.decoder()
         sent = 0
         try:
-            async for chunk in up.content.iter_any():
+            while chunk := await self._read_some(up):
                 events = parser.feed(chunk)
                 if not events:
                     continue

@@ -12,6 +12,7 @@ included, blocks the request.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from typing import Any
 
@@ -38,7 +39,9 @@ ANTHROPIC_BODY: Any = {
         "type": "json_schema",
         "schema": {
             "type": "object",
-            "properties": {"reconcile_batch": {"type": "string", "description": "a TaxJurisdiction"}},
+            "properties": {
+                "reconcile_batch": {"type": "string", "description": "a TaxJurisdiction"}
+            },
             "required": ["reconcile_batch"],
         },
     },
@@ -81,7 +84,8 @@ CHAT_BODY: Any = {
                     "type": "file",
                     "file": {
                         "filename": "ledger.py",
-                        "file_data": "data:text/x-python;base64," + b64("def dunning_schedule(): ..."),
+                        "file_data": "data:text/x-python;base64,"
+                        + b64("def dunning_schedule(): ..."),
                     },
                 }
             ],
@@ -147,10 +151,8 @@ def test_no_protected_name_reaches_upstream(h: Harness, path: str, body: Any) ->
     # The files went out re-encoded: decode them to look inside.
     for s in _strings(sent):
         payload = s.partition(",")[2] if s.startswith("data:") else s
-        try:
+        with contextlib.suppress(ValueError):
             decoded.append(base64.b64decode(payload, validate=True).decode())
-        except ValueError:
-            pass
     assert protected_tokens("\n".join(decoded), h.mapping) == set()
     assert protected_tokens(rec.headers["x-codex-turn-metadata"], h.mapping) == set()
     assert sent["model"] == body["model"]
