@@ -134,6 +134,21 @@ TOP = {
     "openai-chat": ["messages", "stop", "response_format", "tools", "metadata"],
     "openai-responses": ["input", "instructions", "text", "tools", "client_metadata"],
 }
+# The cloud routes: the same bodies where the API is the same, their own fields otherwise.
+_INVOKE = ["anthropic_version", "system", "messages", "stop_sequences", "metadata", "tools"]
+_CONVERSE = ["system", "messages", "inferenceConfig", "toolConfig", "requestMetadata"]
+_GEMINI = ["contents", "systemInstruction", "generationConfig", "tools", "toolConfig"]
+TOP |= {
+    "bedrock-invoke": _INVOKE,
+    "bedrock-invoke-with-response-stream": _INVOKE,
+    "vertex-claude": _INVOKE,
+    "bedrock-converse": _CONVERSE,
+    "bedrock-converse-stream": _CONVERSE,
+    "gemini": _GEMINI,
+    "vertex-gemini": _GEMINI,
+    "azure-chat": TOP["openai-chat"],
+    "azure-responses": TOP["openai-responses"],
+}
 
 
 @st.composite
