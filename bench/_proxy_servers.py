@@ -6,6 +6,9 @@
 * ``passthrough``: the floor — a plain aiohttp proxy that streams the body
   through both ways with no parsing and no mutation.
 * ``pretense``: the real `Proxy`, serving one bench repository.
+* ``cloud-upstream`` / ``pretense-cloud``: the same for the cloud routes
+  (`bench.proxy_cloud`): the replay of every route's documented answer, and the
+  proxy with every cloud base URL pointed at it.
 
 Each prints ``PORT <n>`` on stdout once listening and runs until killed.
 """
@@ -143,6 +146,38 @@ def pretense_app(upstream: str, root: Path) -> web.Application:
     return proxy.create_app()
 
 
+def cloud_upstream_app(root: Path) -> web.Application:
+    from pretense_dev.index.store import IndexStore
+    from pretense_dev.proxy.replay import Answer, ReplayUpstream
+    from pretense_dev.proxy.replay_cloud import cloud_reply
+
+    with IndexStore(root / ".pretense" / "index.db") as store:
+        mapping = store.load_map()
+    answer = Answer(text=mapping.mutate("see " + " ".join(list(mapping.forward)[:40])), pieces=8)
+    return ReplayUpstream(lambda rec: cloud_reply(rec, answer)).app
+
+
+def pretense_cloud_app(upstream: str, root: Path) -> web.Application:
+    from pretense_dev.audit.events import AuditEvent
+    from pretense_dev.proxy.repos import RepoSource, default_scanner
+    from pretense_dev.proxy.server import Proxy, Settings
+
+    class NullSink:
+        def append(self, event: AuditEvent) -> str:
+            return ""
+
+    clouds = dict.fromkeys(("bedrock", "vertex", "gemini", "azure-openai"), upstream)
+    proxy = Proxy(
+        Settings(
+            upstream_anthropic=upstream, upstream_openai=upstream + "/v1", extra_upstreams=clouds
+        ),
+        resolver=lambda rid: RepoSource(rid, root, lambda: KEY),
+        scanner_factory=default_scanner,
+        audit=NullSink(),
+    )
+    return proxy.create_app()
+
+
 async def serve(app: web.Application) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -154,7 +189,9 @@ async def serve(app: web.Application) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["upstream", "passthrough", "pretense"])
+    ap.add_argument(
+        "kind", choices=["upstream", "passthrough", "pretense", "cloud-upstream", "pretense-cloud"]
+    )
     ap.add_argument("--upstream", default="")
     ap.add_argument("--root", default="")
     ap.add_argument("--text", default="")
@@ -168,6 +205,10 @@ def main() -> None:
         app = upstream_app(Path(a.text).read_text(encoding="utf-8"))
     elif a.kind == "passthrough":
         app = passthrough_app(a.upstream)
+    elif a.kind == "cloud-upstream":
+        app = cloud_upstream_app(Path(a.root))
+    elif a.kind == "pretense-cloud":
+        app = pretense_cloud_app(a.upstream, Path(a.root))
     else:
         app = pretense_app(a.upstream, Path(a.root))
     asyncio.run(serve(app))

@@ -1,0 +1,166 @@
+"""Latency the cloud routes add, beside the Anthropic route's, in one run.
+
+Three servers in their own processes, as in `bench.proxy`: a loopback upstream
+that answers every route's documented shape (`replay_cloud`), a plain aiohttp
+pass-through (the floor) and the pretense proxy with every cloud vendor
+approved.  For each route a 4 KB request (cut from stdlib code, so the proxy
+mutates realistic text) goes to all three in rotating order; figures are
+medians, "added" is median(through) − median(direct).  Bedrock requests are
+signed by the client before the clock starts (the proxy checks that
+signature and signs again: that work is in the figure).
+
+    .venv/bin/python -m bench.proxy_cloud [--runs 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import string
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench._proxy_common import Client, build_repo, corpus, start_server
+from bench._proxy_servers import REPO_ID
+
+AKID = "AKIA" + "".join(secrets.choice(string.ascii_uppercase) for _ in range(16))
+SECRET = "".join(secrets.choice(string.ascii_letters) for _ in range(40))
+BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-5-v1:0"
+VERTEX = "v1/projects/p/locations/us-east5/publishers"
+
+
+def _messages(text: str) -> list[dict[str, object]]:
+    return [{"role": "user", "content": [{"type": "text", "text": text}]}]
+
+
+def routes(text: str) -> dict[str, tuple[str, bytes]]:
+    """Route label → (path after the repo prefix, body)."""
+    anth = {"max_tokens": 100, "messages": _messages(text)}
+    chat = {"model": "gpt4o", "messages": [{"role": "user", "content": text}]}
+    converse = {"messages": [{"role": "user", "content": [{"text": text}]}]}
+    gemini = {"contents": [{"role": "user", "parts": [{"text": text}]}]}
+    bedrock = {"anthropic_version": "bedrock-2023-05-31", **anth}
+    return {
+        "anthropic /v1/messages (baseline)": (
+            "/v1/messages",
+            json.dumps({"model": "claude-bench", **anth}).encode(),
+        ),
+        "bedrock invoke": (f"/model/{BEDROCK_MODEL}/invoke", json.dumps(bedrock).encode()),
+        "bedrock converse": (f"/model/{BEDROCK_MODEL}/converse", json.dumps(converse).encode()),
+        "vertex claude rawPredict": (
+            f"/{VERTEX}/anthropic/models/claude-x:rawPredict",
+            json.dumps({"anthropic_version": "vertex-2023-10-16", **anth}).encode(),
+        ),
+        "gemini generateContent": (
+            "/v1beta/models/gemini-bench:generateContent",
+            json.dumps(gemini).encode(),
+        ),
+        "vertex gemini generateContent": (
+            f"/{VERTEX}/google/models/gemini-bench:generateContent",
+            json.dumps(gemini).encode(),
+        ),
+        "azure chat (deployment)": (
+            "/openai/deployments/gpt4o/chat/completions?api-version=2024-10-21",
+            json.dumps(chat).encode(),
+        ),
+    }
+
+
+def signer(port: int, prefix: str) -> Callable[[str, bytes], dict[str, str]]:
+    """SigV4 headers for a request to ``127.0.0.1:<port><prefix><path>``."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    creds = Credentials(AKID, SECRET)
+
+    def sign(path: str, body: bytes) -> dict[str, str]:
+        req = AWSRequest(
+            method="POST",
+            url=f"http://127.0.0.1:{port}{prefix}{path}",
+            data=body,
+            headers={"content-type": "application/json"},
+        )
+        SigV4Auth(creds, "bedrock", "us-west-2").add_auth(req)
+        return dict(req.headers.items())
+
+    return sign
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=200)
+    args = ap.parse_args()
+    text = corpus()
+    with tempfile.TemporaryDirectory(prefix="pretense-bench-") as tmp:
+        base = Path(tmp)
+        n = build_repo(base / "repo", text)
+        vendors = ["anthropic", "openai", "bedrock", "vertex", "azure-openai", "gemini"]
+        (base / "repo" / ".pretense" / "config.toml").write_text(
+            f"version = 1\n[proxy]\nvendors = {json.dumps(vendors)}\n", encoding="utf-8"
+        )
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": AKID,
+                "AWS_SECRET_ACCESS_KEY": SECRET,
+                "AWS_REGION": "us-west-2",
+                "AWS_CONFIG_FILE": str(base / "aws-config"),
+                "AWS_SHARED_CREDENTIALS_FILE": str(base / "aws-credentials"),
+                "AWS_EC2_METADATA_DISABLED": "true",
+            }
+        )
+        body_text = text[:4000]
+        print(f"map: {n} names from stdlib definitions; runs: {args.runs} per route (medians)")
+        print("machine shared with other jobs: compare routes within this run only")
+        up = start_server("cloud-upstream", "--root", str(base / "repo"))
+        url = f"http://127.0.0.1:{up.port}"
+        pt = start_server("passthrough", "--upstream", url)
+        pr = start_server("pretense-cloud", "--upstream", url, "--root", str(base / "repo"))
+        try:
+            prefix = f"/r/{REPO_ID}"
+            cs = {
+                "direct": Client(up.port, ""),
+                "passthrough": Client(pt.port, prefix),
+                "pretense": Client(pr.port, prefix),
+            }
+            signers = {
+                "direct": signer(up.port, ""),
+                "passthrough": signer(pt.port, prefix),
+                "pretense": signer(pr.port, prefix),
+            }
+            for label, (path, body) in routes(body_text).items():
+                times: dict[str, list[float]] = {k: [] for k in cs}
+                order = list(cs)
+                for i in range(args.runs + 5):
+                    order = order[1:] + order[:1]
+                    for k in order:
+                        headers = dict(Client.HEADERS)
+                        if path.startswith("/model/"):
+                            headers = signers[k](path, body)
+                        t = time.perf_counter()
+                        cs[k].conn.request("POST", cs[k].prefix + path, body, headers)
+                        r = cs[k].conn.getresponse()
+                        r.read()
+                        elapsed = time.perf_counter() - t
+                        assert r.status == 200, (label, k, r.status)
+                        if i >= 5:  # the first few warm connections and caches
+                            times[k].append(elapsed)
+                m = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+                d = m["direct"]
+                print(
+                    f"  {label:<36} direct {d:6.2f} ms | floor +{m['passthrough'] - d:5.2f} ms"
+                    f" | pretense +{m['pretense'] - d:5.2f} ms"
+                )
+        finally:
+            for s in (pr, pt, up):
+                s.proc.kill()
+                s.proc.wait()
+
+
+if __name__ == "__main__":
+    main()
