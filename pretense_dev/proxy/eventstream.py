@@ -40,6 +40,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
+
 from pretense_dev.proxy import jsonx
 from pretense_dev.proxy.sse import Event
 
@@ -53,8 +55,12 @@ MAX_PAYLOAD = 24 * 1024 * 1024
 HeaderValue = str | bytes | bool | int | uuid.UUID
 
 
-class FrameError(ValueError):
-    """A frame that is not a valid event-stream message (bad CRC, length or header)."""
+class FrameError(aiohttp.ClientPayloadError, ValueError):
+    """A frame that is not a valid event-stream message (bad CRC, length or header).
+
+    A payload error of the upstream's answer: the proxy ends the stream with the
+    API's error event, as for any answer that breaks mid-stream.
+    """
 
 
 @dataclass(frozen=True)

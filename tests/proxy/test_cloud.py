@@ -650,3 +650,22 @@ def test_wrong_shapes_are_refused_in_the_vendor_format(c: Harness) -> None:
     assert (err["code"], err["status"]) == (400, "INVALID_ARGUMENT")
     assert "contents[0].parts must be a list" in err["message"]
     assert c.upstream.records == []
+
+
+def test_bedrock_damaged_frame_ends_the_stream_with_an_error(c: Harness) -> None:
+    from pretense_dev.proxy.replay_cloud import invoke_frames
+
+    frames = invoke_frames(Answer(text=c.mapping.mutate(REAL_TEXT), pieces=4))
+    bad = bytearray(frames[3])
+    bad[-8] ^= 0x01  # payload byte: the message CRC no longer matches
+    c.reply = lambda rec: Reply(
+        [*frames[:3], bytes(bad), *frames[4:]], content_type="application/vnd.amazon.eventstream"
+    )
+    client = bedrock_client(c, "bedrock-damaged")
+    with pytest.raises(anthropic.APIError, match="upstream stream broke"):  # noqa: PT012
+        with client.messages.stream(
+            model=BEDROCK_MODEL, max_tokens=10, messages=anthropic_messages()
+        ) as stream:
+            for _ in stream.text_stream:
+                pass
+    assert "upstream stream broke" in audit(c, "bedrock-damaged").reason
