@@ -662,10 +662,12 @@ def test_bedrock_damaged_frame_ends_the_stream_with_an_error(c: Harness) -> None
         [*frames[:3], bytes(bad), *frames[4:]], content_type="application/vnd.amazon.eventstream"
     )
     client = bedrock_client(c, "bedrock-damaged")
-    with pytest.raises(anthropic.APIError, match="upstream stream broke"):  # noqa: PT012
-        with client.messages.stream(
+    with (
+        pytest.raises(anthropic.APIError, match="upstream stream broke"),
+        client.messages.stream(
             model=BEDROCK_MODEL, max_tokens=10, messages=anthropic_messages()
-        ) as stream:
-            for _ in stream.text_stream:
-                pass
+        ) as stream,
+    ):
+        for _ in stream.text_stream:
+            pass
     assert "upstream stream broke" in audit(c, "bedrock-damaged").reason
