@@ -11,6 +11,9 @@ STAMP := $(VENV)/.installed-stamp
 # `onFailure: "block"`.
 CLAUDE_CODE_VERSION := 2.1.331
 CLAUDE := .tools/claude-code/node_modules/.bin/claude
+# The real Gemini CLI for its end-to-end test through the Gemini route.
+GEMINI_CLI_VERSION := 0.61.0
+GEMINI := .tools/gemini-cli/node_modules/.bin/gemini
 # The VS Code / Cursor extension is built in CI (issue #7).
 VSCODE_OUT := lsp/vscode/out/extension.js
 
@@ -27,6 +30,10 @@ $(CLAUDE):
 	npm install --silent --no-audit --no-fund --prefix .tools/claude-code \
 		@anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
 
+$(GEMINI):
+	npm install --silent --no-audit --no-fund --prefix .tools/gemini-cli \
+		@google/gemini-cli@$(GEMINI_CLI_VERSION)
+
 $(VSCODE_OUT): lsp/vscode/package.json lsp/vscode/package-lock.json lsp/vscode/tsconfig.json $(wildcard lsp/vscode/src/*.ts)
 	cd lsp/vscode && npm ci --prefer-offline --no-audit --no-fund --silent && npm run --silent compile
 
@@ -41,7 +48,7 @@ tmux:
 			echo "tmux could not be installed: the tmux end-to-end test will skip"; \
 		else echo "tmux is missing: the tmux end-to-end test will skip"; fi; }
 
-tools: $(CLAUDE) $(VSCODE_OUT) tmux
+tools: $(CLAUDE) $(GEMINI) $(VSCODE_OUT) tmux
 
 demo: $(STAMP)
 	$(BIN)/pretense-dev demo

@@ -193,7 +193,11 @@ def tool_of(user_agent: str) -> str:
         return "copilot"
     if "cursor" in ua:
         return "cursor"
+    if ua.startswith("geminicli"):  # "GeminiCLI-tui/0.61.0/<model> (…) google-genai-sdk/…"
+        return "gemini-cli"
     if ua.startswith(("anthropic/", "asyncanthropic/", "openai/", "asyncopenai/")):
+        return "sdk"
+    if "google-genai-sdk/" in ua or ua.startswith(("boto3/", "botocore/")):
         return "sdk"
     return ""
 

@@ -22,6 +22,7 @@ from pretense_dev.proxy.google import GeminiRewriter, unmutate_gemini
 from pretense_dev.proxy.replay import Answer, sse
 from pretense_dev.proxy.replay_cloud import converse_frames, gemini_chunks
 from pretense_dev.proxy.server import main as server_main
+from pretense_dev.proxy.server import tool_of
 from pretense_dev.proxy.sse import SSEParser
 from tests.proxy.test_streams import REAL, M, S, _mutated
 
@@ -169,3 +170,15 @@ def test_upstream_option() -> None:
 def test_server_refuses_a_bad_upstream(capsys: Any) -> None:
     assert server_main(["--upstream", "azure=https://x"]) == 2
     assert "--upstream takes NAME=URL" in capsys.readouterr().err
+
+
+def test_audit_names_the_client_from_its_user_agent() -> None:
+    # As observed from Gemini CLI 0.61.0, google-genai 3.6.1 and boto3 1.44.8.
+    gemini_cli = (
+        "GeminiCLI-tui/0.61.0/gemini-2.5-pro (linux; x64; terminal) "
+        "google-genai-sdk/1.30.0 gl-node/v20.20.2"
+    )
+    assert tool_of(gemini_cli) == "gemini-cli"
+    assert tool_of("google-genai-sdk/3.6.1 gl-python/3.11.2") == "sdk"
+    assert tool_of("Boto3/1.44.8 md/Botocore#1.44.8 ua/2.1 os/linux") == "sdk"
+    assert tool_of("curl/8.5.0") == ""
