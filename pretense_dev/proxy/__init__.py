@@ -23,20 +23,28 @@ secret checks a request must pass are in `pretense_dev.proxy.guard`; the
 per-repository state they read (map, policy, detector, leaf cache) is in
 `pretense_dev.proxy.repos`.
 
-What goes out: every text the vendor reads is
-mutated — system prompts, text blocks, ``tool_result`` content, ``tool_use``
-inputs and assistant ``tool_calls`` arguments (string values only, never keys or
-structure), document text, Responses input items and instructions.  Model
-names, tool definitions, metadata, images, Anthropic ``thinking`` /
-``redacted_thinking`` blocks (and the server-tool result blocks the vendor
-produced), and Responses ``reasoning`` items pass untouched.  Every new text is
-scanned for secrets first; a request with a secret, for an unapproved vendor or
-model, for an unknown repo, with a body that cannot be parsed, or when the map
-or the detector cannot be loaded is answered with an error in the API's own
-format and nothing is forwarded (fail closed).  What comes back is un-mutated
-event by event (text deltas, partial tool JSON, tool-call argument fragments,
-non-streamed bodies and error messages) with one streaming un-mutator per
-content block, so a synthetic cut across two events still comes back whole.
+What goes out: every string the vendor can read is mutated (deny by default)
+— system prompts, text blocks, ``tool_result`` content, ``tool_use`` inputs and
+assistant ``tool_calls`` arguments (string values only, never keys), document
+text and base64 text files, Responses input items and instructions, and every
+field no walker knows (unknown or extra fields, stop sequences, JSON-schema
+descriptions, client metadata, request header values other than credentials).
+Only a documented exempt list goes as sent: model names, ids, roles and types,
+tool definitions, signatures and encrypted or base64 image data, URLs, Anthropic
+``thinking`` / ``redacted_thinking`` blocks (and the server-tool result blocks
+the vendor produced), and Responses ``reasoning`` items (`transform`,
+`apis`).  Every string of the body, exempt ones and keys included, is scanned
+for secrets first; a request with a secret, for an unapproved vendor or model,
+for an unknown repo, with a body that cannot be parsed or has a known field of
+the wrong shape, or when the map or the detector cannot be loaded is answered
+with an error in the API's own format and nothing is forwarded (fail closed).
+The path, the query string and every integer reach the vendor exactly as
+received.  What comes back is un-mutated event by event (text deltas, partial
+tool JSON, tool-call argument fragments, non-streamed bodies and error
+messages) with one streaming un-mutator per content block, so a synthetic cut
+across two events still comes back whole.  An upstream that sends nothing for
+the read timeout, or a malformed chunk, ends the answer with the API's error
+(event); a client that leaves cancels the upstream request.
 
 Verify protocol (for ``pretense-dev verify``; the client half lives in
 `pretense_dev.proxy.canary`, which is stdlib-only)::
@@ -82,9 +90,10 @@ Decisions worth knowing:
 * One audit event per request, including refusals and rejected Hosts; the list
   of protected names is computed after the answer has gone out (audit thread)
   and capped at 500 names per event (the count is exact).
-* Client credentials pass through untouched; ``X-Pretense-*`` request headers
-  are not special.  Upstream answers are decompressed (gzip/deflate, and br or
-  zstd when aiohttp can) and sent to the client uncompressed.
+* Client credentials pass through untouched and unscanned (``Authorization``,
+  ``x-api-key`` and the like); ``X-Pretense-*`` request headers are not
+  special.  Upstream answers are decompressed (gzip/deflate, and br or zstd
+  when aiohttp can) and sent to the client uncompressed.
 * An upstream reached through ``HTTPS_PROXY`` works (trust_env is on when one
   of the proxy variables is set).
 

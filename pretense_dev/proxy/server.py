@@ -524,6 +524,16 @@ class Proxy:
             )
         try:
             api.protect(body, out)
+            if out.inexact:  # an integer literal may have been rounded: parse it exactly
+                body = jsonx.loads_exact(raw)
+                out = Outgoing(ctx.mapping, ctx.cache)
+                api.protect(body, out)
+        except jsonx.JSONError:
+            raise Refusal(
+                400,
+                "pretense-dev could not parse this request body as JSON, so it was not sent",
+                decision=BLOCKED,
+            ) from None
         except Unprotectable as e:
             raise Refusal(
                 400,

@@ -58,6 +58,8 @@ from typing import Any, TypeVar
 from pretense_dev.mutation import IdentifierMap
 
 _T = TypeVar("_T")
+# orjson reads integer literals beyond 64 bits as floats; a float this large may be one.
+_INEXACT = 2.0**63
 # Keys whose string values are structure or opaque data, never prose.
 OPAQUE_KEYS = frozenset(
     {
@@ -216,7 +218,7 @@ class LeafCache:
 class Outgoing:
     """The leaf mutator for one request: mutate, cache, collect new leaves for the guard."""
 
-    __slots__ = ("_cache", "_done", "_keep", "_mut", "fresh", "mapping", "new", "used")
+    __slots__ = ("_cache", "_done", "_keep", "_mut", "fresh", "inexact", "mapping", "new", "used")
 
     def __init__(self, mapping: IdentifierMap, cache: LeafCache) -> None:
         self.mapping = mapping
@@ -226,6 +228,9 @@ class Outgoing:
         # the sweep leaves them alone (`_keep` holds them so an id is never reused).
         self._done: set[int] = set()
         self._keep: list[Any] = []
+        # A float as large as a 64-bit integer was seen: the fast JSON parser may
+        # have rounded an integer literal, so the body must be parsed exactly.
+        self.inexact = False
         # (where, text to scan) for every leaf not seen before
         self.new: list[tuple[str, str]] = []
         # (kind, leaf, entry) added to the cache once the request is allowed
@@ -287,30 +292,39 @@ class Outgoing:
 
         `exempt` names top-level fields kept as sent, `keyed` top-level fields
         that are JSON schemas (`keyed`).  Exempt strings and every key are still
-        given to the secret guard.  Containers are changed in place.
+        given to the secret guard.  Containers are changed in place.  Runs on
+        every request over the whole body, so strings the guard has already
+        read (the scan cache) skip the call and the location string.
         """
         if isinstance(obj, str):
             return obj if id(obj) in self._done else self.text(obj, where)
+        done = self._done
+        seen = self._cache._scan
         if isinstance(obj, dict):
             for k, v in obj.items():
-                self.scan_only(k, f"{where} (key)")
-                w = f"{where}.{k}" if where else k
-                if id(v) in self._done:
+                if k not in seen:
+                    self.scan_only(k, f"{where} (key)")
+                if id(v) in done:
                     continue
-                if k in keyed and isinstance(v, (dict, list)):
-                    obj[k] = self.keyed(v, w)
-                elif k in exempt or k in EXEMPT_SUBTREES:
-                    self.scan_all(v, w)
-                elif isinstance(v, str):
-                    if k in EXEMPT_VALUES:
-                        self.scan_only(v, w)
+                if isinstance(v, str):
+                    if k in EXEMPT_VALUES or k in exempt or k in EXEMPT_SUBTREES:
+                        if v not in seen:
+                            self.scan_only(v, f"{where}.{k}" if where else k)
                     else:
-                        obj[k] = self.text(v, w)
+                        obj[k] = self.text(v, f"{where}.{k}" if where else k)
                 elif isinstance(v, (dict, list)):
-                    self.sweep(v, w)
+                    w = f"{where}.{k}" if where else k
+                    if k in keyed:
+                        obj[k] = self.keyed(v, w)
+                    elif k in exempt or k in EXEMPT_SUBTREES:
+                        self.scan_all(v, w)
+                    else:
+                        self.sweep(v, w)
+                elif type(v) is float:
+                    self._number(v)
         elif isinstance(obj, list):
             for i, v in enumerate(obj):
-                if id(v) in self._done:
+                if id(v) in done:
                     if not isinstance(v, str):
                         self.scan_all(v, f"{where}[{i}]")
                     continue
@@ -318,7 +332,14 @@ class Outgoing:
                     obj[i] = self.text(v, f"{where}[{i}]")
                 elif isinstance(v, (dict, list)):
                     self.sweep(v, f"{where}[{i}]")
+                elif type(v) is float:
+                    self._number(v)
         return obj
+
+    def _number(self, v: float) -> None:
+        """A float that may have been a 64-bit-overflowing integer literal (`jsonx`)."""
+        if v >= _INEXACT or v <= -_INEXACT:
+            self.inexact = True
 
     def keyed(self, obj: Any, where: str) -> Any:
         """A JSON schema the answer is written to: keys (property names) mutated too.
@@ -339,20 +360,25 @@ class Outgoing:
             return self._mark(new)
         if isinstance(obj, list):
             return self._mark([self.keyed(v, f"{where}[{i}]") for i, v in enumerate(obj)])
+        if type(obj) is float:
+            self._number(obj)
         return obj
 
     def scan_all(self, obj: Any, where: str) -> None:
         """Every string in `obj`, keys included, for the guard only (nothing changes)."""
         if isinstance(obj, str):
-            if id(obj) not in self._done:
+            if id(obj) not in self._done and obj not in self._cache._scan:
                 self.scan_only(obj, where)
         elif isinstance(obj, dict):
             for k, v in obj.items():
-                self.scan_only(k, f"{where} (key)")
+                if k not in self._cache._scan:
+                    self.scan_only(k, f"{where} (key)")
                 self.scan_all(v, f"{where}.{k}")
         elif isinstance(obj, list):
             for i, v in enumerate(obj):
                 self.scan_all(v, f"{where}[{i}]")
+        elif type(obj) is float:
+            self._number(obj)
 
     def scan_only(self, s: str, where: str) -> None:
         """Text sent as is (signed thinking) that the secret guard still reads."""
@@ -387,6 +413,8 @@ class Outgoing:
             return self._mark({k: self.value(v, f"{where}.{k}") for k, v in obj.items()})
         if isinstance(obj, list):
             return self._mark([self.value(v, f"{where}[{i}]") for i, v in enumerate(obj)])
+        if type(obj) is float:
+            self._number(obj)
         return obj
 
     def base64_file(self, data: str, media_type: str | None, where: str) -> str:

@@ -167,8 +167,9 @@ def exempt_leaks(obj: Any, api: Api, path: tuple[str, ...] = ()) -> Iterator[str
     """Strings holding a protected-name-like token, at positions not documented as exempt."""
     if isinstance(obj, dict):
         t = obj.get("type")
-        server_result = isinstance(t, str) and t.endswith("_tool_result")
-        if (t in OPAQUE_TYPES or server_result) and t not in ("tool_result", "mcp_tool_result"):
+        t = t if isinstance(t, str) else ""
+        opaque = t in OPAQUE_TYPES or t.endswith("_tool_result")
+        if opaque and t not in ("tool_result", "mcp_tool_result"):
             return
         for k, v in obj.items():
             if (not path and (k in api.exempt)) or k in EXEMPT_SUBTREES:
