@@ -182,3 +182,12 @@ def test_audit_names_the_client_from_its_user_agent() -> None:
     assert tool_of("google-genai-sdk/3.6.1 gl-python/3.11.2") == "sdk"
     assert tool_of("Boto3/1.44.8 md/Botocore#1.44.8 ua/2.1 os/linux") == "sdk"
     assert tool_of("curl/8.5.0") == ""
+
+
+def test_proxy_start_refuses_a_bad_upstream_in_one_line() -> None:
+    from tests.conftest import run_cli
+
+    r = run_cli("proxy", "start", "--upstream", "azure=https://acme.openai.azure.com")
+    assert r.code == 1, r
+    assert r.err.strip().splitlines()[0].startswith("pretense-dev: --upstream takes NAME=URL")
+    assert "azure-openai=https://<resource>.openai.azure.com" in r.err
