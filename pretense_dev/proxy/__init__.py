@@ -28,7 +28,8 @@ What goes out: every string the vendor can read is mutated (deny by default)
 assistant ``tool_calls`` arguments (string values only, never keys), document
 text and base64 text files, Responses input items and instructions, and every
 field no walker knows (unknown or extra fields, stop sequences, JSON-schema
-descriptions, client metadata, request header values other than credentials).
+descriptions, client metadata, request header values other than credentials
+and protocol headers such as ``Accept`` or ``anthropic-beta``).
 Only a documented exempt list goes as sent: model names, ids, roles and types,
 tool definitions, signatures and encrypted or base64 image data, URLs, Anthropic
 ``thinking`` / ``redacted_thinking`` blocks (and the server-tool result blocks

@@ -112,6 +112,24 @@ CREDENTIAL_HEADERS = frozenset(
     }
 )
 _CREDENTIAL_PREFIXES = ("proxy-",)
+# Sent as they are (protocol negotiation, not content: a renamed media type or beta
+# flag would break the request) but scanned for secrets like the body.
+PROTOCOL_HEADERS = frozenset(
+    {
+        "accept",
+        "content-type",
+        "user-agent",
+        "anthropic-version",
+        "anthropic-beta",
+        "openai-beta",
+        "openai-organization",
+        "openai-project",
+        "idempotency-key",
+        "x-request-id",
+        "x-claude-code-session-id",
+    }
+)
+_PROTOCOL_PREFIXES = ("x-stainless-", "accept-")
 # Not passed back: the body we send is decoded and re-framed.
 _DROP_RESPONSE = HOP_BY_HOP | {"content-length", "content-encoding"}
 
@@ -561,7 +579,8 @@ class Proxy:
         """The request headers to send on: hop-by-hop dropped, values the vendor reads mutated.
 
         Credentials pass as they are and are not scanned (they are secrets by
-        design); every other value is mutated and scanned like a body string,
+        design); protocol headers (`PROTOCOL_HEADERS`) pass as they are and are
+        scanned; every other value is mutated and scanned like a body string,
         because a client may put a checkout path or a prompt there (Codex sends
         its turn metadata, with the working directory, in a header).
         """
@@ -574,6 +593,9 @@ class Proxy:
             if low in drop:
                 continue
             if low in CREDENTIAL_HEADERS or low.startswith(_CREDENTIAL_PREFIXES):
+                headers[k] = v
+            elif low in PROTOCOL_HEADERS or low.startswith(_PROTOCOL_PREFIXES):
+                out.scan_only(v, f"header {k}")
                 headers[k] = v
             else:
                 headers[k] = out.text(v, f"header {k}")

@@ -123,6 +123,8 @@ EXEMPT_SUBTREES = frozenset(
         "cache_control",
     }
 )
+# JSON-schema keywords whose object keys are names the answer will use.
+SCHEMA_NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions"})
 # Anthropic block types that pass untouched both ways.
 _UNTOUCHED_ANTHROPIC = frozenset({"thinking", "redacted_thinking", "image", "container_upload"})
 # Every non-empty leaf is cached: a hit is one dictionary lookup and skips both the
@@ -341,22 +343,31 @@ class Outgoing:
         if v >= _INEXACT or v <= -_INEXACT:
             self.inexact = True
 
-    def keyed(self, obj: Any, where: str) -> Any:
-        """A JSON schema the answer is written to: keys (property names) mutated too.
+    def keyed(self, obj: Any, where: str, parent: str = "") -> Any:
+        """A JSON schema the answer is written to: its property names mutated too.
 
         The answer that follows the schema comes back as text and is un-mutated
-        whole, keys included, so renaming the schema's keys round-trips.
+        whole, keys included, so renaming the schema's property (and
+        definition) names round-trips.  The schema's own keywords (``type``,
+        ``properties``, ``required``…) stay as they are, even when a repository
+        happens to define a name spelled like one.
         """
         if isinstance(obj, str):
             return self.text(obj, where)
         if isinstance(obj, dict):
+            rename = parent in SCHEMA_NAME_MAPS
             new: dict[str, Any] = {}
             for k, v in obj.items():
-                if k in EXEMPT_VALUES and isinstance(v, str):
-                    self.scan_only(v, f"{where}.{k}")
-                    new[self.text(k, f"{where} (key)")] = self._mark(v)
+                if rename:
+                    nk = self.text(k, f"{where} (key)")
                 else:
-                    new[self.text(k, f"{where} (key)")] = self.keyed(v, f"{where}.{k}")
+                    self.scan_only(k, f"{where} (key)")
+                    nk = k
+                if not rename and k in EXEMPT_VALUES and isinstance(v, str):
+                    self.scan_only(v, f"{where}.{k}")
+                    new[nk] = self._mark(v)
+                else:
+                    new[nk] = self.keyed(v, f"{where}.{k}", "" if rename else k)
             return self._mark(new)
         if isinstance(obj, list):
             return self._mark([self.keyed(v, f"{where}[{i}]") for i, v in enumerate(obj)])

@@ -14,11 +14,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.proxy.conftest import REPO_ID, Harness, protected_tokens
+from pretense_dev.proxy.transform import LeafCache, Outgoing
+from tests.proxy.conftest import REPO_ID, Harness, build_index, protected_tokens
 from tests.proxy.test_secrets import github_token
 
 
@@ -177,7 +179,11 @@ def _strings(obj: Any) -> list[str]:
     return []
 
 
-ANTHROPIC = {"model": "claude-test", "max_tokens": 5}
+ANTHROPIC: Any = {
+    "model": "claude-test",
+    "max_tokens": 5,
+    "messages": [{"role": "user", "content": "hi"}],
+}
 WRONG_SHAPES: list[tuple[str, Any, str]] = [
     (
         "/v1/chat/completions",
@@ -442,3 +448,31 @@ def test_credentials_pass_unscanned(h: Harness) -> None:
     )
     assert status == 200
     assert h.upstream.records[0].headers["Authorization"] == f"Bearer {secret}"
+
+
+def test_schema_keywords_stay_even_when_a_repo_defines_them(tmp_path: Path) -> None:
+    mapping = build_index(tmp_path, {"required": "function", "reconcile_batch": "function"})
+    out = Outgoing(mapping, LeafCache())
+    schema = {
+        "type": "object",
+        "properties": {"reconcile_batch": {"type": "string", "description": "required"}},
+        "required": ["reconcile_batch"],
+    }
+    got = out.keyed(schema, "output_format")
+    syn = mapping.synthetic("reconcile_batch")
+    assert list(got) == ["type", "properties", "required"]
+    assert list(got["properties"]) == [syn] and got["required"] == [syn]
+    assert got["properties"][syn]["description"] == mapping.synthetic("required")
+
+
+def test_protocol_headers_pass_and_content_headers_are_mutated(h: Harness) -> None:
+    status, _ = post(
+        h,
+        "/v1/messages",
+        ANTHROPIC,
+        {"anthropic-beta": "reconcile_batch-2025", "x-turn-note": "about reconcile_batch"},
+    )
+    assert status == 200
+    rec = h.upstream.records[0]
+    assert rec.headers["anthropic-beta"] == "reconcile_batch-2025"
+    assert rec.headers["x-turn-note"] == f"about {h.syn('reconcile_batch')}"
