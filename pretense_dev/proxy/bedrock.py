@@ -140,7 +140,11 @@ def _block(b: Any, where: str, out: Outgoing) -> None:
         doc = b["document"]
         _need(isinstance(doc, dict), f"{where}.document must be an object")
         source = doc.get("source")
-        if isinstance(source, dict) and "text" in source:
+        if isinstance(source, dict) and "bytes" in source:
+            # A binary file (PDF, DOCX): its text cannot be rewritten; sent as is, scanned.
+            out.scan_all(source, f"{where}.document.source")
+            out.skip(source)
+        elif isinstance(source, dict) and "text" in source:
             _need(isinstance(source["text"], str), f"{where}.document.source.text")
             source["text"] = out.text(source["text"], where)
         elif isinstance(source, dict) and isinstance(source.get("content"), list):

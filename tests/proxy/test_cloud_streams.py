@@ -191,3 +191,19 @@ def test_proxy_start_refuses_a_bad_upstream_in_one_line() -> None:
     assert r.code == 1, r
     assert r.err.strip().splitlines()[0].startswith("pretense-dev: --upstream takes NAME=URL")
     assert "azure-openai=https://<resource>.openai.azure.com" in r.err
+
+
+def test_converse_binary_document_is_sent_as_is() -> None:
+    from pretense_dev.proxy.apis import APIS
+    from pretense_dev.proxy.transform import LeafCache, Outgoing
+
+    [api] = [a for a in APIS if a.name == "bedrock-converse"]
+    pdf = "JVBERi0xLjcKreconcile_batch+apply_credit_note/AAAA"  # base64-shaped, names inside
+    doc = {"name": "spec", "format": "pdf", "source": {"bytes": pdf}}
+    body: dict[str, Any] = {
+        "messages": [{"role": "user", "content": [{"document": doc}, {"text": "reconcile_batch"}]}]
+    }
+    api.protect(body, Outgoing(M, LeafCache()))
+    content = body["messages"][0]["content"]
+    assert content[0]["document"]["source"]["bytes"] == pdf
+    assert content[1]["text"] == S["reconcile_batch"]
