@@ -247,7 +247,9 @@ class AuditStore:
         self.path = Path(path) if path is not None else default_path()
         self.readonly = False
         self._lock = threading.Lock()
-        self._conn = _open_rw(self.path, private_dir=path is None)
+        self._private = path is None
+        self._conn = _open_rw(self.path, private_dir=self._private)
+        self._ident = _file_ident(self.path)
 
     @classmethod
     def open_readonly(cls, path: Path | str | None = None) -> AuditStore:
@@ -297,6 +299,7 @@ class AuditStore:
         prepared = [normalise(e) for e in events]
         rows: list[tuple[int, str, str, str]] = []
         with self._lock:
+            self._reopen_if_replaced()
             try:
                 with transaction(self._conn):
                     head = self._head()
@@ -316,6 +319,35 @@ class AuditStore:
                     "check the file's permissions and free disk space",
                 ) from None
         return [r[3] for r in rows]
+
+    def _reopen_if_replaced(self) -> None:
+        """Follow a log replaced on disk (`audit recover`) instead of its old inode.
+
+        Recovery moves a damaged log aside and puts a new one in its place; a
+        long-lived writer (the proxy) must append to the new file.
+        """
+        ident = _file_ident(self.path)
+        if ident is not None and ident != self._ident:
+            old = self._conn
+            self._conn = _open_rw(self.path, private_dir=self._private)
+            self._ident = ident
+            old.close()
+
+    def probe(self) -> None:
+        """Raise AuditError unless the log's file is there and its chain head reads.
+
+        A fresh connection each time: a long-lived one may answer from its page
+        cache after the file was damaged.  The proxy asks before every forward
+        (no evidence, no forward); about 0.1 ms.
+        """
+        try:
+            conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
+            try:
+                conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+            finally:
+                conn.close()
+        except sqlite3.Error as e:
+            raise AuditError(f"cannot read the audit log {self.path}: {e}") from None
 
     # -- reading ---------------------------------------------------------
 
@@ -487,6 +519,14 @@ def record(event: AuditEvent, path: Path | str | None = None) -> str:
 # -- opening -------------------------------------------------------------
 
 
+def _file_ident(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def _open_rw(path: Path, *, private_dir: bool) -> sqlite3.Connection:
     """Open for appending; create (0600) and migrate only when needed.
 
@@ -517,7 +557,8 @@ def _open_rw(path: Path, *, private_dir: bool) -> sqlite3.Connection:
     except sqlite3.Error as e:
         raise AuditError(
             f"cannot open the audit log {path}: {e}",
-            "check the file's permissions, or move a damaged file aside",
+            "check the file's permissions; if it is damaged, run `pretense-dev audit recover` "
+            "(it keeps the damaged file)",
         ) from None
     except OSError as e:
         raise AuditError(
@@ -547,7 +588,10 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
             conn.close()
             raise
     except sqlite3.Error as e:
-        raise AuditError(f"cannot read the audit log {path}: {e}") from None
+        raise AuditError(
+            f"cannot read the audit log {path}: {e}",
+            "if it is damaged, run `pretense-dev audit recover` (it keeps the damaged file)",
+        ) from None
     if names != MIGRATION_NAMES:
         conn.close()
         _check_known(path, names)

@@ -147,8 +147,8 @@ class IndexReader:
         ]
 
 
-def index_problem(path: Path) -> str | None:
-    """None when `path` is a readable, complete index; else one line with the fix.
+def index_problem(path: Path) -> tuple[str, str] | None:
+    """None when `path` is a readable, complete index; else (what is wrong, the fixing command).
 
     What `verify`, `doctor` and the hooks ask before they call a repository protected.
     """
@@ -156,10 +156,11 @@ def index_problem(path: Path) -> str | None:
         with IndexReader(path) as r:
             _, complete = r.map_state()
     except IndexUnreadable as e:
-        return str(e)
+        return f"the index {path} cannot be read ({e.reason})", "pretense-dev index --full"
     if not complete:
         return (
-            f"the identifier map in {path} is incomplete (an index run did not finish) "
-            "— run `pretense-dev index` in the repository to complete it"
+            f"the identifier map in {path} is incomplete (an index run did not finish), "
+            "so nothing is protected",
+            "pretense-dev index",
         )
     return None

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pretense_dev.errors import PretenseError
 from pretense_dev.identifiers import KIND_RANK_SQL
 from pretense_dev.mutation import IdentifierMap
 from pretense_dev.secrets.model import Finding
@@ -148,12 +149,27 @@ class Issued:
     active: bool
 
 
+class IndexDamaged(PretenseError):
+    """The index cannot be read; the fix is a rebuild (index/build.py)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(
+            f"the index {path} is damaged ({reason})",
+            "run `pretense-dev index --full` to rebuild it (issued synthetic names are kept)",
+        )
+
+
 class IndexStore:
     """Typed access to index.db; every write is one transaction."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.conn = open_database(path, MIGRATIONS, wal=True)
+        try:
+            self.conn = open_database(path, MIGRATIONS, wal=True)
+        except sqlite3.OperationalError:
+            raise  # locked, unopenable: not damage
+        except sqlite3.DatabaseError as e:
+            raise IndexDamaged(path, str(e)) from None
 
     def close(self) -> None:
         """Close the connection (use the store as a context manager instead)."""

@@ -534,6 +534,8 @@ class Proxy:
         payload: bytes | None,
     ) -> web.StreamResponse:
         assert self.session is not None and ctx.mapping is not None
+        if self.audit is not None:
+            self.audit.ensure_writable()  # no evidence, no forward
         mapping = ctx.mapping
         # Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
         listed = {n.strip().lower() for n in request.headers.get("Connection", "").split(",")}

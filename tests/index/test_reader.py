@@ -53,8 +53,8 @@ def test_a_store_no_run_finished_is_incomplete(tmp_path: Path) -> None:
     with IndexReader(path) as r:
         assert r.map_state() == (1, False)
     problem = index_problem(path)
-    assert problem is not None and "incomplete" in problem
-    assert problem.endswith("run `pretense-dev index` in the repository to complete it")
+    assert problem is not None and "incomplete" in problem[0]
+    assert problem[1] == "pretense-dev index"
     with IndexStore(path) as store:
         store.mark_complete()
     assert index_problem(path) is None
@@ -84,11 +84,11 @@ def test_missing_or_corrupt_index_is_one_line_with_the_fix(tmp_path: Path) -> No
     assert str(e.value).endswith("run `pretense-dev index --full` in the repository to rebuild it")
     path.write_bytes(b"this is not sqlite" * 300)
     problem = index_problem(path)
-    assert problem is not None and "\n" not in problem
-    assert "file is not a database" in problem and "index --full" in problem
+    assert problem is not None and "\n" not in problem[0]
+    assert "file is not a database" in problem[0] and problem[1] == "pretense-dev index --full"
     with contextlib.closing(sqlite3.connect(tmp_path / "other.db")) as c:
         c.execute("CREATE TABLE t (x)")
-    assert "no such table: meta" in (index_problem(tmp_path / "other.db") or "")
+    assert "no such table: meta" in (index_problem(tmp_path / "other.db") or ("", ""))[0]
 
 
 def test_reader_imports_only_the_standard_library() -> None:
