@@ -320,34 +320,42 @@ class AuditStore:
                 ) from None
         return [r[3] for r in rows]
 
-    def _reopen_if_replaced(self) -> None:
+    def _reopen_if_replaced(self) -> bool:
         """Follow a log replaced on disk (`audit recover`) instead of its old inode.
 
         Recovery moves a damaged log aside and puts a new one in its place; a
         long-lived writer (the proxy) must append to the new file.
         """
         ident = _file_ident(self.path)
-        if ident is not None and ident != self._ident:
-            old = self._conn
-            self._conn = _open_rw(self.path, private_dir=self._private)
-            self._ident = ident
-            old.close()
+        if ident is None or ident == self._ident:
+            return False
+        old = self._conn
+        self._conn = _open_rw(self.path, private_dir=self._private)
+        self._ident = ident
+        old.close()
+        return True
 
-    def probe(self) -> None:
+    def probe(self) -> bool:
         """Raise AuditError unless the log's file is there and its chain head reads.
 
         A fresh connection each time: a long-lived one may answer from its page
         cache after the file was damaged.  The proxy asks before every forward
-        (no evidence, no forward); about 0.1 ms.
+        (no evidence, no forward); about 0.1 ms.  Returns True when the file was
+        replaced (recovered) since the last append, and the writer now uses it.
         """
+        if self.readonly:
+            raise AuditError(f"{self.path} is open read-only")
         try:
+            with self._lock:
+                replaced = self._reopen_if_replaced()
             conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
             try:
                 conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
             finally:
                 conn.close()
-        except sqlite3.Error as e:
+        except (sqlite3.Error, AuditError) as e:
             raise AuditError(f"cannot read the audit log {self.path}: {e}") from None
+        return replaced
 
     # -- reading ---------------------------------------------------------
 

@@ -149,6 +149,12 @@ class Issued:
     active: bool
 
 
+def _not_damage(e: sqlite3.OperationalError) -> bool:
+    """Busy, locked or unopenable: a fault of the moment or of permissions, not of the file."""
+    text = str(e)
+    return any(w in text for w in ("locked", "busy", "unable to open", "readonly"))
+
+
 class IndexDamaged(PretenseError):
     """The index cannot be read; the fix is a rebuild (index/build.py)."""
 
@@ -166,9 +172,16 @@ class IndexStore:
         self.path = path
         try:
             self.conn = open_database(path, MIGRATIONS, wal=True)
-        except sqlite3.OperationalError:
-            raise  # locked, unopenable: not damage
         except sqlite3.DatabaseError as e:
+            if isinstance(e, sqlite3.OperationalError) and _not_damage(e):
+                raise
+            raise IndexDamaged(path, str(e)) from None
+        try:  # the tables every reader needs: a file missing one is not an index
+            self.conn.execute("SELECT 1 FROM meta, identifiers, files, definitions LIMIT 1")
+        except sqlite3.DatabaseError as e:
+            self.conn.close()
+            if isinstance(e, sqlite3.OperationalError) and _not_damage(e):
+                raise
             raise IndexDamaged(path, str(e)) from None
 
     def close(self) -> None:

@@ -60,9 +60,11 @@ class AuditWriter:
 
         error = self.error
         probe = getattr(self.sink, "probe", None)
-        if error is None and probe is not None:
+        if probe is not None:
             try:
-                probe()
+                if probe() is True:
+                    # A recovered log replaced the one that failed: appends go there now.
+                    self.error = error = None
             except Exception as e:
                 error = " ".join(str(getattr(e, "message", e)).split())
         if error is not None:
