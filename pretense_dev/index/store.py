@@ -20,6 +20,7 @@ WAL mode lets the proxy and the language server read while the watcher writes.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -176,6 +177,8 @@ class IndexStore:
             if isinstance(e, sqlite3.OperationalError) and _not_damage(e):
                 raise
             raise IndexDamaged(path, str(e)) from None
+        st = os.stat(path)
+        self._ident = (st.st_dev, st.st_ino)
         try:  # the tables every reader needs: a file missing one is not an index
             self.conn.execute("SELECT 1 FROM meta, identifiers, files, definitions LIMIT 1")
         except sqlite3.DatabaseError as e:
@@ -187,6 +190,18 @@ class IndexStore:
     def close(self) -> None:
         """Close the connection (use the store as a context manager instead)."""
         self.conn.close()
+
+    def replaced(self) -> bool:
+        """Whether `path` is now another file (a rebuild swapped a new index in, or it is gone).
+
+        A long-lived holder (the watcher, the language server) reopens then:
+        writes through this connection would go to a file nobody reads.
+        """
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return True
+        return (st.st_dev, st.st_ino) != self._ident
 
     def __enter__(self) -> IndexStore:
         return self
