@@ -158,12 +158,24 @@ def test_an_incomplete_map_fails_verify_and_the_proxy(
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE meta SET value = '0' WHERE key = 'map_complete'")
     conn.close()
+    line = (
+        f"the identifier map in {db} is incomplete (an index run did not finish), so "
+        "nothing is protected: run `pretense-dev index`"
+    )
     v = run_cli("verify", cwd=git_repo)
     assert v.code == 1
-    assert v.err.splitlines() == [
-        f"FAIL the identifier map in {db} is incomplete (an index run did not finish), so "
-        "nothing is protected: run `pretense-dev index`"
-    ]
+    assert v.err.splitlines() == [f"FAIL {line}"]
+    # The prompt hook of a routed tool runs the same checks: the prompt is blocked.
+    payload = {
+        "session_id": "s-incomplete",
+        "transcript_path": "/tmp/t.jsonl",
+        "cwd": str(git_repo),
+        "hook_event_name": "UserPromptSubmit",
+        "prompt": "fix reconcile_batch",
+    }
+    h = run_cli("hook", "claude-code", "UserPromptSubmit", cwd=git_repo, stdin=json.dumps(payload))
+    assert h.code == 0
+    assert json.loads(h.out) == {"decision": "block", "reason": f"pretense-dev: {line}"}
     with pytest.raises(anthropic.InternalServerError) as e:
         _client(url, git_repo).messages.create(model="m", max_tokens=5, messages=MSG)
     assert e.value.status_code == 503 and "is incomplete" in str(e.value)
