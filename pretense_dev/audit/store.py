@@ -250,6 +250,7 @@ class AuditStore:
         self._private = path is None
         self._conn = _open_rw(self.path, private_dir=self._private)
         self._ident = _file_ident(self.path)
+        self._probed: tuple[int, int, int, int] | None = None
 
     @classmethod
     def open_readonly(cls, path: Path | str | None = None) -> AuditStore:
@@ -338,23 +339,33 @@ class AuditStore:
     def probe(self) -> bool:
         """Raise AuditError unless the log's file is there and its chain head reads.
 
-        A fresh connection each time: a long-lived one may answer from its page
-        cache after the file was damaged.  The proxy asks before every forward
-        (no evidence, no forward); about 0.1 ms.  Returns True when the file was
-        replaced (recovered) since the last append, and the writer now uses it.
+        The proxy asks before every forward (no evidence, no forward).  The
+        read uses a fresh connection (a long-lived one may answer from its page
+        cache after the file was damaged) and costs ~0.2 ms, so it runs only
+        when the file's stat changed since the last good read: appends go to
+        the WAL, so the main file changes only at a checkpoint or from outside;
+        a failed append is caught by the writer itself.  Returns True when the
+        file was replaced (recovered) since the last append, and the writer
+        now uses it.
         """
         if self.readonly:
             raise AuditError(f"{self.path} is open read-only")
         try:
             with self._lock:
                 replaced = self._reopen_if_replaced()
+            st = os.stat(self.path)
+            stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            if stamp == self._probed and not replaced:
+                return False
             conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
             try:
                 conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
             finally:
                 conn.close()
-        except (sqlite3.Error, AuditError) as e:
+        except (sqlite3.Error, AuditError, OSError) as e:
+            self._probed = None
             raise AuditError(f"cannot read the audit log {self.path}: {e}") from None
+        self._probed = stamp
         return replaced
 
     # -- reading ---------------------------------------------------------
