@@ -7,7 +7,11 @@ it exits) and the time a whole `init` takes, which is what an interrupt that
 waited for the workers used to cost.  Each interrupted run must leave no
 index at all (a first build is swapped in only when complete) and exit 130.
 
-    .venv/bin/python bench/init_interrupt.py [--runs 5]
+    .venv/bin/python -m bench.init_interrupt [--runs 5] [--before REF]
+
+`--before REF` also interrupts the `init` of an earlier commit (exported with
+`git archive` to a temp dir and put first on PYTHONPATH), same corpus, same
+run: the figure the fix is measured against.
 """
 
 from __future__ import annotations
@@ -27,9 +31,16 @@ from bench._common import copy_stdlib, isolated_user
 INIT = [sys.executable, "-m", "pretense_dev", "init", "--no-tools", "--no-hooks", "--jobs", "2"]
 
 
-def _interrupt(cmd: list[str], cwd: Path, ready: Path | None, delay: float) -> tuple[float, int]:
+def _interrupt(
+    cmd: list[str], cwd: Path, ready: Path | None, delay: float, env: dict[str, str] | None = None
+) -> tuple[float, int]:
     p = subprocess.Popen(
-        cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        cmd,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env=env,
     )
     t_end = time.monotonic() + 60
     while ready is not None and not ready.exists() and time.monotonic() < t_end:
@@ -44,6 +55,7 @@ def _interrupt(cmd: list[str], cwd: Path, ready: Path | None, delay: float) -> t
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--before", default=None, help="a git ref to measure the same way")
     args = ap.parse_args()
     with isolated_user() as base:
         repo = base / "stdlib"
@@ -74,6 +86,26 @@ def main() -> None:
             f"max {max(stops):.3f}; {med / fl:.1f}x the floor)"
         )
         print(f"exit codes: {codes}; an index left behind: {any(left)}")
+        if args.before:
+            old = base / "before"
+            old.mkdir()
+            tar = subprocess.run(
+                ["git", "archive", args.before, "pretense_dev"], check=True, capture_output=True
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", str(old)], input=tar, check=True)
+            env = dict(os.environ, PYTHONPATH=str(old))
+            before, before_left = [], []
+            for _ in range(args.runs):
+                shutil.rmtree(repo / ".pretense")
+                # That version builds in place: interrupt once its index file exists.
+                dt, _ = _interrupt(INIT, repo, repo / ".pretense" / "index.db", 0.5, env)
+                before.append(dt)
+                before_left.append((repo / ".pretense" / "index.db").exists())
+            print(
+                f"{args.before}, SIGINT to init exited: {statistics.median(before):6.3f} s "
+                f"(median of {args.runs}, max {max(before):.3f}); "
+                f"an index left behind: {any(before_left)}"
+            )
 
 
 if __name__ == "__main__":
