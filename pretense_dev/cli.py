@@ -8,6 +8,7 @@ this module on every prompt, so each command imports what it needs when it runs
 from __future__ import annotations
 
 import importlib
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -95,8 +96,18 @@ def cli() -> None:
 @click.option(
     "--no-hooks", is_flag=True, help="Do not install the secret-scanning commit and push hooks."
 )
+@click.option(
+    "--new-key",
+    is_flag=True,
+    help="Issue a new key (every synthetic name changes) and rebuild the index.",
+)
 def init(
-    no_tools: bool, tools_spec: str | None, dry_run: bool, jobs: int | None, no_hooks: bool
+    no_tools: bool,
+    tools_spec: str | None,
+    dry_run: bool,
+    jobs: int | None,
+    no_hooks: bool,
+    new_key: bool,
 ) -> int:
     """Set this git repository up: policy, key, registry, a full index and the AI tools."""
     from pretense_dev.integrations.setup import describe, parse_tools
@@ -117,8 +128,16 @@ def init(
             for problem in r.plan.problems:
                 err(f"pretense-dev: {problem}")
         return EXIT_FAILURE if any(r.plan.problems for r in results) else EXIT_OK
+    from pretense_dev.index.build import stderr_line
+
     report = init_repo(
-        root, workers=jobs, tools=tools, configure_tools=not no_tools, hooks=not no_hooks
+        root,
+        workers=jobs,
+        tools=tools,
+        configure_tools=not no_tools,
+        hooks=not no_hooks,
+        new_key=new_key,
+        say=stderr_line,
     )
     idx = report.index
     assert idx is not None
@@ -174,12 +193,18 @@ def uninstall(purge: bool) -> int:
 @click.option("--jobs", type=click.IntRange(1), default=None, help="Index with N processes.")
 def index(full: bool, jobs: int | None) -> int:
     """Bring the index and the identifier map up to date."""
-    from pretense_dev.index.indexer import run_index
+    from pretense_dev.index.build import build, stderr_line
     from pretense_dev.repo import Repo
 
-    repo = Repo.discover().require_initialised()
-    with repo.open_store() as store:
-        r = run_index(repo.root, store, repo.config, repo.key, full=full, workers=jobs)
+    repo = Repo.discover()
+    if not repo.repo_id_path.exists():
+        repo.require_initialised()
+    # A missing or damaged index is rebuilt here (issued names kept where readable).
+    r, notes = build(
+        repo.root, repo.index_path, repo.config, repo.key, full=full, workers=jobs, say=stderr_line
+    )
+    for note in notes:
+        err(f"pretense-dev: {note}")
     click.echo(
         f"indexed {r.files_parsed} of {r.files_seen} files ({r.files_removed} removed) in "
         f"{r.seconds:.2f} s; {r.names_protected} names protected "
@@ -326,6 +351,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err("pretense-dev: interrupted")
         return EXIT_INTERRUPTED
+    except sqlite3.DatabaseError as e:
+        if isinstance(e, sqlite3.OperationalError):
+            where = _log_bug(e)
+            err(f"pretense-dev: internal error ({type(e).__name__}); details in {where}")
+            return EXIT_BUG
+        # Damage found mid-query (a page that does not read), after the open succeeded.
+        err(
+            f"pretense-dev: a pretense-dev database is damaged ({e}) — run `pretense-dev doctor` "
+            "to see which, then `pretense-dev index --full` (index) or "
+            "`pretense-dev audit recover` (audit log)"
+        )
+        return EXIT_FAILURE
     except BrokenPipeError:
         # `pretense-dev mutate big.py | head`: the reader left; not an error of ours.
         import os

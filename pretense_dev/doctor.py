@@ -99,14 +99,68 @@ def _repo_checks(cwd: Path) -> Iterator[Check]:
     gi = repo.state_dir / ".gitignore"
     if not gi.exists():
         yield Check("FAIL", "gitignore", ".pretense/.gitignore is missing: run `pretense-dev init`")
-    with repo.open_store() as store:
+    yield from _index_check(repo)
+    yield from _audit_check()
+    yield from _tool_checks(repo)
+
+
+def _index_check(repo: Repo) -> Iterator[Check]:
+    """Readable (every page: SQLite's quick_check), complete, and what it protects."""
+    from pretense_dev.index.build import index_health
+    from pretense_dev.index.reader import IndexReader, index_problem
+
+    damage = index_health(repo.index_path, thorough=True)
+    if damage is not None:
+        yield Check(
+            "FAIL",
+            "index",
+            f"{repo.index_path} is damaged ({damage}): run `pretense-dev index --full` "
+            "(issued synthetic names are kept)",
+        )
+        return
+    problem = index_problem(repo.index_path)
+    if problem is not None:
+        yield Check("FAIL", "index", f"{problem[0]}: run `{problem[1]}`")
+        return
+    with IndexReader(repo.index_path) as r:
+        files = r.conn.execute("SELECT count(*) FROM files").fetchone()[0]
         yield Check(
             "ok",
             "index",
-            f"{store.file_count()} files, {store.active_count()} names protected "
-            f"(map version {store.map_version()})",
+            f"{files} files, {r.active_count()} names protected (map version {r.map_version()})",
         )
-    yield from _tool_checks(repo)
+
+
+def _audit_check() -> Iterator[Check]:
+    """The audit log opens and its every page reads (the proxy refuses what it cannot record)."""
+    import sqlite3
+
+    from pretense_dev.audit.store import default_path
+    from pretense_dev.verify import audit_problem
+
+    path = default_path()
+    problem = audit_problem()
+    if problem is None and path.exists():
+        try:
+            uri = path.resolve().as_uri() + "?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, timeout=5)
+            try:
+                row = conn.execute("PRAGMA quick_check(1)").fetchone()
+            finally:
+                conn.close()
+            if row is None or row[0] != "ok":
+                problem = (
+                    f"the audit log {path} is damaged ({row[0] if row else 'no answer'})",
+                    "pretense-dev audit recover",
+                )
+        except sqlite3.DatabaseError as e:
+            problem = (f"the audit log {path} cannot be read ({e})", "pretense-dev audit recover")
+    if problem is not None:
+        yield Check("FAIL", "audit log", f"{problem[0]}: run `{problem[1]}`")
+    elif not path.exists():
+        yield Check("ok", "audit log", "none yet (written by the proxy and the hooks)")
+    else:
+        yield Check("ok", "audit log", str(path))
 
 
 def _tool_checks(repo: Repo) -> Iterator[Check]:

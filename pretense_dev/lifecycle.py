@@ -8,7 +8,7 @@ is written, so a bad policy file stops `init` with nothing changed.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 from pretense_dev import paths, registry
 from pretense_dev.config import DEFAULT_CONFIG_TEXT, Config, IdentifiersConfig, load_config
 from pretense_dev.errors import PretenseError
-from pretense_dev.index.indexer import IndexReport, allowed, always_names, run_index
-from pretense_dev.keys import KeyInfo, ensure_key
+from pretense_dev.index.build import build
+from pretense_dev.index.indexer import IndexReport, allowed, always_names
+from pretense_dev.keys import KeyInfo, delete_key, ensure_key, key_info, load_key
 from pretense_dev.repo import GITIGNORE_TEXT, Repo
 
 if TYPE_CHECKING:
@@ -62,11 +63,16 @@ def init_repo(
     tools: Sequence[str] | None = None,
     configure_tools: bool = True,
     hooks: bool = True,
+    new_key: bool = False,
+    say: Callable[[str], None] | None = None,
 ) -> InitReport:
     """Initialise (or repair) `root`; see the module docstring.
 
     `tools` names the tools to configure; None means the ones detected here
-    plus those the team policy lists in `tools.configured`.
+    plus those the team policy lists in `tools.configured`.  `new_key` allows
+    issuing a new key where an index shows one existed (every synthetic name
+    and secret fingerprint changes with it).  `say` shows progress lines (the
+    CLI passes one that writes to stderr).
     """
     t0 = time.perf_counter()
     repo = Repo(root)
@@ -85,7 +91,7 @@ def init_repo(
     repo_id = repo.ensure_repo_id()
     if not had_id:
         created.append(".pretense/repo-id")
-    key, info = ensure_key(repo_id)
+    key, info = _key_for(repo, repo_id, new_key)
     if registry.register(repo_id, root):
         created.append(f"registry entry {repo_id}")
     notes: list[str] = []
@@ -96,14 +102,44 @@ def init_repo(
         plan = precommit.apply(root)
         created += plan.steps
         notes += plan.notes
-    with repo.open_store() as store:
-        report = run_index(root, store, config, key, workers=workers)
-        secret_files = len(store.files_with_findings())
+    report, build_notes = build(
+        root, repo.index_path, config, key, workers=workers, fresh=new_key, say=say
+    )
+    notes += build_notes
+    from pretense_dev.index.reader import IndexReader
+
+    with IndexReader(repo.index_path) as reader:
+        secret_files = int(
+            str(reader.conn.execute("SELECT count(DISTINCT path) FROM findings").fetchone()[0])
+        )
     out = InitReport(root, repo_id, created, info, report, 0.0, secret_files, notes)
     if configure_tools:
         _configure_tools(out, repo, config, tools)
     out.seconds = time.perf_counter() - t0
     return out
+
+
+def _key_for(repo: Repo, repo_id: str, new_key: bool) -> tuple[bytes, KeyInfo]:
+    """The repository's key; a new one only on a first `init` or when asked with --new-key.
+
+    An index that exists was built with a key; issuing another one silently
+    would change every synthetic name (a conversation in progress stops making
+    sense) and every secret fingerprint (the baseline stops matching).
+    """
+    if new_key:
+        delete_key(repo_id)
+        return ensure_key(repo_id)
+    try:
+        return load_key(repo_id), key_info(repo_id)
+    except PretenseError as e:
+        if repo.index_path.exists():
+            raise PretenseError(
+                f"{e.message}, but this repository was indexed with one: a new key would "
+                "change every synthetic name and secret fingerprint",
+                "restore the key (see `pretense-dev doctor`), or run "
+                "`pretense-dev init --new-key` to issue a new one and rebuild the index",
+            ) from None
+    return ensure_key(repo_id)
 
 
 def _configure_tools(

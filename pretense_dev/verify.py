@@ -1,8 +1,9 @@
 """`pretense-dev verify`: whether this repository is really protected right now.
 
-It passes only if (DESIGN: verify before a session):
+It passes only if:
 
-1. the repository is initialised (id, index, key);
+1. the repository is initialised (id, index, key), its identifier map is
+   readable and complete (index/reader.py), and the audit log can be read;
 2. the proxy is up — its state file names a live pid and ``/health`` answers
    as a pretense-dev proxy with that pid;
 3. it serves *this* repository's *current* map — the canary: a text made of
@@ -121,6 +122,20 @@ def run(
         result.checks.append(Check("initialised", False, e.message, e.hint or "pretense-dev init"))
         return result
     result.checks.append(Check("initialised", True))
+    from pretense_dev.index.reader import index_problem
+
+    # No map, no protection: an index that is unreadable or was never completed
+    # makes the proxy refuse everything, and nothing here may say "ok".
+    problem = index_problem(repo.index_path)
+    if problem is not None:
+        result.checks.append(Check("index", False, *problem))
+        return result
+    result.checks.append(Check("index", True))
+    audit = audit_problem()
+    if audit is not None:
+        result.checks.append(Check("audit", False, *audit))
+    else:
+        result.checks.append(Check("audit", True))
     from pretense_dev.proxy import state as proxy_state
 
     running = proxy_state.running(probe=probe, timeout=TIMEOUT)
@@ -140,26 +155,51 @@ def run(
     return result
 
 
-def _canary(repo: Repo, key: bytes, url: str, result: VerifyResult) -> Check:
+def audit_problem() -> tuple[str, str] | None:
+    """None if the audit log can be read (or none was written yet); else (problem, fix).
+
+    The proxy refuses every request it cannot record, so an unreadable log
+    means nothing is forwarded: verify must say so, not "ok".  Cheap enough for
+    every prompt: open, the schema's migration list and the chain's head.
+    """
     import sqlite3
 
+    from pretense_dev.audit.store import AuditError, connect_readonly, default_path
+
+    path = default_path()
+    if not path.exists():
+        return None
+    try:
+        conn = connect_readonly(path)
+        try:
+            conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        finally:
+            conn.close()
+    except AuditError as e:
+        if "not been upgraded" in e.message:
+            return None  # the next writer migrates it; readable, not damaged
+        return f"the audit log cannot be read ({e.message})", RECOVER
+    except sqlite3.DatabaseError as e:
+        return f"the audit log {path} cannot be read ({e})", RECOVER
+    return None
+
+
+RECOVER = "pretense-dev audit recover"
+
+
+def _canary(repo: Repo, key: bytes, url: str, result: VerifyResult) -> Check:
+    from pretense_dev.index.reader import IndexReader, IndexUnreadable
     from pretense_dev.proxy import canary
 
-    # Plain SQLite, not IndexStore: this runs before every prompt, and IndexStore
-    # would import the mutation kernel and the secrets package for two reads.
-    conn = sqlite3.connect(repo.index_path)
+    # The lean reader, not IndexStore: this runs before every prompt, and IndexStore
+    # would import the mutation kernel and the secrets package for three reads.
     try:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'map_version'").fetchone()
-        version = int(row[0]) if row else 0
-        rows = conn.execute(
-            "SELECT name, synthetic FROM identifiers WHERE active = 1 ORDER BY random() LIMIT ?",
-            (CANARY_NAMES,),
-        ).fetchall()
-        extra = conn.execute(
-            "SELECT name, synthetic FROM identifiers WHERE active = 1 AND name = 'canary'"
-        ).fetchall()
-    finally:
-        conn.close()
+        with IndexReader(repo.index_path) as reader:
+            version = reader.map_version()
+            rows = reader.sample_active(CANARY_NAMES)
+            extra = reader.sample_active(0, include=("canary",))
+    except IndexUnreadable as e:
+        return Check("canary", False, str(e).split(" — ")[0], "pretense-dev index --full")
     names = [n for n, _ in rows]
     nonce, text = canary.challenge(names)
     # The canary is protected names (and the word "canary") between punctuation, so

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 from pretense_dev import paths
@@ -191,18 +192,17 @@ def test_status(git_repo: Path) -> None:
 
 
 def test_bug_gives_exit_3_and_a_log_not_a_traceback(git_repo: Path) -> None:
-    write(git_repo, {"app.py": "def settlement_window(): pass\n"})
-    assert run_cli("init", cwd=git_repo).code == 0
-    (git_repo / ".pretense/index.db").write_bytes(b"this is not sqlite" * 100)
-    for suffix in ("-wal", "-shm"):
-        p = git_repo / f".pretense/index.db{suffix}"
-        if p.exists():
-            os.unlink(p)
-    r = run_cli("status", cwd=git_repo)
-    assert r.code == 3
-    assert "Traceback" not in r.err
-    assert r.err.startswith("pretense-dev: internal error (DatabaseError); details in ")
-    log = Path(r.err.rsplit("details in ", 1)[1].strip())
+    # A bug injected into a real CLI process: discovering the repository divides by zero.
+    code = (
+        "import sys, pretense_dev.cli as c, pretense_dev.repo as r; "
+        "r.Repo.discover = classmethod(lambda cls, start=None: 1 / 0); "
+        "sys.exit(c.main(['status']))"
+    )
+    p = subprocess.run([sys.executable, "-c", code], cwd=git_repo, capture_output=True, text=True)
+    assert p.returncode == 3
+    assert "Traceback" not in p.stderr
+    assert p.stderr.startswith("pretense-dev: internal error (ZeroDivisionError); details in ")
+    log = Path(p.stderr.rsplit("details in ", 1)[1].strip())
     assert "Traceback" in log.read_text()
 
 

@@ -395,4 +395,37 @@ def archive(ctx: click.Context, before: str, archive_dir: Path | None) -> int:
     return EXIT_OK
 
 
+@audit.command()
+@click.option(
+    "--archive-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the salvaged rows go (default: audit-archive/ beside the log).",
+)
+@click.pass_context
+def recover(ctx: click.Context, archive_dir: Path | None) -> int:
+    """Keep a damaged log and start a new chain anchored to its last verifiable row."""
+    from pretense_dev.audit.recover import recover as do_recover
+
+    result = do_recover(_db(ctx), archive_dir=archive_dir)
+    _out(f"kept the damaged log as {result.kept}")
+    if result.archive is not None:
+        _out(f"salvaged {result.salvaged:,} verifiable row(s) to {result.archive}")
+    if result.head is None:
+        _out("no row of it verified: the new chain starts from the beginning")
+    else:
+        _out(f"the new chain continues from row {result.head.seq}:{result.head.hash}")
+    if result.unreadable:
+        _err(
+            f"{result.unreadable:,} row(s) after that could not be read or verified; "
+            f"they are only in {result.kept.name}"
+        )
+    elif result.unreadable is None:
+        _err(
+            "the damaged log's row count cannot be read; any row past that is only in "
+            f"{result.kept.name}"
+        )
+    return EXIT_OK
+
+
 __all__ = ["audit"]

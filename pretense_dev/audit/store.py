@@ -247,7 +247,10 @@ class AuditStore:
         self.path = Path(path) if path is not None else default_path()
         self.readonly = False
         self._lock = threading.Lock()
-        self._conn = _open_rw(self.path, private_dir=path is None)
+        self._private = path is None
+        self._conn = _open_rw(self.path, private_dir=self._private)
+        self._ident = _file_ident(self.path)
+        self._probed: tuple[int, int, int, int] | None = None
 
     @classmethod
     def open_readonly(cls, path: Path | str | None = None) -> AuditStore:
@@ -297,6 +300,7 @@ class AuditStore:
         prepared = [normalise(e) for e in events]
         rows: list[tuple[int, str, str, str]] = []
         with self._lock:
+            self._reopen_if_replaced()
             try:
                 with transaction(self._conn):
                     head = self._head()
@@ -316,6 +320,53 @@ class AuditStore:
                     "check the file's permissions and free disk space",
                 ) from None
         return [r[3] for r in rows]
+
+    def _reopen_if_replaced(self) -> bool:
+        """Follow a log replaced on disk (`audit recover`) instead of its old inode.
+
+        Recovery moves a damaged log aside and puts a new one in its place; a
+        long-lived writer (the proxy) must append to the new file.
+        """
+        ident = _file_ident(self.path)
+        if ident is None or ident == self._ident:
+            return False
+        old = self._conn
+        self._conn = _open_rw(self.path, private_dir=self._private)
+        self._ident = ident
+        old.close()
+        return True
+
+    def probe(self) -> bool:
+        """Raise AuditError unless the log's file is there and its chain head reads.
+
+        The proxy asks before every forward (no evidence, no forward).  The
+        read uses a fresh connection (a long-lived one may answer from its page
+        cache after the file was damaged) and costs ~0.2 ms, so it runs only
+        when the file's stat changed since the last good read: appends go to
+        the WAL, so the main file changes only at a checkpoint or from outside;
+        a failed append is caught by the writer itself.  Returns True when the
+        file was replaced (recovered) since the last append, and the writer
+        now uses it.
+        """
+        if self.readonly:
+            raise AuditError(f"{self.path} is open read-only")
+        try:
+            with self._lock:
+                replaced = self._reopen_if_replaced()
+            st = os.stat(self.path)
+            stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            if stamp == self._probed and not replaced:
+                return False
+            conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
+            try:
+                conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+            finally:
+                conn.close()
+        except (sqlite3.Error, AuditError, OSError) as e:
+            self._probed = None
+            raise AuditError(f"cannot read the audit log {self.path}: {e}") from None
+        self._probed = stamp
+        return replaced
 
     # -- reading ---------------------------------------------------------
 
@@ -487,6 +538,14 @@ def record(event: AuditEvent, path: Path | str | None = None) -> str:
 # -- opening -------------------------------------------------------------
 
 
+def _file_ident(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def _open_rw(path: Path, *, private_dir: bool) -> sqlite3.Connection:
     """Open for appending; create (0600) and migrate only when needed.
 
@@ -517,7 +576,8 @@ def _open_rw(path: Path, *, private_dir: bool) -> sqlite3.Connection:
     except sqlite3.Error as e:
         raise AuditError(
             f"cannot open the audit log {path}: {e}",
-            "check the file's permissions, or move a damaged file aside",
+            "check the file's permissions; if it is damaged, run `pretense-dev audit recover` "
+            "(it keeps the damaged file)",
         ) from None
     except OSError as e:
         raise AuditError(
@@ -547,7 +607,10 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
             conn.close()
             raise
     except sqlite3.Error as e:
-        raise AuditError(f"cannot read the audit log {path}: {e}") from None
+        raise AuditError(
+            f"cannot read the audit log {path}: {e}",
+            "if it is damaged, run `pretense-dev audit recover` (it keeps the damaged file)",
+        ) from None
     if names != MIGRATION_NAMES:
         conn.close()
         _check_known(path, names)

@@ -20,11 +20,13 @@ WAL mode lets the proxy and the language server read while the watcher writes.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pretense_dev.errors import PretenseError
 from pretense_dev.identifiers import KIND_RANK_SQL
 from pretense_dev.mutation import IdentifierMap
 from pretense_dev.secrets.model import Finding
@@ -99,6 +101,20 @@ def m002_findings(conn: sqlite3.Connection) -> None:
     )
 
 
+@MIGRATIONS
+def m003_map_complete(conn: sqlite3.Connection) -> None:
+    """`meta.map_complete`: '1' once a run over the whole work tree has written its map.
+
+    A store built before the flag existed is complete when a run finished
+    (it left its config fingerprint); a new store starts incomplete.
+    """
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) SELECT 'map_complete', "
+        "CASE WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'config_fingerprint') "
+        "THEN '1' ELSE '0' END"
+    )
+
+
 @dataclass(frozen=True)
 class FileState:
     """What the store knows of a file, to decide whether to re-read it."""
@@ -134,16 +150,58 @@ class Issued:
     active: bool
 
 
+def _not_damage(e: sqlite3.OperationalError) -> bool:
+    """Busy, locked or unopenable: a fault of the moment or of permissions, not of the file."""
+    text = str(e)
+    return any(w in text for w in ("locked", "busy", "unable to open", "readonly"))
+
+
+class IndexDamaged(PretenseError):
+    """The index cannot be read; the fix is a rebuild (index/build.py)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(
+            f"the index {path} is damaged ({reason})",
+            "run `pretense-dev index --full` to rebuild it (issued synthetic names are kept)",
+        )
+
+
 class IndexStore:
     """Typed access to index.db; every write is one transaction."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.conn = open_database(path, MIGRATIONS, wal=True)
+        try:
+            self.conn = open_database(path, MIGRATIONS, wal=True)
+        except sqlite3.DatabaseError as e:
+            if isinstance(e, sqlite3.OperationalError) and _not_damage(e):
+                raise
+            raise IndexDamaged(path, str(e)) from None
+        st = os.stat(path)
+        self._ident = (st.st_dev, st.st_ino)
+        try:  # the tables every reader needs: a file missing one is not an index
+            self.conn.execute("SELECT 1 FROM meta, identifiers, files, definitions LIMIT 1")
+        except sqlite3.DatabaseError as e:
+            self.conn.close()
+            if isinstance(e, sqlite3.OperationalError) and _not_damage(e):
+                raise
+            raise IndexDamaged(path, str(e)) from None
 
     def close(self) -> None:
         """Close the connection (use the store as a context manager instead)."""
         self.conn.close()
+
+    def replaced(self) -> bool:
+        """Whether `path` is now another file (a rebuild swapped a new index in, or it is gone).
+
+        A long-lived holder (the watcher, the language server) reopens then:
+        writes through this connection would go to a file nobody reads.
+        """
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return True
+        return (st.st_dev, st.st_ino) != self._ident
 
     def __enter__(self) -> IndexStore:
         return self
@@ -161,6 +219,17 @@ class IndexStore:
     def map_version(self) -> int:
         """Bumped on every change to the map; the proxy polls it to reload."""
         return int(self.meta("map_version") or 0)
+
+    def map_complete(self) -> bool:
+        """Whether a run over the whole work tree has finished (see index/reader.py)."""
+        return self.meta("map_complete") == "1"
+
+    def mark_complete(self) -> None:
+        """Record that the map now covers the whole work tree (the end of a whole-tree run)."""
+        with self._tx():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('map_complete', '1')"
+            )
 
     # -- files ------------------------------------------------------------
 

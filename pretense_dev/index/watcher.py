@@ -327,6 +327,9 @@ class IndexWatcher:
                     return WatchReport(root, paths, p.full, p.policy, None, error=error)
         if st.key is None:
             st.key = st.repo.key
+        if st.store is not None and st.store.replaced():
+            st.store.close()  # `index --full` rebuilt it: follow the new file
+            st.store = None
         if st.store is None:
             st.store = st.repo.open_store()
         only: list[str] | None

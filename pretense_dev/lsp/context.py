@@ -131,6 +131,9 @@ class RepoContext:
         """The connection for reads on the event loop (None if not initialised)."""
         if not self.initialised or self.repo is None:
             return None
+        if self._read is not None and self._read.replaced():
+            self._read.close()  # a rebuild swapped a new index in: follow it
+            self._read = None
         if self._read is None:
             self._read = self.repo.open_store()
         return self._read
@@ -139,6 +142,9 @@ class RepoContext:
         """The connection used only from the worker thread."""
         if not self.initialised or self.repo is None:
             return None
+        if self._write is not None and self._write.replaced():
+            self._write.close()
+            self._write = None
         if self._write is None:
             self._write = self.repo.open_store()
         return self._write

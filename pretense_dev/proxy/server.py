@@ -619,6 +619,8 @@ class Proxy:
         payload: bytes | None,
     ) -> web.StreamResponse:
         assert self.session is not None and ctx.mapping is not None
+        if self.audit is not None:
+            self.audit.ensure_writable()  # no evidence, no forward
         mapping = ctx.mapping
         if payload is not None:
             headers["Content-Type"] = "application/json"

@@ -38,6 +38,11 @@ def _err(message: str) -> None:
 @click.option("--update-baseline", is_flag=True, help="Accept every current finding.")
 @click.option("--no-baseline", is_flag=True, help="Report findings the baseline accepts, too.")
 @click.option("--list-rules", is_flag=True, help="List the rule ids and exit.")
+@click.option(
+    "--accept-skipped",
+    is_flag=True,
+    help="Exit 0 even if some files could not be read (they are still listed).",
+)
 def scan(
     paths: tuple[str, ...],
     staged: bool,
@@ -47,8 +52,14 @@ def scan(
     update_baseline: bool,
     no_baseline: bool,
     list_rules: bool,
+    accept_skipped: bool,
 ) -> int:
-    """Find secrets in files, staged changes or commits; exit 1 if any is found."""
+    """Find secrets in files, staged changes, commits or stdin (`-`); exit 1 if any is found.
+
+    A path in another repository is scanned with that repository's policy.
+    Exit 2 when a file could not be read (too large, unreadable, not a regular
+    file), unless --accept-skipped.
+    """
     if list_rules:
         from pretense_dev.secrets.rules import default_rules
 
@@ -59,6 +70,10 @@ def scan(
         raise UsageError("--staged, --rev and --pre-push cannot be combined")
     if (rev is not None or pre_push) and paths:
         raise UsageError("PATHS cannot be combined with --rev or --pre-push")
+    if "-" in paths and (staged or update_baseline):
+        raise UsageError(
+            "`-` (standard input) cannot be combined with --staged or --update-baseline"
+        )
     if update_baseline and (staged or rev is not None or pre_push):
         raise UsageError("--update-baseline scans the work tree; drop --staged/--rev/--pre-push")
     from pretense_dev.secrets.run import emit, run_scan, write_baseline
@@ -73,6 +88,8 @@ def scan(
         push_lines=stdin_lines,
     )
     if update_baseline:
+        if outcome.result.skipped and not accept_skipped:
+            return emit(outcome, fmt, accept_skipped=False)
         where, n = write_baseline(outcome)
         _err(f"pretense-dev: accepted {n} finding(s) in {where}")
         return EXIT_OK
@@ -81,7 +98,7 @@ def scan(
         from importlib.metadata import version as dist_version
 
         version = dist_version("pretense-dev")
-    return emit(outcome, fmt, version)
+    return emit(outcome, fmt, version, accept_skipped=accept_skipped)
 
 
 @click.command(name="guard-store")

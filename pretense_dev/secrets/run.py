@@ -9,6 +9,8 @@ then not comparable between runs, and the command says so).
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
 import secrets as pysecrets
 import sys
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pretense_dev import paths as P
-from pretense_dev.errors import EXIT_FAILURE, EXIT_OK, UsageError
+from pretense_dev.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError
 from pretense_dev.repo import Repo
 from pretense_dev.secrets.baseline import Baseline
 from pretense_dev.secrets.detector import Detector
@@ -103,12 +105,54 @@ def run_scan(
                     seen.add(loc.finding.identity)
                     found.append(loc)
         result, what = ScanResult(found, n, []), "commits being pushed"
+    elif paths == ("-",):
+        data = sys.stdin.buffer.read()
+        found_in = [Located(f) for f in det.scan_bytes(data, STDIN_NAME)]
+        result, what = ScanResult(found_in, 1, []), "standard input"
     else:
-        files = list_files(root, paths)
-        result = scan_files(det, root, files)
-        what = f"{len(files)} file(s)"
+        if "-" in paths:
+            raise UsageError("`-` (standard input) cannot be combined with other paths")
+        groups = _by_repository(root, paths) if paths else {root: []}
+        result = ScanResult([], 0, [])
+        if root in groups:
+            result = scan_files(det, root, list_files(root, groups.pop(root)))
+        for other, named in groups.items():
+            # A path in another repository (or none) is scanned with that one's policy.
+            other_det, other_ephemeral = detector_for(other, use_baseline=use_baseline)
+            ephemeral = ephemeral or other_ephemeral
+            part = scan_files(other_det, other, list_files(other, named))
+            shown = os.path.relpath(other, Path.cwd())
+            result.found += [
+                Located(dataclasses.replace(loc.finding, path=f"{shown}/{loc.finding.path}"))
+                for loc in part.found
+            ]
+            result.scanned += part.scanned
+            result.skipped = (result.skipped or []) + [f"{shown}/{s}" for s in part.skipped or []]
+        what = f"{result.scanned} file(s)"
     result.found.sort(key=lambda loc: (loc.finding.path or "", loc.finding.line, loc.finding.rule))
     return Outcome(result, root, det, what, ephemeral, refusals)
+
+
+STDIN_NAME = "<stdin>"
+
+
+def _by_repository(root: Path, paths: Sequence[str]) -> dict[Path, list[str]]:
+    """Named paths grouped by the repository (or plain directory) each belongs to."""
+    groups: dict[Path, list[str]] = {}
+    for p in paths:
+        if not os.path.lexists(p):
+            raise UsageError(f"{p}: no such file or directory")
+        absolute = Path(os.path.abspath(p))
+        if absolute == root or root in absolute.parents:
+            groups.setdefault(root, []).append(p)
+            continue
+        start = absolute if absolute.is_dir() else absolute.parent
+        try:
+            own = P.find_repo_root(start)
+        except UsageError:
+            own = start  # not in a repository: the directory itself, no policy file
+        groups.setdefault(own, []).append(str(absolute))
+    return groups
 
 
 def _rel(root: Path, p: str) -> str:
@@ -174,8 +218,15 @@ STORE_HINT = (
 )
 
 
-def emit(outcome: Outcome, fmt: str = "text", version: str = "0") -> int:
-    """Print a scan's findings (stdout) and its notes (stderr); return the exit code."""
+def emit(
+    outcome: Outcome, fmt: str = "text", version: str = "0", *, accept_skipped: bool = False
+) -> int:
+    """Print a scan's findings (stdout) and its notes (stderr); return the exit code.
+
+    1 if a secret was found (or a store file staged); else 2 if a file could
+    not be read, unless `accept_skipped`: a scan that did not read everything
+    it was asked to must not look clean.
+    """
     from pretense_dev.secrets import report
 
     found = outcome.result.found
@@ -194,8 +245,16 @@ def emit(outcome: Outcome, fmt: str = "text", version: str = "0") -> int:
         err.write(f"pretense-dev: refusing to commit {path}: {why}\n")
     if outcome.refused:
         err.write(f"pretense-dev: {STORE_HINT}\n")
+    skipped = len(outcome.result.skipped or ())
+    if skipped and not accept_skipped:
+        err.write(
+            f"pretense-dev: the scan is incomplete: {skipped} file(s) could not be read (listed "
+            "above) — make them readable, or pass --accept-skipped to accept an incomplete scan\n"
+        )
     if not found:
-        return EXIT_FAILURE if outcome.refused else EXIT_OK
+        if outcome.refused:
+            return EXIT_FAILURE
+        return EXIT_USAGE if skipped and not accept_skipped else EXIT_OK
     if fmt == "text":
         err.write(
             f"pretense-dev: {len(found)} secret(s) found ({outcome.what}); the values are not "

@@ -107,8 +107,8 @@ def list_files(root: Path, paths: Sequence[str]) -> list[str]:
         files = [
             f for f in listed if any(f == q or f.startswith(q + "/") or not q for q in prefixes)
         ]
-        # A file named explicitly is scanned even if git ignores it.
-        files += [q for q in prefixes if q and q not in listed_set and os.path.isfile(root / q)]
+        # A file named explicitly is scanned even if git ignores it (or reported if unreadable).
+        files += [q for q in prefixes if q and q not in listed_set and not os.path.isdir(root / q)]
     return [f for f in files if not f.startswith(ALWAYS_SKIPPED)]
 
 
@@ -122,16 +122,29 @@ def _walk(root: Path) -> list[str]:
 
 
 def _scan_file(detector: Detector, root: Path, rel: str) -> tuple[list[Finding], str | None]:
+    """Scan one work-tree file; the second item says why it was not read, if it was not.
+
+    Gone (deleted since git listed it) and symbolic links are not reads we
+    owe: a link's target is scanned where it lives.  Anything else that is not
+    a regular file (a FIFO, a socket, a device) is reported as skipped.
+    """
+    import stat
+
     path = root / rel
     try:
-        if not path.is_file() or path.is_symlink():
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
             return [], None
-        size = path.stat().st_size
+        if not stat.S_ISREG(st.st_mode):
+            return [], f"{rel}: not a regular file, not scanned"
+        size = st.st_size
         if size > MAX_BYTES:
             return [], f"{rel}: larger than {MAX_BYTES // 1_000_000} MB, not scanned"
         data = path.read_bytes()
+    except FileNotFoundError:
+        return [], None
     except OSError as e:
-        return [], f"{rel}: {e.strerror}"
+        return [], f"{rel}: {e.strerror}, not scanned"
     return scan_blob(detector, rel, data), None
 
 

@@ -48,6 +48,8 @@ def test_verify_passes_then_names_drift_with_its_fix(repo: Path, proxy: str) -> 
     assert data["ok"] is True and data["proxy_url"] == proxy
     assert [(c["name"], c["ok"]) for c in data["checks"]] == [
         ("initialised", True),
+        ("index", True),
+        ("audit", True),
         ("proxy", True),
         ("canary", True),
         ("tools", True),
@@ -71,7 +73,7 @@ def test_verify_with_no_proxy_says_how_to_start_it(repo: Path) -> None:
     ]
     data = json.loads(run_cli("verify", "--json", cwd=repo).out)
     assert data["ok"] is False
-    assert data["checks"][1] == {
+    assert data["checks"][3] == {
         "name": "proxy",
         "ok": False,
         "problem": "pretense proxy is not running",
