@@ -1,7 +1,7 @@
 """What every tool integration shares: plans, file changes, ownership records, drift.
 
 Each tool module (`claude_code`, `cursor`, `copilot`) offers the same four
-functions, as `precommit` does for the git hook:
+functions, as `git_hooks` does for the git hooks:
 
 * ``plan(ctx) -> Plan`` — what `apply` would change, as whole-file before/after
   texts (``Plan.diff()`` shows a unified diff), plus what cannot be done;

@@ -360,8 +360,8 @@ def test_claude_version_parsing() -> None:
 
 @pytest.mark.parametrize("tool", ["claude-code", "cursor", "copilot"])
 def test_every_manifest_hook_is_one_the_entry_point_understands(tool: str) -> None:
-    from pretense_dev import hooks
     from pretense_dev.integrations.base import manifest
+    from pretense_dev.integrations.toolhook import dialects as hooks
 
     for event, items in manifest(tool)["hooks"].items():
         assert hooks.KINDS.get(event, hooks.OTHER) != hooks.OTHER, event
