@@ -269,6 +269,8 @@ def run_index(
         defined=defined,
         extra_defined=extra_defined,
     )
+    if only is None:
+        store.mark_complete()
     report.names_protected = store.active_count()
     report.languages = Counter(store.languages())
     report.seconds = time.perf_counter() - t0

@@ -99,6 +99,20 @@ def m002_findings(conn: sqlite3.Connection) -> None:
     )
 
 
+@MIGRATIONS
+def m003_map_complete(conn: sqlite3.Connection) -> None:
+    """`meta.map_complete`: '1' once a run over the whole work tree has written its map.
+
+    A store built before the flag existed is complete when a run finished
+    (it left its config fingerprint); a new store starts incomplete.
+    """
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) SELECT 'map_complete', "
+        "CASE WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'config_fingerprint') "
+        "THEN '1' ELSE '0' END"
+    )
+
+
 @dataclass(frozen=True)
 class FileState:
     """What the store knows of a file, to decide whether to re-read it."""
@@ -161,6 +175,17 @@ class IndexStore:
     def map_version(self) -> int:
         """Bumped on every change to the map; the proxy polls it to reload."""
         return int(self.meta("map_version") or 0)
+
+    def map_complete(self) -> bool:
+        """Whether a run over the whole work tree has finished (see index/reader.py)."""
+        return self.meta("map_complete") == "1"
+
+    def mark_complete(self) -> None:
+        """Record that the map now covers the whole work tree (the end of a whole-tree run)."""
+        with self._tx():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('map_complete', '1')"
+            )
 
     # -- files ------------------------------------------------------------
 

@@ -72,17 +72,25 @@ def _probe_once(ctx: RepoContext) -> ProxyStatus:
     running = proxy_state.running(timeout=PROBE_TIMEOUT)
     if running is None:
         return ProxyStatus(DOWN, None, "no pretense-dev proxy is running")
-    with ctx.repo.open_store() as store:  # its own connection: this runs off the loop
-        version = store.map_version()
-        rows = store.conn.execute(
-            "SELECT name, synthetic FROM identifiers WHERE active = 1 ORDER BY random() LIMIT 3"
-        ).fetchall()
-        extra = store.conn.execute(
-            "SELECT name, synthetic FROM identifiers WHERE active = 1 AND name = 'canary'"
-        ).fetchall()
+    from pretense_dev.index.reader import IndexReader, IndexUnreadable
+
+    try:
+        with IndexReader(ctx.repo.index_path) as reader:  # its own connection: off the loop
+            version, complete = reader.map_state()
+            rows = reader.sample_active(3)
+            extra = reader.sample_active(0, include=("canary",))
+    except IndexUnreadable as e:
+        return ProxyStatus(NOT_PROTECTING, running.port, str(e))
+    if not complete:
+        return ProxyStatus(
+            NOT_PROTECTING,
+            running.port,
+            "the identifier map is incomplete (an index run did not finish) "
+            "— run `pretense-dev index`",
+        )
     nonce, text = canary.challenge([n for n, _ in rows])
     # The canary's words only: a map of just them predicts the proxy's answer.
-    forward = {n: syn for n, syn in (*rows, *extra)}
+    forward = dict((*rows, *extra))
     mini = IdentifierMap(forward, {syn: n for n, syn in forward.items()})
     try:
         reply = canary.ask(running.url, ctx.repo_id, nonce, text, timeout=PROBE_TIMEOUT)

@@ -6,11 +6,13 @@ indexed SELECT, about 10 µs) and the config file's stat; when the version moved
 it loads the new map in a worker thread and *grows* the session map with it
 (`IdentifierMap.grow`): names the index learns while the proxy runs are picked
 up without a restart, and a name is never dropped within a session, so a
-resent conversation keeps mutating to the same bytes (DESIGN, semantics 7).
+resent conversation keeps mutating to the same bytes (a name is never taken back mid-conversation).
 The leaf cache is cleared when the map grows or the policy changes.
 
 Everything that can fail here raises `Refusal`: the proxy answers with the
-API's own error and forwards nothing (semantics 8).
+API's own error and forwards nothing.  A missing, unreadable or incomplete
+index (an `init` interrupted before its map was written) is a 503: no map, no
+forward.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import os
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import Protocol
 from pretense_dev.audit.events import BLOCKED, ERROR, SecretRef
 from pretense_dev.config import Config, ProxyConfig, load_config
 from pretense_dev.errors import PretenseError
+from pretense_dev.index.reader import IndexReader, IndexUnreadable
 from pretense_dev.mutation import IdentifierMap
 from pretense_dev.proxy.transform import LeafCache
 
@@ -125,7 +127,7 @@ def registry_resolver(repo_id: str) -> RepoSource:
         actual = repo.repo_id
     except PretenseError:
         actual = None
-    if actual != repo_id or not repo.index_path.exists():
+    if actual != repo_id:
         raise Refusal(
             404,
             f"repository {repo_id} ({entry.path}) is no longer initialised "
@@ -168,8 +170,7 @@ class RepoContext:
     cache: LeafCache = field(default_factory=LeafCache)
     _config_stamp: tuple[tuple[int, int, int] | None, ...] | None = None
     _config_error: str | None = None
-    _poll: sqlite3.Connection | None = None
-    _index_ident: tuple[int, int] | None = None
+    _poll: IndexReader | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
@@ -200,18 +201,25 @@ class RepoContext:
 
     def _version(self) -> int:
         # The file itself, each time: an open connection would keep reading a deleted
-        # or replaced index through its old inode.
+        # or replaced (rebuilt) index through its old inode.
         st = os.stat(self.index_path)
         ident = (st.st_dev, st.st_ino)
-        if ident != self._index_ident:
+        if self._poll is not None and ident != self._poll.ident:
             self.close()
-            self._index_ident = ident
         if self._poll is None:
-            # mode=rw: never create an empty index where one went missing.
-            uri = Path(self.index_path).resolve().as_uri() + "?mode=rw"
-            self._poll = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=5)
-        row = self._poll.execute("SELECT value FROM meta WHERE key = 'map_version'").fetchone()
-        return int(row[0]) if row else 0
+            # The reader never creates an empty index where one went missing.
+            self._poll = IndexReader(self.index_path)
+        version, complete = self._poll.map_state()
+        if not complete:
+            # No map, no forward: an index run that did not finish left only some names.
+            raise Refusal(
+                503,
+                f"the identifier map of repository {self.repo_id} is incomplete (an index "
+                "run did not finish), so nothing was sent "
+                "— run `pretense-dev index` in the repository",
+                audit_reason="identifier map incomplete",
+            )
+        return version
 
     def _stamp(self) -> tuple[tuple[int, int, int] | None, ...]:
         """The policy file's and the baseline's stat: a change reloads both."""
@@ -229,23 +237,40 @@ class RepoContext:
         return tuple(out)
 
     def _load_map(self) -> tuple[IdentifierMap, int]:
-        from pretense_dev.index.store import IndexStore
-
-        if not self.index_path.exists():
-            raise FileNotFoundError(str(self.index_path))
-        with IndexStore(self.index_path) as store:
-            return store.load_map(), store.map_version()
+        with IndexReader(self.index_path) as reader:
+            version, complete = reader.map_state()
+            if not complete:
+                raise IndexUnreadable(self.index_path, "its identifier map is incomplete")
+            forward: dict[str, str] = {}
+            issued: dict[str, str] = {}
+            for name, synthetic, active in reader.map_rows():
+                issued[synthetic] = name
+                if active:
+                    forward[name] = synthetic
+        return IdentifierMap(forward, issued), version
 
     async def refresh(self) -> None:
         """Bring map, policy and detector up to date; raise Refusal if one cannot be."""
         try:
             version = self._version()
-        except (sqlite3.Error, OSError, ValueError) as e:
+        except IndexUnreadable as e:
             self.close()
             raise Refusal(
                 503,
-                f"the identifier map of repository {self.repo_id} cannot be read ({e}) "
-                "— run `pretense-dev index` in it",
+                f"the identifier map of repository {self.repo_id} cannot be read ({e.reason}), "
+                "so nothing was sent — run `pretense-dev index --full` in the repository",
+                audit_reason="identifier map unreadable",
+            ) from None
+        except Refusal:
+            self.close()
+            raise
+        except OSError as e:
+            self.close()
+            raise Refusal(
+                503,
+                f"the identifier map of repository {self.repo_id} is missing ({e.strerror}), "
+                "so nothing was sent — run `pretense-dev index --full` in the repository",
+                audit_reason="identifier map missing",
             ) from None
         stamp = self._stamp()
         if (
@@ -293,11 +318,13 @@ class RepoContext:
         if version != self.map_version or self.mapping is None:
             try:
                 fresh, loaded_version = await loop.run_in_executor(None, self._load_map)
-            except (sqlite3.Error, OSError) as e:
+            except (IndexUnreadable, OSError) as e:
                 raise Refusal(
                     503,
-                    f"the identifier map of repository {self.repo_id} cannot be loaded ({e}) "
-                    "— run `pretense-dev index` in it",
+                    f"the identifier map of repository {self.repo_id} cannot be loaded "
+                    f"({getattr(e, 'reason', e)}), so nothing was sent "
+                    "— run `pretense-dev index --full` in the repository",
+                    audit_reason="identifier map unreadable",
                 ) from None
             if self.mapping is None:
                 self.mapping = fresh

@@ -68,6 +68,7 @@ def build_index(root: Path, names: dict[str, str], key: bytes = KEY) -> Identifi
             taken.add(s)
             new.append((n, s, kind))
         store.update_identifiers(new, [], [])
+        store.mark_complete()  # as a finished `pretense-dev index` leaves it
         return store.load_map()
 
 

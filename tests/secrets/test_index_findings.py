@@ -41,7 +41,7 @@ def test_fresh_and_upgraded_schema_have_the_findings_table(tmp_path: Path) -> No
     with contextlib.closing(open_database(tmp_path / "old.db", MIGRATIONS)) as conn:
         assert schema(conn) == fresh
         names = [n for (n,) in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
-    assert names == ["m001_initial", "m002_findings"]
+    assert names == ["m001_initial", "m002_findings", "m003_map_complete"]
 
 
 def test_index_run_stores_findings_and_replaces_them(git_repo: Path) -> None:
