@@ -282,48 +282,46 @@ class _Stored:
 class _SecretFiles:
     """Whether a file holds an unallowed secret: from the index when it is current, else a scan.
 
-    The index is read with plain SQLite rather than `IndexStore`: importing that
-    pulls in the mutation kernel and the whole secrets package (about 25 ms,
-    bench/hooks.py) for two point queries on tables whose shape
-    tests/secrets/test_index_findings.py pins.
+    The index is read through `index.reader` rather than `IndexStore`: importing
+    that pulls in the mutation kernel and the whole secrets package (about 25 ms,
+    bench/hooks.py) for two point queries.  An index that cannot be read is an
+    error (the call is refused), not "no secrets".
     """
 
     def __init__(self, repo: Repo) -> None:
-        import sqlite3
+        from pretense_dev.index.reader import IndexReader, IndexUnreadable
 
         self.repo = repo
         self.root = repo.root.resolve()
-        self.conn = sqlite3.connect(repo.index_path)
+        self._unreadable = IndexUnreadable
+        try:
+            self.index = IndexReader(repo.index_path)
+        except IndexUnreadable as e:
+            raise PretenseError(str(e)) from None
 
     def close(self) -> None:
-        self.conn.close()
+        self.index.close()
 
     def findings(self, path: Path) -> list[Any]:
         rel = path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else None
         if rel is not None:
-            # The files table: size and mtime as they were when the indexer read the file.
-            row = self.conn.execute(
-                "SELECT size, mtime_ns FROM files WHERE path = ?", (rel,)
-            ).fetchone()
-            st = path.stat()
-            if row is not None and tuple(row) == (st.st_size, st.st_mtime_ns):
-                # Current: the stored findings answer, minus what the policy allows now.
-                if _path_allowed(self.repo, rel):
-                    return []
-                stored = [
-                    _Stored(*r)
-                    for r in self.conn.execute(
-                        "SELECT rule, fingerprint, line, redacted FROM findings "
-                        "WHERE path = ? ORDER BY line, rule",
-                        (rel,),
-                    )
-                ]
-                base = _baseline(self.repo) if stored else None
-                return [
-                    f
-                    for f in stored
-                    if base is None or not base.contains(rel, f.rule, f.fingerprint)
-                ]
+            try:
+                # Size and mtime as they were when the indexer read the file.
+                indexed = self.index.file_stat(rel)
+                st = path.stat()
+                if indexed is not None and indexed == (st.st_size, st.st_mtime_ns):
+                    # Current: the stored findings answer, minus what the policy allows now.
+                    if _path_allowed(self.repo, rel):
+                        return []
+                    stored = [_Stored(*r) for r in self.index.findings(rel)]
+                    base = _baseline(self.repo) if stored else None
+                    return [
+                        f
+                        for f in stored
+                        if base is None or not base.contains(rel, f.rule, f.fingerprint)
+                    ]
+            except self._unreadable as e:
+                raise PretenseError(str(e)) from None
         # Not indexed (git-ignored, outside the repository) or changed since: scan it now.
         try:
             if path.stat().st_size > SCAN_LIMIT:
