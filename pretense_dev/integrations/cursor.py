@@ -136,6 +136,10 @@ def check(ctx: Context) -> list[Drift]:
     out = []
     for event, ours in entries().items():
         items = hooks.get(event) if isinstance(hooks, dict) else None
-        if not isinstance(items, list) or any(e not in items for e in ours):
+        if not isinstance(items, list) or not any(is_ours(i) for i in items):
             out.append(Drift(CURSOR, HOOKS_FILE, f"the {event} hook is missing"))
+        elif any(e not in items for e in ours):
+            # e.g. written before every gate set `failClosed`: Cursor would let the
+            # action through when the hook crashes, times out or is not found.
+            out.append(Drift(CURSOR, HOOKS_FILE, f"the {event} hook is outdated (not fail-closed)"))
     return out

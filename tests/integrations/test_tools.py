@@ -189,7 +189,8 @@ def test_files_follow_the_documented_formats(small_repo: Path, vscode_dir: Path)
     local = json.loads((small_repo / ".claude/settings.local.json").read_text())
     assert local == {"env": {"ANTHROPIC_BASE_URL": f"http://127.0.0.1:9339/r/{ctx.repo_id}"}}
     assert git(small_repo, "check-ignore", ".claude/settings.local.json").strip()
-    # Cursor (reference/cursor.md §3-4): version 1, camelCase events, {command, timeout}.
+    # Cursor (https://cursor.com/docs/agent/hooks): version 1, camelCase events,
+    # {command, timeout, failClosed}; every gate fails closed, preToolUse included.
     hooks = json.loads((small_repo / ".cursor/hooks.json").read_text())
     assert hooks["version"] == 1
     documented = {
@@ -205,7 +206,10 @@ def test_files_follow_the_documented_formats(small_repo: Path, vscode_dir: Path)
     }
     assert set(hooks["hooks"]) <= documented
     for event, entries in hooks["hooks"].items():
-        assert entries == [{"command": f"pretense-dev hook cursor {event}", "timeout": 10}]
+        assert entries == [
+            {"command": f"pretense-dev hook cursor {event}", "timeout": 10, "failClosed": True}
+        ]
+    assert {"preToolUse", "beforeSubmitPrompt", "beforeReadFile"} <= set(hooks["hooks"])
     # Copilot hooks (reference/copilot.md §3): version 1, CLI event names, bash/powershell.
     gh = json.loads((small_repo / ".github/hooks/pretense-dev.json").read_text())
     assert gh["version"] == 1
@@ -370,3 +374,24 @@ def test_every_manifest_hook_is_one_the_entry_point_understands(tool: str) -> No
             for key in ("command", "bash", "powershell"):
                 if key in h:
                     assert h[key] == f"pretense-dev hook {tool} {event}"
+
+
+def test_a_cursor_gate_written_without_fail_closed_is_drift_and_init_repairs_it(
+    small_repo: Path,
+) -> None:
+    """An entry from before `failClosed` lets Cursor pass the action when the hook fails."""
+    init_repo(small_repo, tools=("cursor",))
+    path = small_repo / ".cursor/hooks.json"
+    data = json.loads(path.read_text())
+    del data["hooks"]["beforeReadFile"][0]["failClosed"]
+    path.write_text(json.dumps(data))
+    ctx = ctx_of(small_repo)
+    assert [d.problem for d in cursor.check(ctx)] == [
+        "the beforeReadFile hook is outdated (not fail-closed)"
+    ]
+    cursor.apply(ctx)
+    assert cursor.check(ctx) == []
+    fixed = json.loads(path.read_text())["hooks"]["beforeReadFile"]
+    assert fixed == [
+        {"command": "pretense-dev hook cursor beforeReadFile", "timeout": 10, "failClosed": True}
+    ]
