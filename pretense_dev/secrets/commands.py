@@ -122,13 +122,16 @@ def hooks_install() -> int:
 
 @hooks.command(name="check")
 def hooks_check() -> int:
-    """Exit 1 if the hooks are missing or were changed."""
+    """Exit 1 unless a staged secret is refused at commit and at push (tried with a canary)."""
     from pretense_dev.integrations import git_hooks
     from pretense_dev.paths import find_repo_root
 
     problems = git_hooks.check(find_repo_root())
     for p in problems:
-        _err(f"pretense-dev: {p} — run `pretense-dev hooks install`")
+        fix = "" if "— run `" in p else " — run `pretense-dev hooks install`"
+        _err(f"pretense-dev: {p}{fix}")
+    if not problems:
+        click.echo("ok: a canary secret was refused at commit and at push")
     return EXIT_FAILURE if problems else EXIT_OK
 
 

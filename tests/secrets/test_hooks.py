@@ -93,19 +93,22 @@ def test_pre_commit_config_block_blocks_staged_secret_and_pushed_commits(
     git_repo: Path, remote: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write(git_repo, {git_hooks.CONFIG: USER_CONFIG})
-    # apply() runs `pre-commit install --hook-type pre-push` when pre-commit is on PATH.
+    # apply() installs the framework's shims for both stages: a config alone runs nothing.
     monkeypatch.setenv("PATH", env["PATH"])
     monkeypatch.setenv("PRE_COMMIT_HOME", env["PRE_COMMIT_HOME"])
     plan = git_hooks.apply(git_repo)
-    assert plan.steps == [git_hooks.STEP_CONFIG, git_hooks.STEP_SHIM]
+    assert plan.steps == [
+        git_hooks.STEP_CONFIG,
+        git_hooks.step_shim("pre-commit"),
+        git_hooks.step_shim("pre-push"),
+    ]
     text = (git_repo / git_hooks.CONFIG).read_text()
     assert "# a local check the team already runs" in text and "ci:\n  autofix_prs" in text
     assert text.index(git_hooks.BEGIN) < text.index("ci:")
     # Idempotent: nothing to do, nothing written.
     again = git_hooks.apply(git_repo)
     assert again.steps == [] and (git_repo / git_hooks.CONFIG).read_text() == text
-    assert git_hooks.check(git_repo) == []
-    assert run(git_repo, env, "pre-commit", "install")[0] == 0
+    assert git_hooks.check(git_repo) == []  # by effect: a canary commit and push refused
     git(git_repo, "add", git_hooks.CONFIG)
     assert commit(git_repo, env, "config")[0] == 0
 
