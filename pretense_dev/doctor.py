@@ -107,6 +107,26 @@ def _repo_checks(cwd: Path) -> Iterator[Check]:
             f"(map version {store.map_version()})",
         )
     yield from _tool_checks(repo)
+    yield from _git_hook_checks(repo)
+
+
+def _git_hook_checks(repo: Repo) -> Iterator[Check]:
+    """By effect: a canary commit and push through this repository's git hooks."""
+    from pretense_dev.integrations import git_hooks
+
+    if not git_hooks.installed(repo.root):
+        yield Check(
+            "warn",
+            "git hooks",
+            "no secret-scanning git hooks: run `pretense-dev hooks install`",
+        )
+        return
+    problems = git_hooks.check(repo.root)
+    for p in problems:
+        fix = "" if "— run `" in p else " — run `pretense-dev hooks install`"
+        yield Check("FAIL", "git hooks", p + fix)
+    if not problems:
+        yield Check("ok", "git hooks", "a canary secret was refused at commit and at push")
 
 
 def _tool_checks(repo: Repo) -> Iterator[Check]:
@@ -127,6 +147,15 @@ def _tool_checks(repo: Repo) -> Iterator[Check]:
         yield Check("FAIL", "tools", d.line())
     if not drifts:
         yield Check("ok", "tools", ", ".join(tools.configured) + " point at the proxy")
+    from pretense_dev.integrations import startprobe
+
+    for tool, command, why in startprobe.problems(repo.root, tuple(tools.configured)):
+        yield Check(
+            "FAIL",
+            "hook start",
+            f"{tool}: the hook command {command} {why} — put pretense-dev on the PATH the tool is "
+            "launched with, then run `pretense-dev init`",
+        )
     if "claude-code" in tools.configured:
         version = installed_version()
         if version is None:

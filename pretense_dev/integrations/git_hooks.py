@@ -438,6 +438,15 @@ def check(root: Path, *, by_effect: bool = True) -> list[str]:
     return problems
 
 
+def installed(root: Path) -> bool:
+    """Whether `init` (or `hooks install`) left any trace of ours here."""
+    text = _config_text(root)
+    if text is not None and _has_our_hooks(text):
+        return True
+    d = hooks_dir(root)
+    return any(is_ours(d / kind) for kind in STAGES)
+
+
 def prove(root: Path) -> list[str]:
     """Commit and push a generated canary secret through this repository's hooks; [] if refused.
 

@@ -403,3 +403,13 @@ def test_input_that_is_not_json_blocks_with_exit_2(repo: Path) -> None:
     r = run_cli("hook", "claude-code", "UserPromptSubmit", cwd=repo, stdin="not json")
     assert (r.code, r.out) == (2, "")
     assert r.err.strip() == "pretense-dev: the hook's input is not JSON"
+
+
+def test_the_start_probe_answers_only_a_payload_with_nothing_else_in_it(repo: Path) -> None:
+    """`doctor`'s probe skips the decision; a real call that carries the key is still decided."""
+    r = hook(repo, "claude-code", "UserPromptSubmit", {"pretense_start_probe": True})
+    assert (r.code, r.out, r.err) == (0, '{"pretense_dev": "started"}\n', "")
+    assert audit_rows() == []
+    sneaky = claude("UserPromptSubmit", repo, prompt=f"use {token()}", pretense_start_probe=True)
+    r = hook(repo, "claude-code", "UserPromptSubmit", sneaky)
+    assert out_json(r)["decision"] == "block"
