@@ -409,7 +409,7 @@ def test_the_start_probe_answers_only_a_payload_with_nothing_else_in_it(repo: Pa
     """`doctor`'s probe skips the decision; a real call that carries the key is still decided."""
     r = hook(repo, "claude-code", "UserPromptSubmit", {"pretense_start_probe": True})
     assert (r.code, r.out, r.err) == (0, '{"pretense_dev": "started"}\n', "")
-    assert audit_rows() == []
     sneaky = claude("UserPromptSubmit", repo, prompt=f"use {token()}", pretense_start_probe=True)
     r = hook(repo, "claude-code", "UserPromptSubmit", sneaky)
     assert out_json(r)["decision"] == "block"
+    assert [row.event for row in audit_rows()] == ["prompt_blocked"]  # the probe left none
