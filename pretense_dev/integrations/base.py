@@ -164,6 +164,25 @@ class Plan:
         return [c.display for c in self.changes if c.changed]
 
 
+def all_or_nothing(p: Plan) -> Plan:
+    """A tool whose files cannot all be set up gets none of them.
+
+    Half a setup is worse than none: a Claude Code routed through the proxy by
+    `settings.local.json` but without the hooks of `settings.json` looks
+    protected while no prompt is gated.  So when any file is left untouched,
+    nothing is written for that tool, and the note says exactly that.
+    """
+    if not p.problems:
+        return p
+    p.changes.clear()
+    p.records.clear()
+    p.notes[:] = [
+        f"{p.tool}: nothing was changed for it (not routed, no hooks) because of the "
+        "problem below; fix it, then run `pretense-dev init`"
+    ]
+    return p
+
+
 @dataclass(frozen=True)
 class Drift:
     """A way a tool no longer points at the proxy or no longer runs our hooks."""

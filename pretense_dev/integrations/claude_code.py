@@ -42,6 +42,7 @@ from pretense_dev.integrations.base import (
     IntegrationError,
     JsonFile,
     Plan,
+    all_or_nothing,
     apply_plan,
     file_key,
     is_our_command,
@@ -111,7 +112,7 @@ def plan(ctx: Context) -> Plan:
             "(needs ≥ 2.1.295): if the hook cannot run, the prompt is not gated — upgrade "
             "with `npm install -g @anthropic-ai/claude-code@latest`."
         )
-    return p
+    return all_or_nothing(p)
 
 
 def apply(ctx: Context) -> Plan:

@@ -35,6 +35,7 @@ from pretense_dev.integrations.base import (
     IntegrationError,
     JsonFile,
     Plan,
+    all_or_nothing,
     apply_plan,
     is_our_command,
     manifest,
@@ -70,7 +71,7 @@ def plan(ctx: Context) -> Plan:
         "Cursor runs project hooks only in a trusted workspace; check Settings → Hooks "
         "after opening the repository."
     )
-    return p
+    return all_or_nothing(p)
 
 
 def apply(ctx: Context) -> Plan:

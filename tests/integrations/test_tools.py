@@ -161,8 +161,16 @@ def test_a_file_we_cannot_parse_is_left_untouched_with_one_line(small_repo: Path
         "pretense-dev: .claude/settings.json is not valid JSON (line 2 column 3: comments are "
         "not allowed in strict JSON); left untouched"
     ]
-    # The rest was still done, and the policy records only what succeeded.
-    assert (small_repo / ".claude/settings.local.json").exists()
+    # All or nothing per tool: Claude Code is not routed without its hooks (a routed
+    # but ungated Claude Code would look protected); the other tool was still set up.
+    assert not (small_repo / ".claude/settings.local.json").exists()
+    assert "settings.local.json" not in (small_repo / ".git/info/exclude").read_text()
+    assert "    claude-code (named with --tools): NOT configured (see the errors below)" in r.out
+    assert (
+        "      claude-code: nothing was changed for it (not routed, no hooks) because of the "
+        "problem below; fix it, then run `pretense-dev init`" in r.out
+    )
+    assert "prompts go through the proxy" not in r.out
     assert (small_repo / ".cursor/hooks.json").exists()
     text = (small_repo / ".pretense/config.toml").read_text()
     assert 'configured = ["cursor"]' in text
