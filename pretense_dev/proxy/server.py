@@ -45,6 +45,7 @@ from pretense_dev.proxy.auditing import AuditSink, AuditWriter
 from pretense_dev.proxy.repos import (
     Refusal,
     RepoContext,
+    RepoSource,
     Resolver,
     ScannerFactory,
     approved,
@@ -514,13 +515,21 @@ class Proxy:
         ex.context_bytes = len(payload)
         return await self._forward(request, route, ex, ctx, payload)
 
-    def upstream_url(self, route: Route, tail: str, query: str) -> URL:
-        """Where a route goes: the vendor's base URL plus the path (and the raw query)."""
+    def upstream_url(
+        self, route: Route, tail: str, query: str, source: RepoSource | None = None
+    ) -> URL:
+        """Where a route goes: the vendor's base URL plus the path (and the raw query).
+
+        A repository whose user had their own gateway for a vendor (recorded at
+        `init`, `registry.set_upstream`) has that gateway as its base URL.
+        """
+        override = dict(source.upstreams).get(route.vendor) if source is not None else None
         if route.vendor == "anthropic":
-            url = self.settings.upstream_anthropic.rstrip("/") + "/" + tail
+            url = (override or self.settings.upstream_anthropic).rstrip("/") + "/" + tail
         else:
             # The OpenAI base URL includes /v1, as the SDK's base_url does.
-            url = self.settings.upstream_openai.rstrip("/") + "/" + tail.removeprefix("v1/")
+            base = override or self.settings.upstream_openai
+            url = base.rstrip("/") + "/" + tail.removeprefix("v1/")
         if query:
             url += "?" + query
         return URL(url, encoded=True)
@@ -541,7 +550,7 @@ class Proxy:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in drop}
         if payload is not None:
             headers["Content-Type"] = "application/json"
-        url = self.upstream_url(route, request.match_info["tail"], request.query_string)
+        url = self.upstream_url(route, request.match_info["tail"], request.query_string, ctx.source)
         try:
             up_cm = self.session.request(
                 request.method, url, data=payload, headers=headers, allow_redirects=False
