@@ -18,8 +18,10 @@ drift (a hook removed or edited); `remove` undoes it, restoring what was there.
   existing hook that is not ours is moved aside to `<hook>.pretense-prior` and
   runs first (its exit code is respected; a push hook gets the same stdin);
   removal moves it back.  A hooks directory inside the work tree
-  (`core.hooksPath`, e.g. husky's) is a shared, committed setup: refused with a
-  hint rather than edited.
+  (`core.hooksPath`) is a shared, committed setup: husky's (``.husky/_``, or
+  ``.husky`` before husky 9) gets a marked block in the team's own
+  ``.husky/pre-commit`` and ``.husky/pre-push`` scripts; any other is refused
+  with a hint rather than edited.
 
 What is installed is proved by effect, not by reading it back (`prove`): a
 throwaway repository that runs this repository's hooks directory commits and
@@ -87,6 +89,12 @@ _LOCAL_BLOCK = """\
 {i}      always_run: true
 {i}      require_serial: true
 {i}{end}
+"""
+
+_HUSKY_BLOCK = """\
+{begin}
+pretense-dev scan {mode}
+{end}
 """
 
 _SCRIPT = """\
@@ -276,6 +284,22 @@ def _inside(root: Path, d: Path) -> bool:
     return ".git" not in d.resolve().relative_to(root.resolve()).parts
 
 
+def husky_dir(root: Path, d: Path) -> Path | None:
+    """The directory of the team's husky scripts, when `d` (the hooks directory) is husky's."""
+    if not _inside(root, d):
+        return None
+    if d.name == "_" and d.parent.name == ".husky":
+        return d.parent  # husky 9: .husky/_/<hook> runs .husky/<hook>
+    if d.name == ".husky":
+        return d  # husky 4-8: the scripts are the hooks
+    return None
+
+
+def _husky_block(kind: str) -> str:
+    mode = "--staged" if kind == "pre-commit" else "--pre-push"
+    return _HUSKY_BLOCK.format(begin=BEGIN, end=END, mode=mode)
+
+
 # -- plan / apply / check / remove ------------------------------------------------------------
 
 
@@ -323,6 +347,13 @@ def _hooks_path_set(root: Path) -> bool:
 
 def _plan_plain(root: Path, d: Path, kind: str, p: Plan) -> None:
     """Plan our plain git hook for one stage, chaining whatever hook is there."""
+    husky = husky_dir(root, d)
+    if husky is not None:
+        script = husky / kind
+        text = script.read_text(encoding="utf-8") if script.exists() else ""
+        if BEGIN not in text:
+            p.steps.append(f"{_show(root, script)} (secret scan, in your husky script)")
+        return
     if _inside(root, d):
         raise PretenseError(
             f"git hooks live in {d.relative_to(root)} (core.hooksPath), a directory in the "
@@ -392,6 +423,17 @@ def apply(root: Path) -> Plan:
                 f"`pre-commit install --hook-type {kind}` failed ({why}); a plain git "
                 f"{kind} hook runs the secret scan instead"
             )
+    husky = husky_dir(root, d)
+    if husky is not None:
+        for kind in STAGES:
+            script = husky / kind
+            if not any(s.startswith(_show(root, script) + " (") for s in p.steps):
+                continue
+            text = script.read_text(encoding="utf-8") if script.exists() else ""
+            sep = "" if not text or text.endswith("\n") else "\n"
+            mode = _mode(script) if script.exists() else 0o755
+            atomic_write(script, text + sep + _husky_block(kind), mode=mode)
+        return p
     d.mkdir(parents=True, exist_ok=True)
     for kind in STAGES:
         if not any(s.startswith(_show(root, d / kind) + " (") for s in p.steps):
@@ -423,9 +465,15 @@ def check(root: Path, *, by_effect: bool = True) -> list[str]:
     d = hooks_dir(root)
     if text is not None and not _has_our_hooks(text):
         problems.append(f"{CONFIG} has no pretense-dev hooks")
+    husky = husky_dir(root, d)
     for kind in STAGES:
         hook = d / kind
         if text is not None and framework_shim(hook):
+            continue
+        if husky is not None:
+            script = husky / kind
+            if not script.exists() or BEGIN not in script.read_text(encoding="utf-8"):
+                problems.append(f"{_show(root, script)} does not run the pretense-dev scan")
             continue
         if not is_ours(hook):
             problems.append(f"{_show(root, hook)} is not the pretense-dev hook")
@@ -444,6 +492,12 @@ def installed(root: Path) -> bool:
     if text is not None and _has_our_hooks(text):
         return True
     d = hooks_dir(root)
+    husky = husky_dir(root, d)
+    if husky is not None:
+        return any(
+            (husky / k).exists() and BEGIN in (husky / k).read_text(encoding="utf-8")
+            for k in STAGES
+        )
     return any(is_ours(d / kind) for kind in STAGES)
 
 
@@ -558,6 +612,19 @@ def remove(root: Path) -> list[str]:
         atomic_write(root / CONFIG, new, mode=_mode(root / CONFIG))
         done.append(f"{CONFIG}: removed the pretense-dev hooks")
     d = hooks_dir(root)
+    husky = husky_dir(root, d)
+    for kind in STAGES if husky is not None else ():
+        assert husky is not None
+        script = husky / kind
+        before = script.read_text(encoding="utf-8") if script.exists() else ""
+        if BEGIN not in before:
+            continue
+        after = remove_block(before)
+        if after.strip():
+            atomic_write(script, after, mode=_mode(script))
+        else:
+            script.unlink()  # only our block was in it: we created it
+        done.append(f"{_show(root, script)}: removed the pretense-dev scan")
     for kind in ("pre-commit", "pre-push"):
         hook = d / kind
         prior = hook.with_name(kind + PRIOR_SUFFIX)
