@@ -277,7 +277,8 @@ def test_refuses_to_overwrite_or_edit_shared_hooks(git_repo: Path) -> None:
         git_hooks.apply(git_repo)
     assert (hooks / "pre-commit").read_text() == USER_HOOK
     (hooks / "pre-commit.pretense-prior").unlink()
-    git(git_repo, "config", "core.hooksPath", ".husky")
+    # A hooks directory in the work tree that is not husky's: another tool's, not edited.
+    git(git_repo, "config", "core.hooksPath", "tools/githooks")
     with pytest.raises(PretenseError, match=r"core\.hooksPath"):
         git_hooks.apply(git_repo)
 
