@@ -101,12 +101,12 @@ def main() -> int:
             gl_cmd = (gl, "git", "--staged", "--no-banner", "-l", "error")
             rows.append(("gitleaks git --staged", timed(*gl_cmd)))
         # The pre-commit framework path: init's `repo: local` block.
-        from pretense_dev.integrations import precommit
+        from pretense_dev.integrations import git_hooks
 
         hooks = repo / ".git" / "hooks"
         for h in ("pre-commit", "pre-push"):
             (hooks / h).unlink(missing_ok=True)
-        (repo / ".pre-commit-config.yaml").write_text(precommit.insert_block("repos:\n"))
+        (repo / ".pre-commit-config.yaml").write_text(git_hooks.insert_block("repos:\n"))
         sh(repo, "git", "add", ".pre-commit-config.yaml", env=env)
         sh(repo, "pre-commit", "install", env=env)
         rows.append(("git commit (pre-commit framework)", timed(*commit, prepare=True)))

@@ -309,31 +309,15 @@ def demo(keep: bool) -> int:
     return run_demo(keep=keep)
 
 
-def _log_bug(exc: BaseException) -> str:
-    """Write the traceback to the log dir; return where (never shown on screen)."""
-    import traceback
-
-    try:
-        from pretense_dev.paths import ensure_private_dir, user_log_dir
-
-        log = ensure_private_dir(user_log_dir()) / "errors.log"
-        with open(log, "a", encoding="utf-8") as f:
-            f.write("".join(traceback.format_exception(exc)))
-            f.write("\n")
-        return str(log)
-    except Exception:  # the log itself failing must not hide the bug's exit code
-        return "(the error log could not be written)"
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (STYLE 1, 2)."""
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["hook"] and not {"-h", "--help"} & set(args):
-        # Hooks run before every prompt: skip click's parsing (and its
-        # exception handling: the hook answers every failure itself).
-        from pretense_dev.hooks import main as hook_main
+        # The tool hook answers every failure itself, in the calling tool's
+        # format; click's handler must not turn one into a usage error.
+        from pretense_dev.entry import main as entry_main
 
-        return hook_main(args[1:])
+        return entry_main(args)
     try:
         rv = cli.main(args=argv, prog_name="pretense-dev", standalone_mode=False)
     except PretenseError as e:
@@ -353,7 +337,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except sqlite3.DatabaseError as e:
         if isinstance(e, sqlite3.OperationalError):
-            where = _log_bug(e)
+            from pretense_dev.bugs import log_bug
+
+            where = log_bug(e)
             err(f"pretense-dev: internal error ({type(e).__name__}); details in {where}")
             return EXIT_BUG
         # Damage found mid-query (a page that does not read), after the open succeeded.
@@ -371,7 +357,9 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_FAILURE
     except Exception as e:
-        where = _log_bug(e)
+        from pretense_dev.bugs import log_bug
+
+        where = log_bug(e)
         err(f"pretense-dev: internal error ({type(e).__name__}); details in {where}")
         return EXIT_BUG
     return rv if isinstance(rv, int) else EXIT_OK

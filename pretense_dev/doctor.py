@@ -102,6 +102,7 @@ def _repo_checks(cwd: Path) -> Iterator[Check]:
     yield from _index_check(repo)
     yield from _audit_check()
     yield from _tool_checks(repo)
+    yield from _git_hook_checks(repo)
 
 
 def _index_check(repo: Repo) -> Iterator[Check]:
@@ -163,6 +164,25 @@ def _audit_check() -> Iterator[Check]:
         yield Check("ok", "audit log", str(path))
 
 
+def _git_hook_checks(repo: Repo) -> Iterator[Check]:
+    """By effect: a canary commit and push through this repository's git hooks."""
+    from pretense_dev.integrations import git_hooks
+
+    if not git_hooks.installed(repo.root):
+        yield Check(
+            "warn",
+            "git hooks",
+            "no secret-scanning git hooks: run `pretense-dev hooks install`",
+        )
+        return
+    problems = git_hooks.check(repo.root)
+    for p in problems:
+        fix = "" if "— run `" in p else " — run `pretense-dev hooks install`"
+        yield Check("FAIL", "git hooks", p + fix)
+    if not problems:
+        yield Check("ok", "git hooks", "a canary secret was refused at commit and at push")
+
+
 def _tool_checks(repo: Repo) -> Iterator[Check]:
     """The configured AI tools: drift, and a Claude Code too old to block on hook failure."""
     from pretense_dev.integrations import setup
@@ -181,6 +201,15 @@ def _tool_checks(repo: Repo) -> Iterator[Check]:
         yield Check("FAIL", "tools", d.line())
     if not drifts:
         yield Check("ok", "tools", ", ".join(tools.configured) + " point at the proxy")
+    from pretense_dev.integrations import startprobe
+
+    for tool, command, why in startprobe.problems(repo.root, tuple(tools.configured)):
+        yield Check(
+            "FAIL",
+            "hook start",
+            f"{tool}: the hook command {command} {why} — put pretense-dev on the PATH the tool is "
+            "launched with, then run `pretense-dev init`",
+        )
     if "claude-code" in tools.configured:
         version = installed_version()
         if version is None:

@@ -97,9 +97,9 @@ def init_repo(
     notes: list[str] = []
     if hooks:
         # Secret scanning on commit and push (not an AI-tool setting: --no-tools keeps it).
-        from pretense_dev.integrations import precommit
+        from pretense_dev.integrations import git_hooks
 
-        plan = precommit.apply(root)
+        plan = git_hooks.apply(root)
         created += plan.steps
         notes += plan.notes
     report, build_notes = build(
@@ -244,10 +244,10 @@ def uninstall_repo(root: Path, *, purge: bool = False) -> UninstallReport:
             if ch.changed:
                 what = "deleted" if ch.after is None else "took our entries out of"
                 out.removed.append(f"{what} {ch.display}")
-    from pretense_dev.integrations import precommit
+    from pretense_dev.integrations import git_hooks
 
     try:
-        out.removed.extend(precommit.remove(root))
+        out.removed.extend(git_hooks.remove(root))
     except PretenseError as e:
         out.plans.append(_problem_plan(e.lines()[0]))
     added = [t for t in state.get("policy_added", []) if isinstance(t, str)]

@@ -1,7 +1,10 @@
 """The user-level registry of initialised repositories: repo id → path.
 
 One proxy serves all of a user's repositories and picks the map by the
-``/r/<repo-id>`` prefix, so it needs to find a repository from its id.
+``/r/<repo-id>`` prefix, so it needs to find a repository from its id.  An
+entry may also name upstreams for that repository: a gateway the user already
+sent a vendor's traffic to (a corporate LLM gateway in ``ANTHROPIC_BASE_URL``)
+stays that traffic's destination, with the proxy in front of it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ class RegisteredRepo:
     repo_id: str
     path: Path
     registered_at: float
+    upstreams: tuple[tuple[str, str], ...] = ()  # (vendor, base URL): this repo's gateways
+
+    def upstream(self, vendor: str) -> str | None:
+        """The base URL this repository's `vendor` traffic goes to, if not the default."""
+        return dict(self.upstreams).get(vendor)
 
 
 def registry_path() -> Path:
@@ -44,10 +52,18 @@ def load() -> dict[str, RegisteredRepo]:
         ) from None
     repos = data.get("repos", {}) if isinstance(data, dict) else {}
     return {
-        rid: RegisteredRepo(rid, Path(v["path"]), float(v.get("registered_at", 0)))
+        rid: RegisteredRepo(
+            rid, Path(v["path"]), float(v.get("registered_at", 0)), _upstreams(v.get("upstreams"))
+        )
         for rid, v in repos.items()
         if isinstance(v, dict) and "path" in v
     }
+
+
+def _upstreams(value: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        return ()
+    return tuple(sorted((str(k), str(v)) for k, v in value.items() if isinstance(v, str)))
 
 
 def _save(repos: dict[str, RegisteredRepo]) -> None:
@@ -55,6 +71,7 @@ def _save(repos: dict[str, RegisteredRepo]) -> None:
         "version": REGISTRY_VERSION,
         "repos": {
             r.repo_id: {"path": str(r.path), "registered_at": r.registered_at}
+            | ({"upstreams": dict(r.upstreams)} if r.upstreams else {})
             for r in sorted(repos.values(), key=lambda r: r.repo_id)
         },
     }
@@ -71,6 +88,28 @@ def register(repo_id: str, root: Path) -> bool:
     # One id per path: a repo re-initialised with a fresh id replaces its old entry.
     repos = {k: v for k, v in repos.items() if v.path != root}
     repos[repo_id] = RegisteredRepo(repo_id, root, time.time())
+    _save(repos)
+    return True
+
+
+def set_upstream(repo_id: str, vendor: str, url: str | None) -> bool:
+    """Send `repo_id`'s `vendor` traffic to `url` (None: back to the default); True if changed."""
+    repos = load()
+    current = repos.get(repo_id)
+    if current is None:
+        raise PretenseError(
+            f"repository {repo_id} is not registered", "run `pretense-dev init` in it"
+        )
+    table = dict(current.upstreams)
+    if table.get(vendor) == url:
+        return False
+    if url is None:
+        table.pop(vendor, None)
+    else:
+        table[vendor] = url
+    repos[repo_id] = RegisteredRepo(
+        current.repo_id, current.path, current.registered_at, tuple(sorted(table.items()))
+    )
     _save(repos)
     return True
 

@@ -152,7 +152,48 @@ def run(
         result.checks.extend(_drift(repo, result, chosen, config.tools.copilot_models))
     if thorough and "claude-code" in chosen:
         result.checks.append(_claude_version())
+    if thorough:
+        result.checks.extend(_hooks_start(repo, chosen))
+        result.checks.append(_git_hooks(repo))
     return result
+
+
+def _hooks_start(repo: Repo, tools: tuple[str, ...]) -> list[Check]:
+    """Each installed tool-hook command, run once: it must start (slow: the command only)."""
+    from pretense_dev.integrations import startprobe
+
+    bad = startprobe.problems(repo.root, tools)
+    if not bad:
+        return [Check("hook-start", True)]
+    return [
+        Check(
+            "hook-start",
+            False,
+            f"{tool}: the hook command {command} {why}",
+            "put pretense-dev on the PATH the tool is launched with, then `pretense-dev init`",
+        )
+        for tool, command, why in bad
+    ]
+
+
+def _git_hooks(repo: Repo) -> Check:
+    """A canary secret committed and pushed through this repo's git hooks must be refused."""
+    from pretense_dev.integrations import git_hooks
+
+    if not git_hooks.installed(repo.root):
+        return Check(
+            "git-hooks",
+            False,
+            "no secret-scanning git hooks (init --no-hooks?): a staged secret can be committed",
+            "pretense-dev hooks install",
+            warning=True,
+        )
+    problems = git_hooks.check(repo.root)
+    if not problems:
+        return Check("git-hooks", True)
+    first = problems[0].split(" — run `")[0]
+    return Check("git-hooks", False, first, "pretense-dev hooks install")
+
 
 
 def audit_problem() -> tuple[str, str] | None:

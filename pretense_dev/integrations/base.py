@@ -1,7 +1,7 @@
 """What every tool integration shares: plans, file changes, ownership records, drift.
 
 Each tool module (`claude_code`, `cursor`, `copilot`) offers the same four
-functions, as `precommit` does for the git hook:
+functions, as `git_hooks` does for the git hooks:
 
 * ``plan(ctx) -> Plan`` — what `apply` would change, as whole-file before/after
   texts (``Plan.diff()`` shows a unified diff), plus what cannot be done;
@@ -162,6 +162,25 @@ class Plan:
     def touched(self) -> list[str]:
         """Display names of the files that change."""
         return [c.display for c in self.changes if c.changed]
+
+
+def all_or_nothing(p: Plan) -> Plan:
+    """A tool whose files cannot all be set up gets none of them.
+
+    Half a setup is worse than none: a Claude Code routed through the proxy by
+    `settings.local.json` but without the hooks of `settings.json` looks
+    protected while no prompt is gated.  So when any file is left untouched,
+    nothing is written for that tool, and the note says exactly that.
+    """
+    if not p.problems:
+        return p
+    p.changes.clear()
+    p.records.clear()
+    p.notes[:] = [
+        f"{p.tool}: nothing was changed for it (not routed, no hooks) because of the "
+        "problem below; fix it, then run `pretense-dev init`"
+    ]
+    return p
 
 
 @dataclass(frozen=True)

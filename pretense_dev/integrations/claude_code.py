@@ -22,6 +22,12 @@ Every handler says ``"onFailure": "block"`` (Claude Code ≥ 2.1.295): a hook th
 cannot start or times out then blocks instead of failing open.  Older versions
 ignore the key; `doctor` and `verify` warn about them.
 
+A gateway the user already had (``ANTHROPIC_BASE_URL`` in local, project or
+user settings, or in the environment `init` runs in — often a corporate LLM
+gateway) is not replaced: it is recorded for this repository in the registry
+and the proxy forwards this repository's traffic to it.  `uninstall` gives the
+local file its old value back; the other places were never touched.
+
 Both files are strict JSON: Claude Code silently ignores a settings file with a
 comment (§1, tested), so such a file is refused with a one-line error, never
 "fixed" by us.
@@ -34,6 +40,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pretense_dev.errors import PretenseError
 from pretense_dev.integrations.base import (
     CLAUDE_CODE,
     Context,
@@ -42,6 +49,7 @@ from pretense_dev.integrations.base import (
     IntegrationError,
     JsonFile,
     Plan,
+    all_or_nothing,
     apply_plan,
     file_key,
     is_our_command,
@@ -99,6 +107,16 @@ def plan(ctx: Context) -> Plan:
     _edit_shared(ctx, p, removing=False)
     _edit_local(ctx, p, removing=False)
     _edit_exclude(ctx, p, removing=False)
+    gateway = user_gateway(ctx)
+    if isinstance(gateway, str):
+        p.problems.append(gateway)
+    elif gateway is not None:
+        url, where = gateway
+        p.notes.append(
+            f"Claude Code: your gateway {shown_url(url)} ({where}) is kept: the proxy "
+            "forwards this repository's Anthropic traffic to it; `pretense-dev uninstall` "
+            "restores the setting."
+        )
     p.notes.append(
         f"Claude Code: prompts go through the proxy ({ctx.repo_url}), mutated and checked "
         "for secrets; the UserPromptSubmit hook refuses every prompt while the proxy is "
@@ -111,12 +129,83 @@ def plan(ctx: Context) -> Plan:
             "(needs ≥ 2.1.295): if the hook cannot run, the prompt is not gated — upgrade "
             "with `npm install -g @anthropic-ai/claude-code@latest`."
         )
-    return p
+    return all_or_nothing(p)
 
 
 def apply(ctx: Context) -> Plan:
-    """Plan, then write."""
-    return apply_plan(ctx, plan(ctx))
+    """Plan, then write; then record the user's gateway as this repository's upstream."""
+    gateway = user_gateway(ctx)
+    p = apply_plan(ctx, plan(ctx))
+    if p.problems or gateway == KEEP:
+        return p
+    url = gateway[0] if isinstance(gateway, tuple) else None
+    try:
+        _set_upstream(ctx, url)
+    except PretenseError as e:
+        p.problems.append(" ".join(e.lines()))
+    return p
+
+
+def _set_upstream(ctx: Context, url: str | None) -> None:
+    from pretense_dev import registry
+
+    entry = registry.lookup(ctx.repo_id)
+    if entry is None:
+        if url is not None:
+            raise IntegrationError(
+                f"repository {ctx.repo_id} is not registered, so its gateway cannot be kept",
+                "run `pretense-dev init`",
+            )
+        return
+    registry.set_upstream(ctx.repo_id, "anthropic", url)
+
+
+KEEP = ("", "")  # the local setting is already ours: the upstream recorded before stands
+_ANY_OF_OURS = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\]):\d+/r/[A-Za-z0-9]+/?$")
+
+
+def user_gateway(ctx: Context) -> tuple[str, str] | str | None:
+    """The Anthropic base URL Claude Code would use here without us: (url, where), or None.
+
+    Looked for in Claude Code's order (local settings, project settings, user
+    settings, then the environment).  `KEEP` when the local setting is already
+    ours (a second `init`); a string when a value found is not an http(s) URL.
+    """
+    places = (
+        (ctx.root / LOCAL, LOCAL),
+        (ctx.root / SHARED, SHARED),
+        (ctx.home / ".claude" / "settings.json", "~/.claude/settings.json"),
+    )
+    for path, where in places:
+        data = _read_json(path)
+        value = _dig(data, BASE_URL_KEY) if isinstance(data, dict) else None
+        if value is None:
+            continue
+        if path == ctx.root / LOCAL and isinstance(value, str) and _ANY_OF_OURS.match(value):
+            return KEEP
+        return _gateway(value, f"env.ANTHROPIC_BASE_URL in {where}")
+    value = ctx.environ.get("ANTHROPIC_BASE_URL")
+    if value:
+        return _gateway(value, "ANTHROPIC_BASE_URL in the environment")
+    return None
+
+
+def _gateway(value: object, where: str) -> tuple[str, str] | str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    url = value.strip()
+    if _ANY_OF_OURS.match(url):
+        return None  # a proxy URL of ours is not a gateway to chain to
+    if not re.match(r"^https?://[^/\s]+", url):
+        # Not shown: a value that is not a URL may be anything, a token included.
+        return f"{where} is not an http(s) URL; Claude Code left untouched"
+    return url, where
+
+
+def shown_url(url: str) -> str:
+    """A URL as it may be shown or logged: no user:password, no query."""
+    m = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)(?:[^@/]*@)?([^?#]*)", url)
+    return (m.group(1) + m.group(2)) if m else "(not a URL)"
 
 
 def remove(ctx: Context) -> Plan:
@@ -125,7 +214,12 @@ def remove(ctx: Context) -> Plan:
     _edit_shared(ctx, p, removing=True)
     _edit_local(ctx, p, removing=True)
     _edit_exclude(ctx, p, removing=True)
-    return apply_plan(ctx, p)
+    p = apply_plan(ctx, p)
+    try:
+        _set_upstream(ctx, None)  # the user's own setting is back: no gateway to chain
+    except PretenseError as e:
+        p.problems.append(" ".join(e.lines()))
+    return p
 
 
 def _edit_shared(ctx: Context, p: Plan, *, removing: bool) -> None:

@@ -20,9 +20,9 @@ def hook(tool: str, event: str) -> int:
     """Answer one hook call of TOOL (claude-code, cursor, copilot) for EVENT, JSON on stdin.
 
     The tools' settings call this; `pretense-dev init` writes them.  (The console
-    script runs it without click, for speed: see `cli.main`.)
+    script runs the same function without click, for speed: see `pretense_dev.entry`.)
     """
-    from pretense_dev.hooks import main
+    from pretense_dev.integrations.toolhook.run import main
 
     return main([tool, event])
 

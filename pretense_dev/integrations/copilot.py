@@ -41,6 +41,7 @@ from pretense_dev.integrations.base import (
     IntegrationError,
     JsonFile,
     Plan,
+    all_or_nothing,
     apply_plan,
     file_key,
     is_our_command,
@@ -162,7 +163,7 @@ def plan(ctx: Context) -> Plan:
         'copilot)"`), with your key in COPILOT_PROVIDER_API_KEY.'
     )
     p.notes.append(NOT_ROUTED)
-    return p
+    return all_or_nothing(p)
 
 
 def apply(ctx: Context) -> Plan:

@@ -35,6 +35,7 @@ from pretense_dev.integrations.base import (
     IntegrationError,
     JsonFile,
     Plan,
+    all_or_nothing,
     apply_plan,
     is_our_command,
     manifest,
@@ -70,7 +71,7 @@ def plan(ctx: Context) -> Plan:
         "Cursor runs project hooks only in a trusted workspace; check Settings → Hooks "
         "after opening the repository."
     )
-    return p
+    return all_or_nothing(p)
 
 
 def apply(ctx: Context) -> Plan:
@@ -136,6 +137,10 @@ def check(ctx: Context) -> list[Drift]:
     out = []
     for event, ours in entries().items():
         items = hooks.get(event) if isinstance(hooks, dict) else None
-        if not isinstance(items, list) or any(e not in items for e in ours):
+        if not isinstance(items, list) or not any(is_ours(i) for i in items):
             out.append(Drift(CURSOR, HOOKS_FILE, f"the {event} hook is missing"))
+        elif any(e not in items for e in ours):
+            # e.g. written before every gate set `failClosed`: Cursor would let the
+            # action through when the hook crashes, times out or is not found.
+            out.append(Drift(CURSOR, HOOKS_FILE, f"the {event} hook is outdated (not fail-closed)"))
     return out

@@ -65,6 +65,9 @@ class RepoSource:
     repo_id: str
     root: Path
     key: Callable[[], bytes]
+    # (vendor, base URL) for this repository only: the user's own gateway, chained
+    # behind the proxy instead of replaced by it (`registry.set_upstream`).
+    upstreams: tuple[tuple[str, str], ...] = ()
 
 
 Resolver = Callable[[str], RepoSource]
@@ -100,7 +103,7 @@ def registry_resolver(repo_id: str) -> RepoSource:
             "— run `pretense-dev init` in it",
             decision=BLOCKED,
         )
-    return RepoSource(repo_id, entry.path, lambda: repo.key)
+    return RepoSource(repo_id, entry.path, lambda: repo.key, entry.upstreams)
 
 
 @dataclass

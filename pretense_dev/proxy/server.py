@@ -65,7 +65,7 @@ from pretense_dev.proxy.guard import (
     default_scanner,
     scan,
 )
-from pretense_dev.proxy.repos import RepoContext, Resolver, registry_resolver
+from pretense_dev.proxy.repos import RepoContext, RepoSource, Resolver, registry_resolver
 from pretense_dev.proxy.transform import Outgoing, Unprotectable
 
 if TYPE_CHECKING:
@@ -601,9 +601,14 @@ class Proxy:
                 headers[k] = out.text(v, f"header {k}")
         return headers
 
-    def upstream_url(self, route: Route, query: str) -> URL:
-        """Where a route goes: the API's base URL plus its path (and the raw query)."""
-        base = self.settings.upstreams()[route.api.upstream]
+    def upstream_url(self, route: Route, query: str, source: RepoSource | None = None) -> URL:
+        """Where a route goes: the API's base URL plus its path (and the raw query).
+
+        A repository whose user had their own gateway for a vendor (recorded at
+        `init`, `registry.set_upstream`) has that gateway as its base URL.
+        """
+        override = dict(source.upstreams).get(route.api.upstream) if source is not None else None
+        base = override or self.settings.upstreams()[route.api.upstream]
         url = base.rstrip("/") + "/" + route.api.path(route.tail, route.params)
         if query:
             url += "?" + query
@@ -624,7 +629,7 @@ class Proxy:
         mapping = ctx.mapping
         if payload is not None:
             headers["Content-Type"] = "application/json"
-        url = self.upstream_url(route, request.raw_path.partition("?")[2])
+        url = self.upstream_url(route, request.raw_path.partition("?")[2], ctx.source)
         received = Received(
             request.method,
             f"{request.scheme}://{request.host}{request.raw_path}",

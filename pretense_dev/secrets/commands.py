@@ -118,16 +118,16 @@ def guard_store(paths: tuple[str, ...]) -> int:
 
 @click.group()
 def hooks() -> None:
-    """Secret-scanning git hooks: through pre-commit if the repo uses it, else plain hooks."""
+    """Secret-scanning git hooks (commit, push): via pre-commit if the repo uses it, else plain."""
 
 
 @hooks.command(name="install")
 def hooks_install() -> int:
     """Install (or repair) the hooks; `init` does this too."""
-    from pretense_dev.integrations import precommit
+    from pretense_dev.integrations import git_hooks
     from pretense_dev.paths import find_repo_root
 
-    p = precommit.apply(find_repo_root())
+    p = git_hooks.apply(find_repo_root())
     for step in p.steps:
         click.echo(f"  {step}")
     if not p.steps:
@@ -139,22 +139,25 @@ def hooks_install() -> int:
 
 @hooks.command(name="check")
 def hooks_check() -> int:
-    """Exit 1 if the hooks are missing or were changed."""
-    from pretense_dev.integrations import precommit
+    """Exit 1 unless a staged secret is refused at commit and at push (tried with a canary)."""
+    from pretense_dev.integrations import git_hooks
     from pretense_dev.paths import find_repo_root
 
-    problems = precommit.check(find_repo_root())
+    problems = git_hooks.check(find_repo_root())
     for p in problems:
-        _err(f"pretense-dev: {p} — run `pretense-dev hooks install`")
+        fix = "" if "— run `" in p else " — run `pretense-dev hooks install`"
+        _err(f"pretense-dev: {p}{fix}")
+    if not problems:
+        click.echo("ok: a canary secret was refused at commit and at push")
     return EXIT_FAILURE if problems else EXIT_OK
 
 
 @hooks.command(name="remove")
 def hooks_remove() -> int:
     """Remove our hooks and put back the ones they chained to."""
-    from pretense_dev.integrations import precommit
+    from pretense_dev.integrations import git_hooks
     from pretense_dev.paths import find_repo_root
 
-    for line in precommit.remove(find_repo_root()) or ["nothing to remove"]:
+    for line in git_hooks.remove(find_repo_root()) or ["nothing to remove"]:
         click.echo(f"  {line}")
     return EXIT_OK

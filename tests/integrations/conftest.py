@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,14 @@ def small_repo(git_repo: Path) -> Path:
     git(git_repo, "add", "-A")
     git(git_repo, "commit", "-qm", "code")
     return git_repo
+
+
+@pytest.fixture(autouse=True)
+def entry_point_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The installed `pretense-dev` on PATH, as for a user whose tools find it.
+
+    `verify` and `doctor` run every installed hook command once and fail when it
+    does not start; tests that want that fault take it off PATH again.
+    """
+    bindir = str(Path(sys.executable).parent)
+    monkeypatch.setenv("PATH", bindir + os.pathsep + os.environ.get("PATH", ""))

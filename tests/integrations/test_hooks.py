@@ -238,6 +238,48 @@ def test_cursor_read_of_a_secret_file_is_denied(repo: Path, event: str) -> None:
     assert body["permission"] == "deny" and ".env holds a secret" in body["user_message"]
 
 
+@pytest.mark.parametrize(
+    ("tool_name", "tool_input"),
+    [
+        ("Read", {"target_file": ".env"}),
+        ("Grep", {"pattern": "TOKEN", "path": "config/settings.py"}),
+        ("Shell", {"command": "cat .env"}),
+        ("MCP", json.dumps({"uri": "file://{root}/.env"})),
+    ],
+)
+def test_cursor_pre_tool_use_naming_a_secret_file_is_denied(
+    repo: Path, tool_name: str, tool_input: Any
+) -> None:
+    """Cursor's preToolUse covers every agent tool (MCP included), not just per-action events."""
+    if isinstance(tool_input, str):
+        tool_input = tool_input.replace("{root}", str(repo))
+    payload = cursor(
+        "preToolUse",
+        repo,
+        tool_name=tool_name,
+        tool_input=tool_input,
+        tool_use_id="t1",
+        cwd=str(repo),
+    )
+    r = hook(repo, "cursor", "preToolUse", payload)
+    assert r.code == 2
+    body = out_json(r)
+    assert body["decision"] == "deny" and "holds a secret" in body["reason"]
+    assert r.err.count("\n") == 1 and "holds a secret" in r.err
+
+
+def test_cursor_pre_tool_use_of_an_ordinary_file_is_allowed(repo: Path) -> None:
+    payload = cursor(
+        "preToolUse",
+        repo,
+        tool_name="Read",
+        tool_input={"target_file": "billing/ledger.py"},
+        cwd=str(repo),
+    )
+    r = hook(repo, "cursor", "preToolUse", payload)
+    assert (r.code, out_json(r), r.err) == (0, {}, "")
+
+
 def test_cursor_read_of_an_ordinary_file_is_allowed(repo: Path) -> None:
     path = str(repo / "billing/ledger.py")
     r = hook(repo, "cursor", "beforeReadFile", cursor("beforeReadFile", repo, file_path=path))
@@ -361,3 +403,13 @@ def test_input_that_is_not_json_blocks_with_exit_2(repo: Path) -> None:
     r = run_cli("hook", "claude-code", "UserPromptSubmit", cwd=repo, stdin="not json")
     assert (r.code, r.out) == (2, "")
     assert r.err.strip() == "pretense-dev: the hook's input is not JSON"
+
+
+def test_the_start_probe_answers_only_a_payload_with_nothing_else_in_it(repo: Path) -> None:
+    """`doctor`'s probe skips the decision; a real call that carries the key is still decided."""
+    r = hook(repo, "claude-code", "UserPromptSubmit", {"pretense_start_probe": True})
+    assert (r.code, r.out, r.err) == (0, '{"pretense_dev": "started"}\n', "")
+    sneaky = claude("UserPromptSubmit", repo, prompt=f"use {token()}", pretense_start_probe=True)
+    r = hook(repo, "claude-code", "UserPromptSubmit", sneaky)
+    assert out_json(r)["decision"] == "block"
+    assert [row.event for row in audit_rows()] == ["prompt_blocked"]  # the probe left none

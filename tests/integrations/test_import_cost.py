@@ -22,7 +22,8 @@ def heavy(loaded: list[str]) -> list[str]:
 @pytest.mark.parametrize(
     "module",
     [
-        "pretense_dev.hooks",
+        "pretense_dev.integrations.toolhook.run",
+        "pretense_dev.entry",
         "pretense_dev.verify",
         "pretense_dev.integrations.base",
         "pretense_dev.integrations.claude_code",

@@ -161,8 +161,16 @@ def test_a_file_we_cannot_parse_is_left_untouched_with_one_line(small_repo: Path
         "pretense-dev: .claude/settings.json is not valid JSON (line 2 column 3: comments are "
         "not allowed in strict JSON); left untouched"
     ]
-    # The rest was still done, and the policy records only what succeeded.
-    assert (small_repo / ".claude/settings.local.json").exists()
+    # All or nothing per tool: Claude Code is not routed without its hooks (a routed
+    # but ungated Claude Code would look protected); the other tool was still set up.
+    assert not (small_repo / ".claude/settings.local.json").exists()
+    assert "settings.local.json" not in (small_repo / ".git/info/exclude").read_text()
+    assert "    claude-code (named with --tools): NOT configured (see the errors below)" in r.out
+    assert (
+        "      claude-code: nothing was changed for it (not routed, no hooks) because of the "
+        "problem below; fix it, then run `pretense-dev init`" in r.out
+    )
+    assert "prompts go through the proxy" not in r.out
     assert (small_repo / ".cursor/hooks.json").exists()
     text = (small_repo / ".pretense/config.toml").read_text()
     assert 'configured = ["cursor"]' in text
@@ -189,7 +197,8 @@ def test_files_follow_the_documented_formats(small_repo: Path, vscode_dir: Path)
     local = json.loads((small_repo / ".claude/settings.local.json").read_text())
     assert local == {"env": {"ANTHROPIC_BASE_URL": f"http://127.0.0.1:9339/r/{ctx.repo_id}"}}
     assert git(small_repo, "check-ignore", ".claude/settings.local.json").strip()
-    # Cursor (reference/cursor.md §3-4): version 1, camelCase events, {command, timeout}.
+    # Cursor (https://cursor.com/docs/agent/hooks): version 1, camelCase events,
+    # {command, timeout, failClosed}; every gate fails closed, preToolUse included.
     hooks = json.loads((small_repo / ".cursor/hooks.json").read_text())
     assert hooks["version"] == 1
     documented = {
@@ -205,7 +214,10 @@ def test_files_follow_the_documented_formats(small_repo: Path, vscode_dir: Path)
     }
     assert set(hooks["hooks"]) <= documented
     for event, entries in hooks["hooks"].items():
-        assert entries == [{"command": f"pretense-dev hook cursor {event}", "timeout": 10}]
+        assert entries == [
+            {"command": f"pretense-dev hook cursor {event}", "timeout": 10, "failClosed": True}
+        ]
+    assert {"preToolUse", "beforeSubmitPrompt", "beforeReadFile"} <= set(hooks["hooks"])
     # Copilot hooks (reference/copilot.md §3): version 1, CLI event names, bash/powershell.
     gh = json.loads((small_repo / ".github/hooks/pretense-dev.json").read_text())
     assert gh["version"] == 1
@@ -360,8 +372,8 @@ def test_claude_version_parsing() -> None:
 
 @pytest.mark.parametrize("tool", ["claude-code", "cursor", "copilot"])
 def test_every_manifest_hook_is_one_the_entry_point_understands(tool: str) -> None:
-    from pretense_dev import hooks
     from pretense_dev.integrations.base import manifest
+    from pretense_dev.integrations.toolhook import dialects as hooks
 
     for event, items in manifest(tool)["hooks"].items():
         assert hooks.KINDS.get(event, hooks.OTHER) != hooks.OTHER, event
@@ -370,3 +382,24 @@ def test_every_manifest_hook_is_one_the_entry_point_understands(tool: str) -> No
             for key in ("command", "bash", "powershell"):
                 if key in h:
                     assert h[key] == f"pretense-dev hook {tool} {event}"
+
+
+def test_a_cursor_gate_written_without_fail_closed_is_drift_and_init_repairs_it(
+    small_repo: Path,
+) -> None:
+    """An entry from before `failClosed` lets Cursor pass the action when the hook fails."""
+    init_repo(small_repo, tools=("cursor",))
+    path = small_repo / ".cursor/hooks.json"
+    data = json.loads(path.read_text())
+    del data["hooks"]["beforeReadFile"][0]["failClosed"]
+    path.write_text(json.dumps(data))
+    ctx = ctx_of(small_repo)
+    assert [d.problem for d in cursor.check(ctx)] == [
+        "the beforeReadFile hook is outdated (not fail-closed)"
+    ]
+    cursor.apply(ctx)
+    assert cursor.check(ctx) == []
+    fixed = json.loads(path.read_text())["hooks"]["beforeReadFile"]
+    assert fixed == [
+        {"command": "pretense-dev hook cursor beforeReadFile", "timeout": 10, "failClosed": True}
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -54,6 +55,8 @@ def test_verify_passes_then_names_drift_with_its_fix(repo: Path, proxy: str) -> 
         ("canary", True),
         ("tools", True),
         ("claude-code", True),  # no `claude` on PATH here: nothing to warn about
+        ("hook-start", True),  # every installed hook command was run once and answered
+        ("git-hooks", True),  # a canary commit and push were refused by the secret scan
     ]
     (repo / ".cursor/hooks.json").write_text('{"version": 1, "hooks": {}}\n')
     r = run_cli("verify", cwd=repo)
@@ -210,3 +213,66 @@ def test_the_copilot_wrapper_routes_the_cli_through_the_proxy_after_verify(
 def test_hook_help_is_click_help(repo: Path) -> None:
     r = run_cli("hook", "--help", cwd=repo)
     assert r.code == 0 and "Answer one hook call" in r.out
+
+
+def test_verify_fails_when_a_hook_command_does_not_start_where_the_tool_runs(
+    repo: Path, proxy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Launched without the virtualenv on PATH (a GUI, another shell): one line per tool."""
+    init_repo(repo, tools=("claude-code", "cursor"))
+    bindir = str(Path(sys.executable).parent)
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p != bindir)
+    monkeypatch.setenv("PATH", path)
+    r = run_cli("verify", cwd=repo)
+    assert r.code == 1 and r.out == ""
+    fix = "put pretense-dev on the PATH the tool is launched with, then `pretense-dev init`"
+    assert r.err.splitlines() == [
+        "FAIL claude-code: the hook command `pretense-dev hook claude-code SessionStart` and "
+        f"2 more does not start (command not found): {fix}",
+        "FAIL cursor: the hook command `pretense-dev hook cursor sessionStart` and 5 more "
+        f"does not start (command not found): {fix}",
+    ]
+
+
+def test_verify_and_doctor_prove_the_commit_hook_by_effect(repo: Path, proxy: str) -> None:
+    """A hook replaced by another tool (here: one that always passes) is caught by what git does."""
+    init_repo(repo, tools=("claude-code",))
+    hook = repo / ".git/hooks/pre-commit"
+    hook.write_text("#!/bin/sh\nexit 0\n")
+    r = run_cli("verify", cwd=repo)
+    assert r.code == 1
+    assert r.err.splitlines() == [
+        "FAIL .git/hooks/pre-commit is not the pretense-dev hook: run `pretense-dev hooks install`"
+    ]
+    r = run_cli("hooks", "check", cwd=repo)
+    assert r.code == 1
+    assert r.err.splitlines() == [
+        "pretense-dev: .git/hooks/pre-commit is not the pretense-dev hook — run "
+        "`pretense-dev hooks install`",
+        "pretense-dev: a commit holding a secret went through: the commit hook did not block "
+        "it — run `pretense-dev hooks install`",
+    ]
+    d = run_cli("doctor", cwd=repo)
+    assert d.code == 1
+    assert "FAIL  git hooks: a commit holding a secret went through: the commit" in d.out
+    # The fix the line names works, and the proof then passes.
+    hook.unlink()
+    assert run_cli("hooks", "install", cwd=repo).code == 0
+    r = run_cli("hooks", "check", cwd=repo)
+    assert (r.code, r.out, r.err) == (
+        0,
+        "ok: a canary secret was refused at commit and at push\n",
+        "",
+    )
+
+
+def test_a_hook_git_skips_is_caught_by_effect(repo: Path) -> None:
+    """Git silently skips a hook that is not executable: reading the file cannot see it."""
+    init_repo(repo, tools=())
+    (repo / ".git/hooks/pre-push").chmod(0o644)
+    r = run_cli("hooks", "check", cwd=repo)
+    assert r.code == 1
+    assert r.err.splitlines()[-1] == (
+        "pretense-dev: a push of a commit holding a secret went through: the push hook did not "
+        "block it — run `pretense-dev hooks install`"
+    )

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from pretense_dev.errors import PretenseError
-from pretense_dev.integrations import precommit
+from pretense_dev.integrations import git_hooks
 from pretense_dev.secrets.samples import generate
 from tests.conftest import REPO_ROOT, git, write
 
@@ -92,21 +92,24 @@ ci:
 def test_pre_commit_config_block_blocks_staged_secret_and_pushed_commits(
     git_repo: Path, remote: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write(git_repo, {precommit.CONFIG: USER_CONFIG})
-    # apply() runs `pre-commit install --hook-type pre-push` when pre-commit is on PATH.
+    write(git_repo, {git_hooks.CONFIG: USER_CONFIG})
+    # apply() installs the framework's shims for both stages: a config alone runs nothing.
     monkeypatch.setenv("PATH", env["PATH"])
     monkeypatch.setenv("PRE_COMMIT_HOME", env["PRE_COMMIT_HOME"])
-    plan = precommit.apply(git_repo)
-    assert plan.steps == [precommit.STEP_CONFIG, precommit.STEP_SHIM]
-    text = (git_repo / precommit.CONFIG).read_text()
+    plan = git_hooks.apply(git_repo)
+    assert plan.steps == [
+        git_hooks.STEP_CONFIG,
+        git_hooks.step_shim("pre-commit"),
+        git_hooks.step_shim("pre-push"),
+    ]
+    text = (git_repo / git_hooks.CONFIG).read_text()
     assert "# a local check the team already runs" in text and "ci:\n  autofix_prs" in text
-    assert text.index(precommit.BEGIN) < text.index("ci:")
+    assert text.index(git_hooks.BEGIN) < text.index("ci:")
     # Idempotent: nothing to do, nothing written.
-    again = precommit.apply(git_repo)
-    assert again.steps == [] and (git_repo / precommit.CONFIG).read_text() == text
-    assert precommit.check(git_repo) == []
-    assert run(git_repo, env, "pre-commit", "install")[0] == 0
-    git(git_repo, "add", precommit.CONFIG)
+    again = git_hooks.apply(git_repo)
+    assert again.steps == [] and (git_repo / git_hooks.CONFIG).read_text() == text
+    assert git_hooks.check(git_repo) == []  # by effect: a canary commit and push refused
+    git(git_repo, "add", git_hooks.CONFIG)
     assert commit(git_repo, env, "config")[0] == 0
 
     # A staged secret is blocked; the output names file:line and the rule, never the value.
@@ -146,8 +149,8 @@ def test_pre_commit_config_block_blocks_staged_secret_and_pushed_commits(
     assert "deploy/env.sh:1: github-pat" in out and "in commit" in out and tok not in out
 
     # Removal gives back the user's file, byte for byte.
-    assert precommit.remove(git_repo) == [f"{precommit.CONFIG}: removed the pretense-dev hooks"]
-    assert (git_repo / precommit.CONFIG).read_text() == USER_CONFIG
+    assert git_hooks.remove(git_repo) == [f"{git_hooks.CONFIG}: removed the pretense-dev hooks"]
+    assert (git_repo / git_hooks.CONFIG).read_text() == USER_CONFIG
 
 
 @pytest.fixture(scope="session")
@@ -177,14 +180,14 @@ def test_shipped_manifest_with_this_checkout_as_hook_repo(
     write(
         git_repo,
         {
-            precommit.CONFIG: (
+            git_hooks.CONFIG: (
                 f"repos:\n  - repo: {path}\n    rev: {sha}\n    hooks:\n"
                 "      - id: pretense-secrets\n      - id: pretense-secrets-push\n"
                 "      - id: pretense-guard-store\n"
             )
         },
     )
-    git(git_repo, "add", precommit.CONFIG)
+    git(git_repo, "add", git_hooks.CONFIG)
     git(git_repo, "commit", "-q", "--no-verify", "-m", "config")
     base = git(git_repo, "rev-parse", "HEAD").strip()
     tok = token()
@@ -220,7 +223,7 @@ def test_plain_git_hooks_chain_to_the_users_hook(
     user = hooks / "pre-commit"
     user.write_text(USER_HOOK)
     user.chmod(0o755)
-    plan = precommit.apply(git_repo)
+    plan = git_hooks.apply(git_repo)
     assert plan.mode == "git-hooks"
     assert plan.steps == [
         ".git/hooks/pre-commit (secret scan; your previous hook is kept as "
@@ -228,8 +231,8 @@ def test_plain_git_hooks_chain_to_the_users_hook(
         ".git/hooks/pre-push (secret scan)",
     ]
     assert (hooks / "pre-commit.pretense-prior").read_text() == USER_HOOK
-    assert precommit.apply(git_repo).steps == []  # idempotent
-    assert precommit.check(git_repo) == []
+    assert git_hooks.apply(git_repo).steps == []  # idempotent
+    assert git_hooks.check(git_repo) == []
 
     tok = token()
     write(git_repo, {"cfg/.env": f"GH_TOKEN={tok}\n"})
@@ -256,10 +259,10 @@ def test_plain_git_hooks_chain_to_the_users_hook(
 
     # An edited hook is drift; removal restores the user's hook byte for byte.
     (hooks / "pre-push").write_text((hooks / "pre-push").read_text() + "# edited\n")
-    assert precommit.check(git_repo) == [
+    assert git_hooks.check(git_repo) == [
         ".git/hooks/pre-push was edited (run `pretense-dev init` to restore)"
     ]
-    assert precommit.remove(git_repo) == [
+    assert git_hooks.remove(git_repo) == [
         ".git/hooks/pre-commit: restored your previous hook",
         ".git/hooks/pre-push: removed",
     ]
@@ -271,12 +274,13 @@ def test_refuses_to_overwrite_or_edit_shared_hooks(git_repo: Path) -> None:
     (hooks / "pre-commit").write_text(USER_HOOK)
     (hooks / "pre-commit.pretense-prior").write_text("#!/bin/sh\nexit 0\n")
     with pytest.raises(PretenseError, match="already exists"):
-        precommit.apply(git_repo)
+        git_hooks.apply(git_repo)
     assert (hooks / "pre-commit").read_text() == USER_HOOK
     (hooks / "pre-commit.pretense-prior").unlink()
-    git(git_repo, "config", "core.hooksPath", ".husky")
+    # A hooks directory in the work tree that is not husky's: another tool's, not edited.
+    git(git_repo, "config", "core.hooksPath", "tools/githooks")
     with pytest.raises(PretenseError, match=r"core\.hooksPath"):
-        precommit.apply(git_repo)
+        git_hooks.apply(git_repo)
 
 
 def test_config_edit_keeps_every_user_line() -> None:
@@ -285,9 +289,9 @@ def test_config_edit_keeps_every_user_line() -> None:
         "repos:\n- repo: local\n  hooks:\n  - id: a\n    name: a\n    entry: 'true'\n"
         "    language: system\n",
     ):
-        edited = precommit.insert_block(original)
-        precommit._validate(edited)
+        edited = git_hooks.insert_block(original)
+        git_hooks._validate(edited)
         kept = [ln for ln in edited.splitlines() if not ln.strip().startswith(("- id: pretense",))]
         it = iter(kept)
         assert all(any(ln == k for k in it) for ln in original.splitlines())  # in order
-        assert precommit.remove_block(edited) == original
+        assert git_hooks.remove_block(edited) == original

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pretense_dev.integrations import precommit
+from pretense_dev.integrations import git_hooks
 from tests.conftest import run_cli
 
 
@@ -13,7 +13,7 @@ def test_init_installs_and_reports_hooks(git_repo: Path) -> None:
     assert r.code == 0, r.err
     assert "  wrote .git/hooks/pre-commit (secret scan)" in r.out
     assert "  wrote .git/hooks/pre-push (secret scan)" in r.out
-    assert precommit.check(git_repo) == []
+    assert git_hooks.check(git_repo) == []
     again = run_cli("init", "--no-tools", cwd=git_repo)
     assert ".git/hooks/pre-commit" not in again.out  # idempotent: nothing rewritten
 
