@@ -113,7 +113,7 @@ def reconcile_refunds(ledger_rows, *extra_rows, tolerance_cents=5, **options):
         "__str__": "dunder",
         "balance": "english",
         "items": "stdlib",
-        "options": "english",
+        "options": "builtins",  # on the Ruby list (every language's lists apply)
         "reasons": "english",
         "row": "english",
         "self": "builtins",
@@ -209,8 +209,8 @@ module.exports.settleBatch = function settleInvoices(batchId, { dryRun }) {
         "componentDidMount": "overrides",
         "constructor": "overrides",
         "data": "stdlib",
-        "error": "english",
-        "item": "english",
+        "error": "keywords",  # C#'s `#error` directive (every language's lists apply)
+        "item": "keywords",  # a Rust macro fragment specifier (every language's lists apply)
         "next": "stdlib",
         "props": "stdlib",
         "render": "overrides",
@@ -378,7 +378,7 @@ export default function TotalFooter(props: { tier: string; totalCents: number })
         "children": "stdlib",
         "due": "english",
         "props": "stdlib",
-        "sum": "english",
+        "sum": "builtins",  # Python's builtin (every language's lists apply)
         "tier": "english",
     },
     used=words("React useMemo ReadonlyArray reduce map toFixed className key onClick FC ReactNode"),
@@ -476,15 +476,16 @@ type RetryOption func(*RetrySchedule)
         "ctx": "parameter",
         "declineReason": "variable",
         "dunning": "module",
-        "err": "parameter",
         "invoiceID": "parameter",
         "nextAttemptAt": "field",
-        "opts": "parameter",
         "runAttempt": "method",
     },
     stopped={
         "ServeHTTP": "overrides",
         "String": "overrides",
+        # Every language's lists apply: JavaScript's `err` (callbacks), Ruby's `opts`.
+        "err": "stdlib",
+        "opts": "builtins",
         "gateway": "english",
         "option": "english",
         "settled": "english",
@@ -763,7 +764,7 @@ end
         "each": "stdlib",
         "initialize": "overrides",
         "options": "builtins",
-        "position": "english",
+        "position": "stdlib",  # Rust's Iterator::position (every language's lists apply)
         "to_s": "stdlib",
     },
     used=words(

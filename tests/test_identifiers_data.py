@@ -100,10 +100,36 @@ def test_distinctive_names_pass_every_list(name: str) -> None:
         assert not stoplists.is_stopped(name, lang)
 
 
-def test_language_lists_apply_to_their_family_only() -> None:
-    assert stoplists.is_stopped("ServeHTTP", "go")
-    assert not stoplists.is_stopped("ServeHTTP", "python")
-    assert stoplists.is_stopped("unwrap_or_else", "cargo")  # a manifest uses its language's lists
+@pytest.mark.parametrize(
+    ("name", "defined_in", "why"),
+    [
+        # A C# parameter `json` would rewrite `import json` in every Python file.
+        ("json", "csharp", "a go standard-library or framework API name"),
+        # A local `annotations` would rewrite `from __future__ import annotations`.
+        ("annotations", "csharp", "a python standard-library or framework API name"),
+        ("ServeHTTP", "python", "a go name that definitions usually override"),
+        ("unwrap_or_else", "ruby", "a rust standard-library or framework API name"),
+        # Languages with lists but no grammar: PowerShell's `param(` and `-eq`, C, shell.
+        ("param", "python", "a csharp keyword"),
+        ("notmatch", "python", "a PowerShell keyword"),
+        ("PSBoundParameters", "python", "a PowerShell builtin"),
+        ("nullptr", "go", "a C/C++ keyword"),
+        ("esac", "ruby", "a shell keyword"),
+    ],
+)
+def test_every_languages_lists_apply_to_every_name(name: str, defined_in: str, why: str) -> None:
+    assert stoplists.is_stopped(name, defined_in)
+    for lang in GRAMMARS:
+        assert stoplists.is_stopped(name, lang)
+    assert stoplists.reason(name) == why
+    assert stoplists.reason(name, defined_in) == why  # no list of its own: the first that has it
+
+
+def test_reason_prefers_the_defining_languages_list() -> None:
+    assert stoplists.reason("json", "python") == "a python standard-library or framework API name"
+    assert stoplists.reason("unwrap_or_else", "cargo") == (
+        "a rust standard-library or framework API name"  # a manifest uses its language's lists
+    )
 
 
 def test_import_stays_free_of_tree_sitter() -> None:

@@ -8,6 +8,13 @@ and ``overrides`` (names a definition usually overrides: ``toString``,
 ``english.LICENSE.md``); and ``paths.txt``, conventional directory and file
 names that define no module (``src``, ``utils``), used for paths only.  Lists
 are read once per process.
+
+**Every language's lists apply to every name**, whatever language defines it:
+mutation rewrites every token of every file and prompt, so a C# parameter
+called ``json`` mapped would rewrite ``import json`` in each Python file, and a
+Python local called ``param`` would break every PowerShell ``param(`` block.
+Languages the indexer has no grammar for but that real repositories mix in
+(`LIST_ONLY`: C and C++, PowerShell, shell) have lists too.
 """
 
 from __future__ import annotations
@@ -21,6 +28,10 @@ from pretense_dev.identifiers.languages import GRAMMARS, STOPLIST_FAMILY
 TOKEN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ESCAPE_PREFIX = "pretense_esc_"  # mutation.mapping.ESCAPE_PREFIX, without importing it
 LIST_KINDS = ("keywords", "builtins", "stdlib", "overrides")
+# Languages with stop lists but no grammar: their files are not parsed for
+# definitions, but their keywords and APIs appear in the same repositories.
+LIST_ONLY = ("c", "powershell", "shell")
+_LIST_NAMES = {"c": "C/C++", "powershell": "PowerShell", "shell": "shell"}
 _REASONS = {
     "keywords": "a {lang} keyword",
     "builtins": "a {lang} builtin",
@@ -56,21 +67,37 @@ def path_names() -> frozenset[str]:
     return frozenset(w.lower() for w in _read_list("paths.txt"))
 
 
+def families() -> list[str]:
+    """Every language family that has stop lists, in the order `reason` reports them."""
+    names = {STOPLIST_FAMILY.get(g, g) for g in GRAMMARS}
+    return sorted(names) + [x for x in LIST_ONLY if x not in names]
+
+
 @functools.cache
 def language_stop_set(language: str) -> frozenset[str]:
-    """Every name a language's lists keep out (for the indexer's fast check)."""
+    """Every name a language's lists keep out."""
     out: set[str] = set()
     for kind in LIST_KINDS:
         out |= language_list(language, kind)
     return frozenset(out)
 
 
+@functools.cache
+def stop_set() -> frozenset[str]:
+    """Every name any language's lists keep out (the indexer's fast check)."""
+    out: set[str] = set()
+    for family in families():
+        out |= language_stop_set(family)
+    return frozenset(out)
+
+
 def reason(name: str, language: str | None = None) -> str | None:
     """Why `name` is never mapped, or None if nothing keeps it out.
 
-    With no language, every language's lists apply (the token fallback and
-    `explain` use this).  Config-driven rules (min_length, never) are applied
-    where the config is known, not here.
+    Every language's lists apply (see the module docstring); `language`, the
+    defining file's, is only checked first, so the reason names it when its
+    own list has the name.  Config-driven rules (min_length, never) are
+    applied where the config is known, not here.
     """
     if not TOKEN.match(name):
         return "not an ASCII identifier (tokens are ASCII letters, digits and _)"
@@ -80,20 +107,24 @@ def reason(name: str, language: str | None = None) -> str | None:
         return "a dunder name (a Python protocol method)"
     if name.startswith(ESCAPE_PREFIX):
         return "reserved for pretense-dev's own escapes"
-    languages = [language] if language else sorted(GRAMMARS)
-    for lang in languages:
+    own = [STOPLIST_FAMILY.get(language, language)] if language else []
+    for family in own + [f for f in families() if f not in own]:
         for kind in LIST_KINDS:
-            if name in language_list(lang, kind):
-                return _REASONS[kind].format(lang=STOPLIST_FAMILY.get(lang, lang))
+            if name in language_list(family, kind):
+                return _REASONS[kind].format(lang=_LIST_NAMES.get(family, family))
     if name.lower() in english():
         return "a common English word"
     return None
 
 
-def is_stopped(name: str, language: str) -> bool:
-    """The indexer's hot-path version of `reason(name, language) is not None`."""
+def is_stopped(name: str, language: str | None = None) -> bool:
+    """The indexer's hot-path version of `reason(name, language) is not None`.
+
+    `language` does not change the answer (every language's lists apply); it
+    is kept so callers read the same as `reason`.
+    """
     return (
-        name in language_stop_set(language)
+        name in stop_set()
         or name.lower() in english()
         or not TOKEN.match(name)
         or not name.strip("_")
