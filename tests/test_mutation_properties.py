@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pretense_dev.mutation import ESCAPE_PREFIX, KERNEL, IdentifierMap, _reference, synthesize
-from pretense_dev.mutation.synth import HINTS, LOOKALIKE, SCHEMES, shape_of
+from pretense_dev.mutation.synth import HINTS, LOOKALIKE, PROBES, SCHEMES, shape_of
 from pretense_dev.mutation.table import TokenTable
 
 KEY = bytes(range(32))
@@ -289,9 +289,16 @@ def test_collisions_lengthen_and_never_share(scheme: int, short: int) -> None:
 def test_taken_tokens_are_avoided(scheme: int) -> None:
     first = synthesize(KEY, "ledgerTotal", "variable", (), scheme)
     second = synthesize(KEY, "ledgerTotal", "variable", {first}, scheme)
-    assert second != first and len(second) > len(first)
-    if scheme == 1:
+    assert second != first
+    if scheme == 1:  # lengthened
         assert second.startswith(first)
+    else:  # another keyed 3-digit value first; 6 digits once all of them are taken
+        assert len(second) == len(first)
+        taken = {synthesize(KEY, "ledgerTotal", "variable", (), 2)}
+        for _ in range(PROBES - 1):
+            taken.add(synthesize(KEY, "ledgerTotal", "variable", taken, 2))
+        assert len(taken) == PROBES and all(len(t) == len("var000") for t in taken)
+        assert re.fullmatch(r"var\d{6}", synthesize(KEY, "ledgerTotal", "variable", taken, 2))
 
 
 def test_unknown_scheme_is_refused() -> None:

@@ -6,8 +6,8 @@ upgrade still mutates to the same bytes.
 
 **Scheme 2** (new repositories): ``<leading underscores><hint><digits>``, e.g.
 ``fn482``, ``Cls071``, ``CONST305``, ``_var914``.  The digits are the HMAC-SHA256
-of the name under the repo key, reduced to 3 decimal digits, lengthened 3 at a
-time (6, 9…) on collision.  OpenAI's o200k and cl100k tokenizers (and
+of the name under the repo key, reduced to 3 decimal digits; on collision
+other keyed 3-digit values are tried, then 6 digits, 9… (`_synthesize2`).  OpenAI's o200k and cl100k tokenizers (and
 other byte-pair encoders, whose pre-tokenizers split letters from digits and
 digits in runs of at most 3) read each hint, in every shape, as one token and
 any 3 digits as one token, so a synthetic costs 2 tokens (3 after a
@@ -42,7 +42,8 @@ ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32: no i, l, o, u
 CODE_LENGTH = 6  # 30 bits; collisions are lengthened, see synthesize()
 SCHEME = 2  # what a new repository gets
 SCHEMES = (1, 2)
-DIGITS = 3  # scheme 2: one token of digits; collisions add 3 more
+DIGITS = 3  # scheme 2: one token of digits; collisions probe, then add 3 more
+PROBES = 16  # scheme 2: keyed candidates per length before lengthening
 
 # kind -> hint.  Kinds come from identifiers/: keep the two lists in step.
 HINTS: dict[str, str] = {
@@ -178,10 +179,15 @@ def synthesize(
 
 
 def _synthesize2(key: bytes, name: str, kind: str, taken: Container[str]) -> str:
-    """Scheme 2: hint + 3, 6, 9… keyed decimal digits, the first length not taken.
+    """Scheme 2: hint + keyed digits, the first candidate not taken.
 
-    The digits are the HMAC's value modulo 10**n (uniform to within 10**n / 2**256),
-    so each length is a keyed choice among all n-digit strings.
+    Candidates come 3 digits at a time: `PROBES` keyed 3-digit values (2
+    tokens), then `PROBES` 6-digit ones (3 tokens), and so on.  Probing before
+    lengthening keeps a name at 2 tokens until its hint's thousand 3-digit
+    slots are nearly full (a large Java project fills them for ``var``, and
+    lengthening at the first collision cost it 2 % more tokens).  Probe ``i``
+    is the HMAC of the name (``i = 0``) or of the name, a NUL byte and ``i``,
+    modulo 10**n: uniform to within 10**n / 2**256.
     """
     hint = HINTS2.get(kind, HINTS2["name"])
     lead, shape = shape_of(name)
@@ -189,9 +195,14 @@ def _synthesize2(key: bytes, name: str, kind: str, taken: Container[str]) -> str
         hint = hint.upper()
     elif shape == "upper":
         hint = hint.capitalize()
-    v = int.from_bytes(hmac.digest(key, name.encode("utf-8"), "sha256"), "big")
+    raw = name.encode("utf-8")
+    values: list[int] = []
     for n in range(DIGITS, 61, DIGITS):
-        candidate = f"{'_' * lead}{hint}{v % 10**n:0{n}d}"
-        if candidate not in taken and candidate != name:
-            return candidate
+        for i in range(PROBES):
+            if i == len(values):
+                msg = raw if i == 0 else raw + b"\0" + bytes([i])
+                values.append(int.from_bytes(hmac.digest(key, msg, "sha256"), "big"))
+            candidate = f"{'_' * lead}{hint}{values[i] % 10**n:0{n}d}"
+            if candidate not in taken and candidate != name:
+                return candidate
     raise RuntimeError("no free synthetic for a name after 60 digits")  # pragma: no cover
