@@ -153,13 +153,12 @@ def checker_for(rel: str, cache: dict[str, Check | None]) -> tuple[str, Check | 
 def per_language_lists() -> Iterator[None]:
     """The stop lists as they were: a name checked against its own language's lists only."""
     from pretense_dev.identifiers import extract, stoplists
+    from pretense_dev.identifiers.languages import STOPLIST_FAMILY
 
     def old(name: str, language: str | None = None) -> bool:
+        family = STOPLIST_FAMILY.get(language or "", language or "")
         return (
-            name
-            in stoplists.language_stop_set(
-                stoplists.STOPLIST_FAMILY.get(language or "", language or "")
-            )
+            name in stoplists.language_stop_set(family)
             or name.lower() in stoplists.english()
             or not stoplists.TOKEN.match(name)
             or not name.strip("_")

@@ -7,15 +7,15 @@ upgrade still mutates to the same bytes.
 **Scheme 2** (new repositories): ``<leading underscores><hint><digits>``, e.g.
 ``fn482``, ``Cls071``, ``CONST305``, ``_var914``.  The digits are the HMAC-SHA256
 of the name under the repo key, reduced to 3 decimal digits; on collision
-other keyed 3-digit values are tried, then 6 digits, 9… (`_synthesize2`).  OpenAI's o200k and cl100k tokenizers (and
-other byte-pair encoders, whose pre-tokenizers split letters from digits and
-digits in runs of at most 3) read each hint, in every shape, as one token and
-any 3 digits as one token, so a synthetic costs 2 tokens (3 after a
-collision), about what a project-coined name costs (``reconcile_batch`` is 3);
-scheme 1's ``fn_q7k2md`` costs 6 and made mutated code 21-37 % more
-expensive.  `bench/tokens.py` measures it on real code.  A hint plus digits is
-a valid identifier in every language, never a keyword, and reads as a
-stand-in.
+other keyed 3-digit values are tried, then 6 digits, 9… (`_synthesize2`).
+OpenAI's o200k and cl100k tokenizers (and other byte-pair encoders, whose
+pre-tokenizers split letters from digits and digits in runs of at most 3)
+read each hint, in every shape, as one token and any 3 digits as one token,
+so a synthetic costs 2 tokens (3 once its hint's 3-digit slots are full),
+about what a project-coined name costs (``reconcile_batch`` is 3); scheme 1's
+``fn_q7k2md`` costs 6 and made mutated code 21-37 % more expensive.
+`bench/tokens.py` measures it on real code.  A hint plus digits is a valid
+identifier in every language, never a keyword, and reads as a stand-in.
 
 **Scheme 1** (repositories initialised before scheme 2): a synthetic is
 ``<leading underscores><hint>_<code>`` where ``hint`` says what
