@@ -104,13 +104,13 @@ def test_distinctive_names_pass_every_list(name: str) -> None:
     ("name", "defined_in", "why"),
     [
         # A C# parameter `json` would rewrite `import json` in every Python file.
-        ("json", "csharp", "a go standard-library or framework API name"),
+        ("json", "csharp", "a go, javascript and python standard-library or framework API name"),
         # A local `annotations` would rewrite `from __future__ import annotations`.
         ("annotations", "csharp", "a python standard-library or framework API name"),
         ("ServeHTTP", "python", "a go name that definitions usually override"),
         ("unwrap_or_else", "ruby", "a rust standard-library or framework API name"),
         # Languages with lists but no grammar: PowerShell's `param(` and `-eq`, C, shell.
-        ("param", "python", "a csharp keyword"),
+        ("param", "python", "a csharp and PowerShell keyword"),
         ("notmatch", "python", "a PowerShell keyword"),
         ("PSBoundParameters", "python", "a PowerShell builtin"),
         ("nullptr", "go", "a C/C++ keyword"),
@@ -126,7 +126,9 @@ def test_every_languages_lists_apply_to_every_name(name: str, defined_in: str, w
 
 
 def test_reason_prefers_the_defining_languages_list() -> None:
-    assert stoplists.reason("json", "python") == "a python standard-library or framework API name"
+    assert stoplists.reason("json", "python") == (
+        "a python, go and javascript standard-library or framework API name"
+    )
     assert stoplists.reason("unwrap_or_else", "cargo") == (
         "a rust standard-library or framework API name"  # a manifest uses its language's lists
     )

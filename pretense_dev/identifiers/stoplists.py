@@ -108,13 +108,19 @@ def reason(name: str, language: str | None = None) -> str | None:
     if name.startswith(ESCAPE_PREFIX):
         return "reserved for pretense-dev's own escapes"
     own = [STOPLIST_FAMILY.get(language, language)] if language else []
-    for family in own + [f for f in families() if f not in own]:
+    order = own + [f for f in families() if f not in own]
+    for family in order:
         for kind in LIST_KINDS:
             if name in language_list(family, kind):
-                return _REASONS[kind].format(lang=_LIST_NAMES.get(family, family))
+                having = [_LIST_NAMES.get(f, f) for f in order if name in language_list(f, kind)]
+                return _REASONS[kind].format(lang=_and(having))
     if name.lower() in english():
         return "a common English word"
     return None
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def is_stopped(name: str, language: str | None = None) -> bool:
