@@ -11,7 +11,8 @@ repository's map, and reports per language:
   the other languages, the definition captures of the grammar's own shipped
   ``tags.scm`` plus simple declaration regexes run on the code with comments and
   string literals blanked out.  Distinctive: at least 5 characters, not a
-  keyword or builtin of the language, not a common English word, not an
+  keyword or builtin of the language, not a common English word nor a word
+  generic in code (``data/codewords.txt``), not an
   override (our overrides list, dunders, and what the oracle sees only in
   override position: ``@Override``, ``override``, methods of
   ``impl ExternalTrait for T``).
@@ -520,6 +521,7 @@ def measure(name: str, root: Path) -> CorpusResult:
                 len(n) < MIN_DISTINCTIVE
                 or n in keep_out
                 or n.lower() in stoplists.english()
+                or n.lower() in stoplists.code_words()
                 or all(positions)
                 or (n.startswith("__") and n.endswith("__"))
                 or not stoplists.TOKEN.match(n)

@@ -4,8 +4,12 @@ Data lives in `data/`: per language ``keywords``, ``builtins``, ``stdlib`` (the
 standard-library and common framework API names code uses rather than defines)
 and ``overrides`` (names a definition usually overrides: ``toString``,
 ``ServeHTTP``, ``Dispose``…), one name per line, ``#`` for comments; and
-``english.txt``, the most frequent English words (source and licence in
-``english.LICENSE.md``); and ``paths.txt``, conventional directory and file
+``codewords.txt``, words generic in code (identifiers and their word parts
+found in a fifth of 60 widely used PyPI and npm packages; built by
+``scripts/make_code_words.py``, sources and licences in
+``codewords.LICENSE.md``), which keeps single-word names such as ``param``
+and ``wrapper`` out while ``refund`` or ``tariff`` are protected; and
+``paths.txt``, conventional directory and file
 names that define no module (``src``, ``utils``), used for paths only.  Lists
 are read once per process.
 
@@ -57,8 +61,20 @@ def language_list(language: str, kind: str) -> frozenset[str]:
 
 @functools.cache
 def english() -> frozenset[str]:
-    """The common-English-words list, lower case."""
+    """The common-English-words list, lower case (benches only: prose is not what decides)."""
     return frozenset(w.lower() for w in _read_list("english.txt"))
+
+
+@functools.cache
+def code_words() -> frozenset[str]:
+    """Words generic in code (``param``, ``wrapper``, ``redirect``), lower case.
+
+    Built by ``scripts/make_code_words.py`` from the sources of widely used
+    PyPI and npm packages: an identifier, or a word part of one, that appears
+    in a fifth of them says nothing about a repository, while a domain word
+    (``refund``, ``tariff``, ``clinic``) appears in none and is protected.
+    """
+    return frozenset(w.lower() for w in _read_list("codewords.txt"))
 
 
 @functools.cache
@@ -114,8 +130,8 @@ def reason(name: str, language: str | None = None) -> str | None:
             if name in language_list(family, kind):
                 having = [_LIST_NAMES.get(f, f) for f in order if name in language_list(f, kind)]
                 return _REASONS[kind].format(lang=_and(having))
-    if name.lower() in english():
-        return "a common English word"
+    if name.lower() in code_words():
+        return "a word generic in code (used by many unrelated packages)"
     return None
 
 
@@ -131,7 +147,7 @@ def is_stopped(name: str, language: str | None = None) -> bool:
     """
     return (
         name in stop_set()
-        or name.lower() in english()
+        or name.lower() in code_words()
         or not TOKEN.match(name)
         or not name.strip("_")
         or (name.startswith("__") and name.endswith("__") and len(name) > 4)
