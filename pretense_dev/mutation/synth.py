@@ -84,7 +84,6 @@ _V2 = r"_*(?:" + _hints2 + r")[0-9]{" + str(DIGITS) + r",}"
 LOOKALIKE = re.compile(
     r"(?<![A-Za-z0-9_])(?:" + _V1 + "|" + _V2 + r")(?![A-Za-z0-9_])", re.IGNORECASE
 )
-_LOOKALIKE2 = re.compile(rb"(?<![A-Za-z0-9_])" + _V2.encode() + rb"(?![A-Za-z0-9_])", re.IGNORECASE)
 
 
 def _code_chars(key: bytes, name: str, length: int) -> str:
@@ -106,22 +105,23 @@ def find_lookalikes(data: bytes | str) -> set[str]:
     """Tokens of `data` shaped like synthetics of either scheme (`LOOKALIKE`).
 
     Both shapes are recorded whatever the repository's scheme: a superset only
-    means a few more tokens a new synthetic avoids.  Scheme 1's shape goes
-    through the C kernel when it is built.
+    means a few more tokens a new synthetic avoids.  The C kernel when built
+    (a regex over every file cost as much as parsing it).
     """
-    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
-    found = {m.group().decode("ascii") for m in _LOOKALIKE2.finditer(raw)}
     if _kernel_lookalikes is not None:
         try:
-            found |= _kernel_lookalikes(data, _HINT_TUPLE, CODE_LENGTH)
+            found: set[str] = _kernel_lookalikes(
+                data, _HINT_TUPLE, CODE_LENGTH, _HINT2_TUPLE, DIGITS
+            )
             return found
         except UnicodeEncodeError:
             pass
     text = data.decode("latin-1") if isinstance(data, bytes) else data
-    return found | {m.group() for m in LOOKALIKE.finditer(text)}
+    return {m.group() for m in LOOKALIKE.finditer(text)}
 
 
 _HINT_TUPLE = tuple(sorted(set(HINTS.values()) | {DEFAULT_HINT}))
+_HINT2_TUPLE = tuple(sorted(set(HINTS2.values())))
 try:
     from pretense_dev.mutation._kernel import (  # type: ignore[import-not-found]
         lookalikes as _kernel_lookalikes,
