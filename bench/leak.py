@@ -452,7 +452,7 @@ def index(root: Path) -> tuple[IdentifierMap, dict[str, str | None], float]:
 def measure(name: str, root: Path) -> CorpusResult:
     """Index `root`, mutate every file, and compare with the oracle."""
     from pretense_dev.identifiers import stoplists
-    from pretense_dev.identifiers.languages import GRAMMARS, STOPLIST_FAMILY, grammar
+    from pretense_dev.identifiers.languages import GRAMMARS, grammar
     from pretense_dev.index.walk import is_generated
 
     m, files, seconds = index(root)
@@ -509,13 +509,16 @@ def measure(name: str, root: Path) -> CorpusResult:
             defs["rust"][method] = [True] * len(defs["rust"][method])
     for language, names_seen in defs.items():
         row = rows[language]
-        family = STOPLIST_FAMILY.get(language, language)
-        keep_out = (
-            stoplists.language_list(family, "keywords")
-            | stoplists.language_list(family, "builtins")
-            | stoplists.language_list(family, "overrides")
+        # Every language's lists apply to every name (identifiers/stoplists.py).
+        families = stoplists.families()
+        keep_out = frozenset().union(
+            *(
+                stoplists.language_list(f, k)
+                for f in families
+                for k in ("keywords", "builtins", "overrides")
+            )
         )
-        stdlib = stoplists.language_list(family, "stdlib")
+        stdlib = frozenset().union(*(stoplists.language_list(f, "stdlib") for f in families))
         for n, positions in names_seen.items():
             if (
                 len(n) < MIN_DISTINCTIVE
