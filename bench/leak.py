@@ -11,7 +11,8 @@ repository's map, and reports per language:
   the other languages, the definition captures of the grammar's own shipped
   ``tags.scm`` plus simple declaration regexes run on the code with comments and
   string literals blanked out.  Distinctive: at least 5 characters, not a
-  keyword or builtin of the language, not a common English word, not an
+  keyword or builtin of the language, not a common English word nor a word
+  generic in code (``data/codewords.txt``), not an
   override (our overrides list, dunders, and what the oracle sees only in
   override position: ``@Override``, ``override``, methods of
   ``impl ExternalTrait for T``).
@@ -451,7 +452,7 @@ def index(root: Path) -> tuple[IdentifierMap, dict[str, str | None], float]:
 def measure(name: str, root: Path) -> CorpusResult:
     """Index `root`, mutate every file, and compare with the oracle."""
     from pretense_dev.identifiers import stoplists
-    from pretense_dev.identifiers.languages import GRAMMARS, STOPLIST_FAMILY, grammar
+    from pretense_dev.identifiers.languages import GRAMMARS, grammar
     from pretense_dev.index.walk import is_generated
 
     m, files, seconds = index(root)
@@ -508,18 +509,22 @@ def measure(name: str, root: Path) -> CorpusResult:
             defs["rust"][method] = [True] * len(defs["rust"][method])
     for language, names_seen in defs.items():
         row = rows[language]
-        family = STOPLIST_FAMILY.get(language, language)
-        keep_out = (
-            stoplists.language_list(family, "keywords")
-            | stoplists.language_list(family, "builtins")
-            | stoplists.language_list(family, "overrides")
+        # Every language's lists apply to every name (identifiers/stoplists.py).
+        families = stoplists.families()
+        keep_out = frozenset().union(
+            *(
+                stoplists.language_list(f, k)
+                for f in families
+                for k in ("keywords", "builtins", "overrides")
+            )
         )
-        stdlib = stoplists.language_list(family, "stdlib")
+        stdlib = frozenset().union(*(stoplists.language_list(f, "stdlib") for f in families))
         for n, positions in names_seen.items():
             if (
                 len(n) < MIN_DISTINCTIVE
                 or n in keep_out
                 or n.lower() in stoplists.english()
+                or n.lower() in stoplists.code_words()
                 or all(positions)
                 or (n.startswith("__") and n.endswith("__"))
                 or not stoplists.TOKEN.match(n)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import stat
 import subprocess
 import sys
@@ -168,13 +170,21 @@ def test_explain(git_repo: Path) -> None:
     r = run_cli("explain", "LedgerReconciler", cwd=git_repo)
     lines = r.out.splitlines()
     assert lines[0] == "LedgerReconciler: protected — this repository defines it (1 definition)"
-    assert lines[1].startswith("  sent as: Cls_")
+    assert re.fullmatch(r"  sent as: Cls\d{3}", lines[1]), lines[1]
     assert lines[2] == "  class defined at billing/ledger_reconciler.py:1"
     r = run_cli("explain", "requests_session_factory", cwd=git_repo)
     assert r.out == (
         "requests_session_factory: not protected — this repository does not define it "
         "(names only used from dependencies are not protected)\n"
     )
+    # Every language's lists apply: Python's `json` module, PowerShell's `param` blocks.
+    for name, why in (
+        ("json", "a go, javascript and python standard-library or framework API name"),
+        ("param", "a csharp and PowerShell keyword"),
+        ("notmatch", "a PowerShell keyword"),
+    ):
+        r = run_cli("explain", name, cwd=git_repo)
+        assert r.out == f"{name}: not protected — it is {why}; such names are never protected\n"
     r = run_cli("explain", "__init__", cwd=git_repo)
     assert r.out == (
         "__init__: not protected — it is a dunder name (a Python protocol method); "

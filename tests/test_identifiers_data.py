@@ -77,8 +77,8 @@ def test_english_list_is_lower_case_with_its_licence() -> None:
         ("initialize", "ruby", "usually override"),
         ("impl", "rust", "keyword"),
         ("unwrap_or_else", "rust", "standard-library"),
-        ("balance", "python", "common English word"),
-        ("Balance", "go", "common English word"),
+        ("wrapper", "python", "generic in code"),
+        ("Defaults", "go", "generic in code"),
         ("pretense_esc_fn_abc", "python", "escapes"),
         ("café", "python", "not an ASCII identifier"),
         ("_", "go", "only underscores"),
@@ -100,10 +100,65 @@ def test_distinctive_names_pass_every_list(name: str) -> None:
         assert not stoplists.is_stopped(name, lang)
 
 
-def test_language_lists_apply_to_their_family_only() -> None:
-    assert stoplists.is_stopped("ServeHTTP", "go")
-    assert not stoplists.is_stopped("ServeHTTP", "python")
-    assert stoplists.is_stopped("unwrap_or_else", "cargo")  # a manifest uses its language's lists
+@pytest.mark.parametrize(
+    ("name", "defined_in", "why"),
+    [
+        # A C# parameter `json` would rewrite `import json` in every Python file.
+        ("json", "csharp", "a go, javascript and python standard-library or framework API name"),
+        # A local `annotations` would rewrite `from __future__ import annotations`.
+        ("annotations", "csharp", "a python standard-library or framework API name"),
+        ("ServeHTTP", "python", "a go name that definitions usually override"),
+        ("unwrap_or_else", "ruby", "a rust standard-library or framework API name"),
+        # Languages with lists but no grammar: PowerShell's `param(` and `-eq`, C, shell.
+        ("param", "python", "a csharp and PowerShell keyword"),
+        ("notmatch", "python", "a PowerShell keyword"),
+        ("PSBoundParameters", "python", "a PowerShell builtin"),
+        ("nullptr", "go", "a C/C++ keyword"),
+        ("esac", "ruby", "a shell keyword"),
+    ],
+)
+def test_every_languages_lists_apply_to_every_name(name: str, defined_in: str, why: str) -> None:
+    assert stoplists.is_stopped(name, defined_in)
+    for lang in GRAMMARS:
+        assert stoplists.is_stopped(name, lang)
+    assert stoplists.reason(name) == why
+    assert stoplists.reason(name, defined_in) == why  # no list of its own: the first that has it
+
+
+@pytest.mark.parametrize("word", ["refund", "diagnosis", "tariff", "clinic", "reactor", "Refund"])
+def test_a_domain_word_is_not_stopped(word: str) -> None:
+    # Frequent in English (a prose list kept most of them out), rare in code: they say
+    # what the business is, so a repository that defines them has them protected.
+    assert stoplists.reason(word) is None
+    assert not stoplists.is_stopped(word, "python")
+
+
+@pytest.mark.parametrize("word", ["param", "meth", "func", "defaults", "wrapper", "redirect"])
+def test_a_generic_code_word_is_stopped(word: str) -> None:
+    # Rarer in prose than in code: mapping them turned `:param x:` into `:var_0kfa8h x:`.
+    assert stoplists.is_stopped(word, "python")
+    assert stoplists.reason(word) is not None
+
+
+def test_code_words_list_ships_with_its_generator_and_sources() -> None:
+    from importlib import resources
+
+    data = resources.files("pretense_dev.identifiers").joinpath("data")
+    header = data.joinpath("codewords.txt").read_text(encoding="utf-8").splitlines()[:3]
+    assert "scripts/make_code_words.py" in " ".join(header)
+    licences = data.joinpath("codewords.LICENSE.md").read_text(encoding="utf-8")
+    assert licences.count("| PyPI ") == 30 and licences.count("| npm ") == 30
+    assert "| unknown |" not in licences
+    assert 3000 < len(stoplists.code_words()) < 6000
+
+
+def test_reason_prefers_the_defining_languages_list() -> None:
+    assert stoplists.reason("json", "python") == (
+        "a python, go and javascript standard-library or framework API name"
+    )
+    assert stoplists.reason("unwrap_or_else", "cargo") == (
+        "a rust standard-library or framework API name"  # a manifest uses its language's lists
+    )
 
 
 def test_import_stays_free_of_tree_sitter() -> None:
@@ -121,7 +176,7 @@ def test_import_stays_free_of_tree_sitter() -> None:
 
 
 def _some_listed_names() -> list[str]:
-    out = sorted(stoplists.english())[:50]
+    out = sorted(stoplists.code_words())[:50]
     for fam in FAMILIES:
         for kind in stoplists.LIST_KINDS:
             out += sorted(stoplists.language_list(fam, kind))[:10]

@@ -46,12 +46,21 @@ serde = "1"
 @pytest.mark.parametrize(
     ("language", "source", "names"),
     [
-        # Each part, and the underscore form Rust code uses (`use acmepay_settlement::`).
-        ("cargo", CARGO, {"acmepay", "acmepay_settlement", "payout_engine", "settlectl"}),
+        # Each part, and the underscore form Rust code uses (`use acmepay_settlement::`);
+        # `settlement` and `refund` are domain words, not generic in code.
+        (
+            "cargo",
+            CARGO,
+            {"acmepay", "settlement", "acmepay_settlement", "payout_engine", "settlectl"},
+        ),
         # The last path parts, without the host and the major-version suffix.
         ("gomod", b"module github.com/acmepay/ledgerd/v2\n\ngo 1.22\n", {"acmepay", "ledgerd"}),
         ("gomod", b"module ledgerd\n", {"ledgerd"}),
-        ("npm", b'{"name": "@acmepay/refund-widgets"}', {"acmepay", "widgets", "refund_widgets"}),
+        (
+            "npm",
+            b'{"name": "@acmepay/refund-widgets"}',
+            {"acmepay", "refund", "widgets", "refund_widgets"},
+        ),
         (
             "pyproject",
             b'[project]\nname = "acmepay-dunning"',
@@ -92,5 +101,6 @@ def test_indexer_reads_a_manifest(tmp_path: Path) -> None:
         "acmepay_settlement",
         "payout_engine",
         "settlectl",
+        "settlement",
         "settlement_engine",
     }

@@ -22,6 +22,7 @@ from tree_sitter import Node, Parser
 from pretense_dev.identifiers.extract import extract_definitions, module_definitions
 from pretense_dev.identifiers.languages import grammar
 from pretense_dev.mutation import IdentifierMap, synthesize
+from pretense_dev.mutation.synth import SCHEME
 from tests.identifiers_cases import CASES, Case
 
 MIN_LENGTH = 4  # config.IdentifiersConfig.min_length's default
@@ -52,7 +53,7 @@ def build_map(case: Case, key: bytes) -> IdentifierMap:
     taken: set[str] = set()
     for d in sorted(defs, key=lambda d: d.name):
         if len(d.name) >= MIN_LENGTH and d.name not in forward:
-            syn = synthesize(key, d.name, d.kind, taken)
+            syn = synthesize(key, d.name, d.kind, taken, SCHEME)
             taken.add(syn)
             forward[d.name] = syn
     return IdentifierMap(forward)

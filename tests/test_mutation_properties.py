@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pretense_dev.mutation import ESCAPE_PREFIX, KERNEL, IdentifierMap, _reference, synthesize
-from pretense_dev.mutation.synth import HINTS, LOOKALIKE, shape_of
+from pretense_dev.mutation.synth import HINTS, LOOKALIKE, PROBES, SCHEMES, shape_of
 from pretense_dev.mutation.table import TokenTable
 
 KEY = bytes(range(32))
@@ -33,10 +33,11 @@ def maps(draw: st.DrawFn) -> IdentifierMap:
     names = draw(st.lists(identifier, min_size=0, max_size=25, unique=True))
     taken: set[str] = set(names)
     forward: dict[str, str] = {}
+    scheme = draw(st.sampled_from(SCHEMES))
     for n in names:
         if n.startswith(ESCAPE_PREFIX):
             continue
-        s = synthesize(KEY, n, draw(kinds), taken)
+        s = synthesize(KEY, n, draw(kinds), taken, scheme)
         taken.add(s)
         forward[n] = s
     # Some issued names are no longer active: their synthetics still come back.
@@ -239,54 +240,93 @@ ALL_KEYWORDS = (
 )
 
 
-@given(identifier, kinds)
-@example("MAX_RETRIES", "variable")
-@example("__private_helper", "function")
-@example("InvoiceCard", "function")
-def test_synthetic_shape_and_validity(name: str, kind: str) -> None:
-    s = synthesize(KEY, name, kind)
+@given(identifier, kinds, st.sampled_from(SCHEMES))
+@example("MAX_RETRIES", "variable", 2)
+@example("__private_helper", "function", 2)
+@example("InvoiceCard", "function", 2)
+@example("X1", "constant", 2)
+@example("MAX_RETRIES", "variable", 1)
+def test_synthetic_shape_and_validity(name: str, kind: str, scheme: int) -> None:
+    s = synthesize(KEY, name, kind, (), scheme)
     assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", s)
     assert s not in ALL_KEYWORDS
     assert LOOKALIKE.fullmatch(s)
     lead, shape = shape_of(name)
     assert shape_of(s) == (lead, shape)
     assert s != name
-    assert s == synthesize(KEY, name, kind)  # deterministic
-    assert s != synthesize(bytes(32), name, kind)  # keyed
+    assert s == synthesize(KEY, name, kind, (), scheme)  # deterministic
+    # Keyed: another key gives another synthetic (scheme 2's first 3 digits may meet by
+    # chance, 1 in 1000, so compare the 30-digit candidate there).
+    long_taken = AllShort() if scheme == 2 else ()
+    assert synthesize(KEY, name, kind, long_taken, scheme) != synthesize(
+        bytes(32), name, kind, long_taken, scheme
+    )
 
 
-def test_collisions_lengthen_and_never_share() -> None:
+class AllShort:
+    """Takes every candidate shorter than 30 digits, so scheme 2 gives its 30-digit one."""
+
+    def __contains__(self, token: object) -> bool:
+        return isinstance(token, str) and sum(c.isdigit() for c in token) < 30
+
+
+@pytest.mark.parametrize(("scheme", "short"), [(1, len("var_") + 6), (2, len("var") + 3)])
+def test_collisions_lengthen_and_never_share(scheme: int, short: int) -> None:
     names = [f"name_{i}" for i in range(60_000)]
     taken: set[str] = set()
     out = {}
     for n in names:
-        s = synthesize(KEY, n, "variable", taken)
+        s = synthesize(KEY, n, "variable", taken, scheme)
         taken.add(s)
         out[n] = s
     assert len(set(out.values())) == len(names)
-    # With 30-bit codes some of 60,000 names must have collided and been lengthened.
-    assert any(len(s) > len("var_") + 6 for s in out.values())
+    # Some of 60,000 names must have collided and been lengthened.
+    assert any(len(s) > short for s in out.values())
+    assert any(len(s) == short for s in out.values())
 
 
-def test_taken_tokens_are_avoided() -> None:
-    first = synthesize(KEY, "ledgerTotal", "variable")
-    second = synthesize(KEY, "ledgerTotal", "variable", {first})
-    assert second != first and second.startswith(first)
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_taken_tokens_are_avoided(scheme: int) -> None:
+    first = synthesize(KEY, "ledgerTotal", "variable", (), scheme)
+    second = synthesize(KEY, "ledgerTotal", "variable", {first}, scheme)
+    assert second != first
+    if scheme == 1:  # lengthened
+        assert second.startswith(first)
+    else:  # another keyed 3-digit value first; 6 digits once all of them are taken
+        assert len(second) == len(first)
+        taken = {synthesize(KEY, "ledgerTotal", "variable", (), 2)}
+        for _ in range(PROBES - 1):
+            taken.add(synthesize(KEY, "ledgerTotal", "variable", taken, 2))
+        assert len(taken) == PROBES and all(len(t) == len("var000") for t in taken)
+        assert re.fullmatch(r"var\d{6}", synthesize(KEY, "ledgerTotal", "variable", taken, 2))
+
+
+def test_unknown_scheme_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown synthetic scheme 3"):
+        synthesize(KEY, "ledgerTotal", "variable", (), 3)
 
 
 @pytest.mark.parametrize(
-    ("name", "expected"),
+    ("name", "scheme", "expected"),
     [
-        ("refundTotalCents", r"var_[0-9a-z]{6}"),
-        ("LedgerReconciler", r"Cls_[0-9a-z]{6}"),
-        ("MAX_RETRIES", r"CONST_[0-9A-Z]{6}"),
-        ("_private", r"_var_[0-9a-z]{6}"),
-        ("__mangled", r"__var_[0-9a-z]{6}"),
+        ("refundTotalCents", 1, r"var_[0-9a-z]{6}"),
+        ("LedgerReconciler", 1, r"Cls_[0-9a-z]{6}"),
+        ("MAX_RETRIES", 1, r"CONST_[0-9A-Z]{6}"),
+        ("_private", 1, r"_var_[0-9a-z]{6}"),
+        ("__mangled", 1, r"__var_[0-9a-z]{6}"),
+        ("refundTotalCents", 2, r"var[0-9]{3}"),
+        ("LedgerReconciler", 2, r"Cls[0-9]{3}"),
+        ("MAX_RETRIES", 2, r"CONST[0-9]{3}"),
+        ("_private", 2, r"_var[0-9]{3}"),
+        ("__mangled", 2, r"__var[0-9]{3}"),
+        ("reconcile", 2, r"mt[0-9]{3}"),
     ],
 )
-def test_synthetic_examples(name: str, expected: str) -> None:
-    kind = {"LedgerReconciler": "class", "MAX_RETRIES": "constant"}.get(name, "variable")
-    assert re.fullmatch(expected, synthesize(KEY, name, kind))
+def test_synthetic_examples(name: str, scheme: int, expected: str) -> None:
+    kind = {"LedgerReconciler": "class", "MAX_RETRIES": "constant", "reconcile": "method"}.get(
+        name, "variable"
+    )
+    assert re.fullmatch(expected, synthesize(KEY, name, kind, (), scheme))
 
 
 def test_grow_keeps_existing_entries() -> None:
@@ -320,6 +360,13 @@ def test_whole_token_only() -> None:
                     " ",
                     "-",
                     "NM_123456",
+                    "fn482",
+                    "_Cls071",
+                    "CONST305123",
+                    "var12",
+                    "fn482x",
+                    "xfn482",
+                    "mt_482",
                 ]
             ),
         ),

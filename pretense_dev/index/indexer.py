@@ -410,11 +410,12 @@ def update_map(
         elif n in defined and allowed(n, cfg):
             want_active[n] = defined[n]
     taken = _Taken(store, load_all=everything)
+    scheme = store.synth_scheme() if want_active else 0
     new = []
     for n in sorted(want_active):  # sorted: collision resolution must not depend on scheduling
         if n in issued:
             continue
-        syn = synthesize(key, n, want_active[n], taken)
+        syn = synthesize(key, n, want_active[n], taken, scheme)
         taken.add(syn)
         new.append((n, syn, want_active[n]))
     activate = [n for n in want_active if n in issued and not issued[n].active]

@@ -12,7 +12,9 @@ Tables (see `MIGRATIONS`):
 * ``findings``     secrets found in each indexed file, by identity (path, rule,
   fingerprint) with the line for display — never the value (m002);
 * ``meta``         ``map_version`` (bumped whenever the map changes, so the proxy
-  can reload cheaply) and the config fingerprint the map was computed with.
+  can reload cheaply), the config fingerprint the map was computed with, and
+  ``synth_scheme``, the shape of the synthetics this store issues
+  (`mutation.synth`; fixed when the first synthetic is issued).
 
 WAL mode lets the proxy and the language server read while the watcher writes.
 """
@@ -215,6 +217,27 @@ class IndexStore:
         """A value from `meta`, or None."""
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
+
+    def synth_scheme(self) -> int:
+        """The synthetic scheme of this store, recorded on first use.
+
+        A store that issued synthetics before the scheme was recorded used
+        scheme 1 and keeps it; an empty one takes the current scheme.
+        """
+        from pretense_dev.mutation.synth import SCHEME
+
+        value = self.meta("synth_scheme")
+        if value is not None:
+            return int(value)
+        with transaction(self.conn):
+            value = self.meta("synth_scheme")
+            if value is None:
+                old = self.conn.execute("SELECT 1 FROM identifiers LIMIT 1").fetchone()
+                value = "1" if old is not None else str(SCHEME)
+                self.conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('synth_scheme', ?)", (value,)
+                )
+        return int(value)
 
     def map_version(self) -> int:
         """Bumped on every change to the map; the proxy polls it to reload."""

@@ -290,17 +290,36 @@ TokenTable_len(TokenTable *self)
     return self->count;
 }
 
-/* lookalikes(data, hints, min_code) -> set[str]
+/* lookalikes(data, hints, min_code, hints2=(), min_digits=3) -> set[str]
  * Tokens shaped like our synthetics: "_*" + a hint (ASCII case-insensitive) +
- * "_" + at least min_code characters of [0-9A-Za-z].  `hints` is a tuple of
- * lower-case str.  The indexer runs this over every file so that no synthetic
- * is ever issued equal to a real token; a regex for it cost as much as parsing. */
+ * "_" + at least min_code characters of [0-9A-Za-z] (scheme 1), or "_*" + a
+ * hint of `hints2` + at least min_digits digits and nothing else (scheme 2).
+ * Hints are tuples of lower-case str.  The indexer runs this over every file
+ * so that no synthetic is ever issued equal to a real token; a regex for it
+ * cost as much as parsing. */
+static int
+load_hints(PyObject *hints, const char **hs, Py_ssize_t *hl, Py_ssize_t *nh)
+{
+    *nh = PyTuple_GET_SIZE(hints);
+    if (*nh > 32) {
+        PyErr_SetString(PyExc_ValueError, "at most 32 hints");
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < *nh; k++) {
+        hs[k] = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(hints, k), &hl[k]);
+        if (!hs[k]) return -1;
+    }
+    return 0;
+}
+
 static PyObject *
 lookalikes(PyObject *module, PyObject *args)
 {
-    PyObject *text, *hints;
-    Py_ssize_t min_code;
-    if (!PyArg_ParseTuple(args, "OO!n", &text, &PyTuple_Type, &hints, &min_code)) return NULL;
+    PyObject *text, *hints, *hints2 = NULL;
+    Py_ssize_t min_code, min_digits = 3;
+    if (!PyArg_ParseTuple(args, "OO!n|O!n", &text, &PyTuple_Type, &hints, &min_code,
+                          &PyTuple_Type, &hints2, &min_digits))
+        return NULL;
     const char *s;
     Py_ssize_t n;
     if (PyBytes_Check(text)) {
@@ -313,17 +332,11 @@ lookalikes(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "text must be str or bytes");
         return NULL;
     }
-    Py_ssize_t nh = PyTuple_GET_SIZE(hints);
-    const char *hs[32];
-    Py_ssize_t hl[32];
-    if (nh > 32) {
-        PyErr_SetString(PyExc_ValueError, "at most 32 hints");
-        return NULL;
-    }
-    for (Py_ssize_t k = 0; k < nh; k++) {
-        hs[k] = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(hints, k), &hl[k]);
-        if (!hs[k]) return NULL;
-    }
+    Py_ssize_t nh, nh2 = 0;
+    const char *hs[32], *hs2[32];
+    Py_ssize_t hl[32], hl2[32];
+    if (load_hints(hints, hs, hl, &nh) < 0) return NULL;
+    if (hints2 && load_hints(hints2, hs2, hl2, &nh2) < 0) return NULL;
     PyObject *out = PySet_New(NULL);
     if (!out) return NULL;
     Py_ssize_t i = 0;
@@ -334,7 +347,8 @@ lookalikes(PyObject *module, PyObject *args)
         /* token s[i:j] */
         Py_ssize_t p = i;
         while (p < j && s[p] == '_') p++;
-        for (Py_ssize_t k = 0; k < nh; k++) {
+        int found = 0;
+        for (Py_ssize_t k = 0; k < nh && !found; k++) {
             Py_ssize_t L = hl[k];
             if (j - p < L + 1 + min_code) continue;
             Py_ssize_t q = 0;
@@ -342,7 +356,22 @@ lookalikes(PyObject *module, PyObject *args)
             if (q < L || s[p + L] != '_') continue;
             Py_ssize_t r = p + L + 1;
             while (r < j && s[r] != '_') r++;
-            if (r != j) continue; /* the code part has no underscore */
+            found = r == j; /* the code part has no underscore */
+        }
+        /* Scheme 2 only ends in digits: test the last character first. */
+        if (!found && nh2 && (unsigned char)(s[j - 1] - '0') < 10) {
+            for (Py_ssize_t k = 0; k < nh2 && !found; k++) {
+                Py_ssize_t L = hl2[k];
+                if (j - p < L + min_digits) continue;
+                Py_ssize_t q = 0;
+                while (q < L && (s[p + q] | 0x20) == hs2[k][q]) q++;
+                if (q < L) continue;
+                Py_ssize_t r = p + L;
+                while (r < j && (unsigned char)(s[r] - '0') < 10) r++;
+                found = r == j;
+            }
+        }
+        if (found) {
             PyObject *tok = PyUnicode_DecodeASCII(s + i, j - i, NULL);
             if (!tok || PySet_Add(out, tok) < 0) {
                 Py_XDECREF(tok);
@@ -350,7 +379,6 @@ lookalikes(PyObject *module, PyObject *args)
                 return NULL;
             }
             Py_DECREF(tok);
-            break;
         }
         i = j;
     }
@@ -382,7 +410,8 @@ static PyTypeObject TokenTableType = {
 
 static PyMethodDef module_methods[] = {
     {"lookalikes", (PyCFunction)lookalikes, METH_VARARGS,
-     "lookalikes(text, hints, min_code) -> set of tokens shaped like synthetics"},
+     "lookalikes(text, hints, min_code, hints2=(), min_digits=3) -> set of tokens shaped like "
+     "synthetics"},
     {NULL, NULL, 0, NULL},
 };
 

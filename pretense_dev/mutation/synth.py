@@ -1,6 +1,24 @@
 """Synthetic names: keyed, deterministic, valid everywhere, shaped like the original.
 
-A synthetic is ``<leading underscores><hint>_<code>`` where ``hint`` says what
+There are two schemes; a repository keeps the one its store was created with
+(`index.store`, meta ``synth_scheme``) so a conversation resent after an
+upgrade still mutates to the same bytes.
+
+**Scheme 2** (new repositories): ``<leading underscores><hint><digits>``, e.g.
+``fn482``, ``Cls071``, ``CONST305``, ``_var914``.  The digits are the HMAC-SHA256
+of the name under the repo key, reduced to 3 decimal digits; on collision
+other keyed 3-digit values are tried, then 6 digits, 9… (`_synthesize2`).
+OpenAI's o200k and cl100k tokenizers (and other byte-pair encoders, whose
+pre-tokenizers split letters from digits and digits in runs of at most 3)
+read each hint, in every shape, as one token and any 3 digits as one token,
+so a synthetic costs 2 tokens (3 once its hint's 3-digit slots are full),
+about what a project-coined name costs (``reconcile_batch`` is 3); scheme 1's
+``fn_q7k2md`` costs 6 and made mutated code 21-37 % more expensive.
+`bench/tokens.py` measures it on real code.  A hint plus digits is a valid
+identifier in every language, never a keyword, and reads as a stand-in.
+
+**Scheme 1** (repositories initialised before scheme 2): a synthetic is
+``<leading underscores><hint>_<code>`` where ``hint`` says what
 kind of thing the name was (it helps the model reason about the code) and
 ``code`` is the HMAC-SHA256 of the name under the repo key, in a 32-letter
 alphabet without look-alike characters.  The shape the languages care about is
@@ -9,7 +27,7 @@ components, Ruby constants, Java classes) and ALL_CAPS constants.
 
 Every synthetic matches `LOOKALIKE`; the indexer records the repository's real
 tokens that match it too, so a new synthetic is never equal to a real token
-(DESIGN, mutation semantics 3).  Two names whose codes collide are separated
+(the mutation contract in README.md).  Two names whose codes collide are separated
 by lengthening the later one's code: ``synthesize`` takes the set of names
 already taken and returns the shortest free code.
 """
@@ -22,6 +40,10 @@ from collections.abc import Container
 
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32: no i, l, o, u
 CODE_LENGTH = 6  # 30 bits; collisions are lengthened, see synthesize()
+SCHEME = 2  # what a new repository gets
+SCHEMES = (1, 2)
+DIGITS = 3  # scheme 2: one token of digits; collisions probe, then add 3 more
+PROBES = 16  # scheme 2: keyed candidates per length before lengthening
 
 # kind -> hint.  Kinds come from identifiers/: keep the two lists in step.
 HINTS: dict[str, str] = {
@@ -38,12 +60,29 @@ HINTS: dict[str, str] = {
     "name": "nm",
 }
 DEFAULT_HINT = "nm"
+# Scheme 2: hints that are one token in o200k and cl100k in every shape
+# (lower, Capitalised, UPPER, after "_"), checked by tests/test_synth_tokens.py.
+HINTS2: dict[str, str] = {
+    "function": "fn",
+    "method": "mt",
+    "class": "cls",
+    "type": "type",
+    "field": "attr",
+    "variable": "var",
+    "constant": "const",
+    "parameter": "arg",
+    "module": "mod",
+    "member": "mem",
+    "name": "nm",
+}
 
 _hints = "|".join(sorted(HINTS.values(), key=len, reverse=True))
-# Anything shaped like a synthetic, in any case, as a whole token.
+_hints2 = "|".join(sorted(set(HINTS2.values()), key=len, reverse=True))
+_V1 = r"_*(?:" + _hints + r")_[0-9a-z]{" + str(CODE_LENGTH) + r",}"
+_V2 = r"_*(?:" + _hints2 + r")[0-9]{" + str(DIGITS) + r",}"
+# Anything shaped like a synthetic of either scheme, in any case, as a whole token.
 LOOKALIKE = re.compile(
-    r"(?<![A-Za-z0-9_])_*(?:" + _hints + r")_[0-9a-z]{" + str(CODE_LENGTH) + r",}(?![A-Za-z0-9_])",
-    re.IGNORECASE,
+    r"(?<![A-Za-z0-9_])(?:" + _V1 + "|" + _V2 + r")(?![A-Za-z0-9_])", re.IGNORECASE
 )
 
 
@@ -63,10 +102,17 @@ def _code_chars(key: bytes, name: str, length: int) -> str:
 
 
 def find_lookalikes(data: bytes | str) -> set[str]:
-    """Tokens of `data` shaped like synthetics (`LOOKALIKE`); the C kernel when built."""
+    """Tokens of `data` shaped like synthetics of either scheme (`LOOKALIKE`).
+
+    Both shapes are recorded whatever the repository's scheme: a superset only
+    means a few more tokens a new synthetic avoids.  The C kernel when built
+    (a regex over every file cost as much as parsing it).
+    """
     if _kernel_lookalikes is not None:
         try:
-            found: set[str] = _kernel_lookalikes(data, _HINT_TUPLE, CODE_LENGTH)
+            found: set[str] = _kernel_lookalikes(
+                data, _HINT_TUPLE, CODE_LENGTH, _HINT2_TUPLE, DIGITS
+            )
             return found
         except UnicodeEncodeError:
             pass
@@ -75,6 +121,7 @@ def find_lookalikes(data: bytes | str) -> set[str]:
 
 
 _HINT_TUPLE = tuple(sorted(set(HINTS.values()) | {DEFAULT_HINT}))
+_HINT2_TUPLE = tuple(sorted(set(HINTS2.values())))
 try:
     from pretense_dev.mutation._kernel import (  # type: ignore[import-not-found]
         lookalikes as _kernel_lookalikes,
@@ -99,12 +146,18 @@ def shape_of(name: str) -> tuple[int, str]:
     return lead, "lower"
 
 
-def synthesize(key: bytes, name: str, kind: str, taken: Container[str] = ()) -> str:
+def synthesize(
+    key: bytes, name: str, kind: str, taken: Container[str] = (), scheme: int = 1
+) -> str:
     """The synthetic for `name`: the shortest code not in `taken`.
 
-    Deterministic for (key, name, kind, taken); `taken` holds every synthetic
-    already issued and every real token that looks like one.
+    Deterministic for (key, name, kind, taken, scheme); `taken` holds every
+    synthetic already issued and every real token that looks like one.
     """
+    if scheme == 2:
+        return _synthesize2(key, name, kind, taken)
+    if scheme != 1:
+        raise ValueError(f"unknown synthetic scheme {scheme!r}")
     hint = HINTS.get(kind, DEFAULT_HINT)
     lead, shape = shape_of(name)
     code = _code_chars(key, name, 12)
@@ -123,3 +176,33 @@ def synthesize(key: bytes, name: str, kind: str, taken: Container[str] = ()) -> 
     raise RuntimeError(
         f"no free synthetic for a name after {len(code)} characters"
     )  # pragma: no cover
+
+
+def _synthesize2(key: bytes, name: str, kind: str, taken: Container[str]) -> str:
+    """Scheme 2: hint + keyed digits, the first candidate not taken.
+
+    Candidates come 3 digits at a time: `PROBES` keyed 3-digit values (2
+    tokens), then `PROBES` 6-digit ones (3 tokens), and so on.  Probing before
+    lengthening keeps a name at 2 tokens until its hint's thousand 3-digit
+    slots are nearly full (a large Java project fills them for ``var``, and
+    lengthening at the first collision cost it 2 % more tokens).  Probe ``i``
+    is the HMAC of the name (``i = 0``) or of the name, a NUL byte and ``i``,
+    modulo 10**n: uniform to within 10**n / 2**256.
+    """
+    hint = HINTS2.get(kind, HINTS2["name"])
+    lead, shape = shape_of(name)
+    if shape == "caps":
+        hint = hint.upper()
+    elif shape == "upper":
+        hint = hint.capitalize()
+    raw = name.encode("utf-8")
+    values: list[int] = []
+    for n in range(DIGITS, 61, DIGITS):
+        for i in range(PROBES):
+            if i == len(values):
+                msg = raw if i == 0 else raw + b"\0" + bytes([i])
+                values.append(int.from_bytes(hmac.digest(key, msg, "sha256"), "big"))
+            candidate = f"{'_' * lead}{hint}{values[i] % 10**n:0{n}d}"
+            if candidate not in taken and candidate != name:
+                return candidate
+    raise RuntimeError("no free synthetic for a name after 60 digits")  # pragma: no cover

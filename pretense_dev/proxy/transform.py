@@ -132,9 +132,12 @@ _UNTOUCHED_ANTHROPIC = frozenset({"thinking", "redacted_thinking", "image", "con
 # 100-turn history of "ok" answers would otherwise cost 0.7 ms per request).
 MIN_CACHED = 1
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-# The code part of a synthetic (``fn_q7k2md`` → ``q7k2md``), to list the protected names
-# a mutated text carries: 6 ms per MB where matching whole synthetics costs 31 ms.
-_CODE = re.compile(r"_([0-9A-Za-z]{6,})(?![0-9A-Za-z_])")
+# The code part of a synthetic (``fn_q7k2md`` → ``q7k2md``, scheme 2's ``fn482`` → ``482``),
+# to list the protected names a mutated text carries: 6 ms per MB where matching whole
+# synthetics costs 31 ms.
+_CODE = re.compile(r"_([0-9A-Za-z]{6,})(?![0-9A-Za-z_])|(?<=[A-Za-z])([0-9]{3,})(?![0-9A-Za-z_])")
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 class Unprotectable(ValueError):
@@ -189,7 +192,12 @@ class LeafCache:
         if self._codes is None:
             codes: dict[str, list[tuple[str, str]]] = {}
             for name, syn in mapping.forward.items():
-                code = syn.lstrip("_").partition("_")[2]
+                core = syn.lstrip("_")
+                code = core.partition("_")[2]
+                if not code:  # scheme 2: the digits, and the whole core after a "_"
+                    code = core.lstrip(_LETTERS)
+                    if core != syn:
+                        codes.setdefault(core, []).append((syn, name))
                 codes.setdefault(code, []).append((syn, name))
             self._codes = codes
         return self._codes
@@ -246,9 +254,13 @@ class Outgoing:
             return frozenset()
         codes = self._cache.codes(self.mapping)
         out: set[str] = set()
-        for code in set(_CODE.findall(mutated)).intersection(codes):
+        found = {a or b for a, b in _CODE.findall(mutated)}
+        for code in found.intersection(codes):
             pairs = codes[code]
-            out.update(n for syn, n in pairs if len(pairs) == 1 or syn in mutated)
+            # Scheme 2's codes (3 digits after any letter) occur in ordinary text: check
+            # its synthetics themselves.
+            sure = len(pairs) == 1 and "_" in pairs[0][0].lstrip("_")
+            out.update(n for syn, n in pairs if sure or syn in mutated)
         return frozenset(out)
 
     def text(self, s: str, where: str) -> str:
