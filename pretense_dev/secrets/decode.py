@@ -241,7 +241,7 @@ def _concat_in(data: bytes, ws: int, we: int) -> Iterator[View]:
             yield _chain_view(data, m.start(2), pos, b" ".join(parts))
 
 
-CHAIN_CONTEXT = 256  # bytes of the chain's line copied before it: enough for the name
+CHAIN_CONTEXT = 96  # bytes of the chain's line copied before it: enough for the name
 
 
 def _chain_view(data: bytes, start: int, end: int, chain: bytes) -> View:

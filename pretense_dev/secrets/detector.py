@@ -174,7 +174,12 @@ class Engine:
             decode.base64_views(data, b64_runs),
             decode.percent_views(data),
             decode.json_escape_views(data),
-            decode.concat_views(data, _around(data, hit_lines, CONCAT_CONTEXT_LINES)),
+            # Joined literals only in the text as written: a view's copied
+            # context holds the chains before it, joining them again at the
+            # next depth found nothing new and cost a second pass per chain.
+            decode.concat_views(data, _around(data, hit_lines, CONCAT_CONTEXT_LINES))
+            if depth == 0
+            else (),
         ):
             for view in views:
                 for m in self.candidates(view.data, path, depth + 1):
