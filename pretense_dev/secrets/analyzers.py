@@ -238,7 +238,7 @@ _AFTER = re.compile(
     # an optional type annotation (`: str`, `: &'static str`) or Go's `name type =`
     rb"(?:[ \t]*:[ \t]*&?(?:'static[ \t]+)?[\w.<>\[\]|]{1,30}(?=[ \t]*=)"
     rb"|[ \t]+[\w.\[\]*]{1,30}(?=[ \t]*=))?"
-    rb"[ \t]*(?::=|=>|\?=|\+=|=|:|<-)[ \t]*"
+    rb"[ \t]*(?::::=|::=|:=|=>|\?=|\+=|=|:|<-)[ \t]*"  # `::=`, `:::=`: GNU make 4.4
     rb"(?P<val>" + _LIT + rb"|[^\s,;'\"`)}\]#]{1,300})"
 )
 # setenv("DB_PASSWORD", "…"), put("password", "…"): after the quoted name.
@@ -252,7 +252,8 @@ _NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 _SPLIT = re.compile(rb"[._\-$@\[\]]+|(?<=[a-z0-9])(?=[A-Z])")
 _BARE_OK = re.compile(
     r"(?i)(?:^|/)(?:\.env(?:\.[\w.-]+)?|[^/]*\.(?:env|ini|cfg|conf|properties|ya?ml|sh|bash|zsh|"
-    r"npmrc|pypirc|netrc|txt|service)|dockerfile|[^/]*\.dockerfile|\.?netrc|procfile)$"
+    r"npmrc|pypirc|netrc|txt|service|mk)|dockerfile|[^/]*\.dockerfile|\.?netrc|procfile|"
+    r"(?:gnu)?makefile)$"
 )
 _NEVER_SEGMENTS = {
     b"hash", b"hashed", b"digest", b"encrypted", b"label", b"hint", b"prompt", b"placeholder",

@@ -160,3 +160,17 @@ def test_bearer_token_with_a_run_of_a_is_found(detector: Detector) -> None:
         assert [f.end_line for f in found] == [1], text
     # Filler after a prefix stays a placeholder.
     assert detector.scan_text("TWITTER_BEARER_TOKEN=" + "A" * 60 + "\n", ".env") == []
+
+
+@pytest.mark.parametrize(
+    ("template", "path", "rule"),
+    [
+        ("SLACK_TOKEN=xo" + "xa-2-{d:12}-{d:12}-{d:12}-{h:64}", ".env", "slack-token"),
+        ("SLACK_TOKEN=xo" + "xr-{d:12}-{d:12}-{b62:24}", ".env", "slack-token"),
+        ("API_TOKEN ::= {b62:30}", "Makefile", "generic-secret"),
+        ("API_TOKEN :::= {b62:30}", "Makefile", "generic-secret"),
+    ],
+)
+def test_newer_formats(detector: Detector, template: str, path: str, rule: str) -> None:
+    text = generate(template, random.Random(template)) + "\n"
+    assert [f.rule for f in detector.scan_text(text, path)] == [rule]
