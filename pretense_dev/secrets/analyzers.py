@@ -70,15 +70,38 @@ def _key_body(raw: bytes) -> bytes:
 
 
 def _der_like(body: bytes, kind: str) -> bool:
+    """The body decodes to the structure its armor names: then it is a key, never a placeholder.
+
+    OpenSSH: the `openssh-key-v1` magic followed by the cipher name's length;
+    PKCS#1, SEC1, PKCS#8 (plain or encrypted): one ASN.1 SEQUENCE whose
+    length is the whole body; PGP: a packet header.
+    """
     try:
         raw = base64.b64decode(body + b"=" * (-len(body) % 4))
     except (binascii.Error, ValueError):
         return False
     if kind == "openssh-private-key":
-        return raw.startswith(b"openssh-key-v1\0")
+        magic = b"openssh-key-v1\0"
+        if not raw.startswith(magic) or len(raw) < len(magic) + 4:
+            return False
+        n = int.from_bytes(raw[len(magic) : len(magic) + 4], "big")
+        return 0 < n <= 64 and raw[len(magic) + 4 : len(magic) + 4 + n].isascii()
     if kind == "pgp-private-key-block":
         return bool(raw) and raw[0] & 0x80 != 0
-    return raw[:1] == b"\x30"  # an ASN.1 SEQUENCE: PKCS#1, SEC1, PKCS#8
+    return _der_sequence(raw)
+
+
+def _der_sequence(raw: bytes) -> bool:
+    """One ASN.1 SEQUENCE spanning exactly `raw` (DER definite length)."""
+    if len(raw) < 2 or raw[0] != 0x30:
+        return False
+    first = raw[1]
+    if first < 0x80:
+        return 2 + first == len(raw)
+    k = first & 0x7F
+    if not 1 <= k <= 4 or len(raw) < 2 + k:
+        return False
+    return 2 + k + int.from_bytes(raw[2 : 2 + k], "big") == len(raw)
 
 
 def _block_kind(label: bytes, pgp: bool) -> str:
@@ -105,10 +128,12 @@ def pem(rule: Rule, data: bytes, ctx: Context) -> Iterator[Match]:
         if b"..." in inner or b"\xe2\x80\xa6" in inner:
             continue  # a truncated example in documentation
         body = _key_body(inner)
-        if len(body) < 64 or filters.is_placeholder(body) or filters.shannon(body) < 4.0:
+        if len(body) < 64:
             continue
-        conf = "high" if _der_like(body, kind) else "medium"
-        yield Match(rule.id, m.start(), m.end(), body, conf, rule.priority)
+        if _der_like(body, kind):
+            yield Match(rule.id, m.start(), m.end(), body, "high", rule.priority)
+        elif not filters.is_placeholder(body) and filters.shannon(body) >= 4.0:
+            yield Match(rule.id, m.start(), m.end(), body, "medium", rule.priority)
 
 
 # -- service-account JSON -----------------------------------------------------
@@ -213,7 +238,7 @@ _AFTER = re.compile(
     # an optional type annotation (`: str`, `: &'static str`) or Go's `name type =`
     rb"(?:[ \t]*:[ \t]*&?(?:'static[ \t]+)?[\w.<>\[\]|]{1,30}(?=[ \t]*=)"
     rb"|[ \t]+[\w.\[\]*]{1,30}(?=[ \t]*=))?"
-    rb"[ \t]*(?::=|=>|\?=|\+=|=|:|<-)[ \t]*"
+    rb"[ \t]*(?::::=|::=|:=|=>|\?=|\+=|=|:|<-)[ \t]*"  # `::=`, `:::=`: GNU make 4.4
     rb"(?P<val>" + _LIT + rb"|[^\s,;'\"`)}\]#]{1,300})"
 )
 # setenv("DB_PASSWORD", "…"), put("password", "…"): after the quoted name.
@@ -227,7 +252,8 @@ _NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 _SPLIT = re.compile(rb"[._\-$@\[\]]+|(?<=[a-z0-9])(?=[A-Z])")
 _BARE_OK = re.compile(
     r"(?i)(?:^|/)(?:\.env(?:\.[\w.-]+)?|[^/]*\.(?:env|ini|cfg|conf|properties|ya?ml|sh|bash|zsh|"
-    r"npmrc|pypirc|netrc|txt|service)|dockerfile|[^/]*\.dockerfile|\.?netrc|procfile)$"
+    r"npmrc|pypirc|netrc|txt|service|mk)|dockerfile|[^/]*\.dockerfile|\.?netrc|procfile|"
+    r"(?:gnu)?makefile)$"
 )
 _NEVER_SEGMENTS = {
     b"hash", b"hashed", b"digest", b"encrypted", b"label", b"hint", b"prompt", b"placeholder",

@@ -86,15 +86,20 @@ class Engine:
         rule_hits: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
         b64_runs: list[int] | None = [] if self.b64_id >= 0 else None
         n = len(data)
+        # The last line's bounds: hits come in order, so each line is measured
+        # once (measuring per hit was quadratic on one-line JSON and minified code).
+        line_s, line_e = 0, -1
         for kid, end in self.prefilter.scan(data):
             if kid == self.b64_id:
                 assert b64_runs is not None
                 b64_runs.append(end)
                 continue
-            ls = data.rfind(b"\n", 0, end) + 1
-            le = data.find(b"\n", end)
-            if le < 0:
-                le = n
+            if not line_s <= end <= line_e:
+                line_s = data.rfind(b"\n", 0, end) + 1
+                line_e = data.find(b"\n", end)
+                if line_e < 0:
+                    line_e = n
+            ls, le = line_s, line_e
             if le - ls > LONG_LINE:
                 ls, le = max(ls, end - LONG_LINE // 2), min(le, end + LONG_LINE // 2)
             if hit_lines.get(ls, -1) < le:
@@ -169,7 +174,12 @@ class Engine:
             decode.base64_views(data, b64_runs),
             decode.percent_views(data),
             decode.json_escape_views(data),
-            decode.concat_views(data, _around(data, hit_lines, CONCAT_CONTEXT_LINES)),
+            # Joined literals only in the text as written: a view's copied
+            # context holds the chains before it, joining them again at the
+            # next depth found nothing new and cost a second pass per chain.
+            decode.concat_views(data, _around(data, hit_lines, CONCAT_CONTEXT_LINES))
+            if depth == 0
+            else (),
         ):
             for view in views:
                 for m in self.candidates(view.data, path, depth + 1):
@@ -191,16 +201,24 @@ def _around(data: bytes, lines: dict[int, int], k: int) -> list[tuple[int, int]]
     for ls, le in sorted(lines.items()):
         if data.find(b'"', ls, le) < 0 and data.find(b"'", ls, le) < 0:
             continue
+        # Widened by whole lines, but never more than LONG_LINE bytes each way:
+        # on a one-line file the line is the file.
         s = ls
         for _ in range(k):
             if s == 0:
                 break
-            s = data.rfind(b"\n", 0, s - 1) + 1
+            lo = max(0, s - 1 - LONG_LINE)
+            j = data.rfind(b"\n", lo, s - 1)
+            if j < 0:
+                s = lo
+                break
+            s = j + 1
         e = le
         for _ in range(k):
-            nxt = data.find(b"\n", e + 1)
+            hi = min(len(data), e + 1 + LONG_LINE)
+            nxt = data.find(b"\n", e + 1, hi)
             if nxt < 0:
-                e = len(data)
+                e = hi
                 break
             e = nxt
         if out and s <= out[-1][1]:

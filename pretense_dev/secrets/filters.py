@@ -21,6 +21,8 @@ _PLACEHOLDER_WORDS = re.compile(
     rb"user(?:name)?|s3cr3t|p@ssw0rd|passw0rd|hunter2)$"
 )
 _RUN = re.compile(rb"(.)\1{5,}")  # six equal characters in a row: xxxxxx, ******, 000000
+# A run that makes up a value's last part (after a separator, or its end).
+_TAIL_RUN = re.compile(rb"(.)\1{5,}=*$|(?:^|[._/:-])(.)\2{5,}(?:[._/:-]|$)")
 _ELLIPSIS = re.compile(rb"\.\.\.|\xe2\x80\xa6|<[^>]*>")
 # Environment and template references, in every syntax we know of.
 _ENV_REF = re.compile(
@@ -70,7 +72,30 @@ def shannon(value: bytes) -> float:
 
 def is_placeholder(value: bytes) -> bool:
     """Obvious stand-ins: xxxx, <token>, your-token-here, ${X}, ..."""
-    return bool(_RUN.search(value) or _PLACEHOLDER_WORDS.search(value) or _ELLIPSIS.search(value))
+    return bool(_PLACEHOLDER_WORDS.search(value) or _ELLIPSIS.search(value) or _filler_run(value))
+
+
+MIN_RANDOM_REST = 16  # random characters a value must keep besides its runs
+
+
+def _filler_run(value: bytes) -> bool:
+    """A run of six equal characters that stands in for the secret.
+
+    `ghp_xxxxxxxx…` and `sk_live_0000…` are filler: without their runs, what
+    is left is a prefix.  A run inside a real credential is not: every
+    unencrypted OpenSSH key body and X bearer token starts with `AAAAAAAA`
+    (zero length fields and padding), and the rest of them is random.  So
+    runs mark a placeholder when they are a third of the value or more, or
+    when the characters outside them are few or low in entropy.
+    """
+    if _RUN.search(value) is None:
+        return False
+    if _TAIL_RUN.search(value):
+        return True  # the value ends in filler: a JWT's signature `xxxx…`, a webhook's `XXXX…`
+    rest = _RUN.sub(b"", value)
+    if 3 * (len(value) - len(rest)) >= len(value):
+        return True  # a third or more is filler: hooks.slack.com/services/T000…/B000…/XXXX…
+    return len(rest) < MIN_RANDOM_REST or shannon(rest) < 3.0
 
 
 def is_env_reference(value: bytes) -> bool:

@@ -102,11 +102,12 @@ def _pem(label: str, der: bytes) -> str:
 
 
 def _pem_rsa(rng: random.Random) -> str:
-    return _pem("RSA ", b"\x30\x82\x04\xa4" + rng.randbytes(600))
+    return _pem("RSA ", b"\x30\x82" + (600).to_bytes(2, "big") + rng.randbytes(600))
 
 
 def _pem_openssh(rng: random.Random) -> str:
-    return _pem("OPENSSH ", b"openssh-key-v1\0" + rng.randbytes(380))
+    header = b"openssh-key-v1\0" + b"\0\0\0\4none" * 2 + b"\0\0\0\0\0\0\0\1"
+    return _pem("OPENSSH ", header + rng.randbytes(380))
 
 
 def _pem_pgp(rng: random.Random) -> str:
