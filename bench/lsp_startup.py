@@ -65,7 +65,7 @@ def main() -> None:
         subprocess.run(["git", "init", "-q", str(root)], check=True)
         (root / "app.py").write_text(APP)
         init_repo(root)
-        text = APP + f'TOKEN = "{github_token()}"\n'
+        text = APP + "X = " + repr(github_token()) + "\n"
         sessions, bare, lsproto, server, detector = [], [], [], [], []
         for _ in range(runs):
             sessions.append(asyncio.run(one_session(root, text)))
