@@ -24,6 +24,17 @@ local STATE_LABELS = {
 -- statusPollSeconds).  An invalid option is reported and replaced by its default.
 function M.setup(opts)
   opts = opts or {}
+  -- vim.fs.root and vim.lsp.start's current form need 0.10: say so once, not a
+  -- Lua error on every file open.
+  if vim.fn.has("nvim-0.10") ~= 1 then
+    local v = vim.version()
+    vim.notify(
+      string.format("pretense-dev: needs Neovim 0.10 or later (this is %d.%d.%d); not started.",
+        v.major, v.minor, v.patch),
+      vim.log.levels.WARN
+    )
+    return false
+  end
   local cmd = opts.cmd or { "pretense-dev", "lsp" }
   vim.api.nvim_create_autocmd("FileType", {
     group = vim.api.nvim_create_augroup("pretense-dev", { clear = true }),
@@ -35,7 +46,8 @@ function M.setup(opts)
         name = "pretense-dev",
         cmd = cmd,
         root_dir = vim.fs.root(args.buf, { ".pretense", ".git" }),
-        init_options = opts.init_options or {},
+        -- An empty Lua table would be sent as a JSON list: an object is required.
+        init_options = opts.init_options or vim.empty_dict(),
         handlers = {
           -- The server's status notification: the proxy's state for a repository.
           ["pretense/status"] = function(_, status)
@@ -46,6 +58,7 @@ function M.setup(opts)
       }, { bufnr = args.buf })
     end,
   })
+  return true
 end
 
 -- A statusline fragment: the proxy's state for the current buffer's repository.

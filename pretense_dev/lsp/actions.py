@@ -26,6 +26,7 @@ from pretense_dev.lsp.diagnostics import SOURCE
 from pretense_dev.lsp.documents import POLICY_REL, document_path, reindex
 from pretense_dev.lsp.hover import word_at
 from pretense_dev.lsp.server import PretenseLanguageServer
+from pretense_dev.lsp.uris import find
 
 ADD_TO_POLICY = "pretense.addToPolicy"
 PRAGMA = "pretense: allow"
@@ -75,7 +76,7 @@ def allow_edit(
 def _finding_actions(
     ls: PretenseLanguageServer, params: types.CodeActionParams
 ) -> list[types.CodeAction]:
-    doc = ls.workspace.text_documents.get(params.text_document.uri)
+    doc = find(ls, params.text_document.uri)
     if doc is None:
         return []
     out = []
@@ -104,7 +105,7 @@ def _finding_actions(
 def _name_actions(
     ls: PretenseLanguageServer, params: types.CodeActionParams
 ) -> list[types.CodeAction]:
-    doc = ls.workspace.text_documents.get(params.text_document.uri)
+    doc = find(ls, params.text_document.uri)
     if doc is None:
         return []
     found = word_at(doc, params.range.start)
@@ -179,7 +180,7 @@ def setup(server: PretenseLanguageServer) -> None:
         ):
             raise ValueError(f"{ADD_TO_POLICY} takes [uri, 'never' | 'always', name]")
         uri, which, name = args
-        doc = ls.workspace.text_documents.get(uri)
+        doc = find(ls, uri)
         path = document_path(doc) if doc is not None else None
         ctx = ls.contexts.for_path(path)
         if ctx.repo is None or not ctx.initialised:

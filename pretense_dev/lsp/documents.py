@@ -35,6 +35,7 @@ from pretense_dev.lsp.context import RepoContext
 from pretense_dev.lsp.debounce import KeyedDebouncer
 from pretense_dev.lsp.diagnostics import to_diagnostics
 from pretense_dev.lsp.names import buffer_language, extract
+from pretense_dev.lsp.uris import find, key, lookup
 
 if TYPE_CHECKING:
     from pygls.workspace import TextDocument
@@ -49,7 +50,8 @@ POLICY_REL = ".pretense/config.toml"
 class Snapshot:
     """A document as one analysis sees it."""
 
-    uri: str
+    key: str  # `uris.key`: what the server files it under
+    uri: str  # as the client opened it: what diagnostics are published for
     version: int | None
     text: str
     path: Path | None
@@ -64,16 +66,23 @@ def document_path(doc: TextDocument) -> Path | None:
     return Path(p) if p else None
 
 
-def snapshot(ls: PretenseLanguageServer, uri: str) -> Snapshot | None:
+def snapshot(ls: PretenseLanguageServer, doc_key: str) -> Snapshot | None:
     """The document as it is now (None once closed)."""
-    doc = ls.workspace.text_documents.get(uri)
+    doc = lookup(ls, doc_key)
     if doc is None:
         return None
     path = document_path(doc)
     ctx = ls.contexts.for_path(path)
     rel = ctx.relpath(path) if path is not None else None
     return Snapshot(
-        uri, doc.version, doc.source, path, rel, buffer_language(rel, path, doc.language_id), ctx
+        doc_key,
+        doc.uri,
+        doc.version,
+        doc.source,
+        path,
+        rel,
+        buffer_language(rel, path, doc.language_id),
+        ctx,
     )
 
 
@@ -93,7 +102,7 @@ def record_names(ls: PretenseLanguageServer, snap: Snapshot) -> int:
         defs = {}  # the indexer skips such a file too (index.max_file_bytes)
     else:
         defs = extract(snap.text, snap.rel, snap.language)
-    return ls.buffers.update(snap.uri, snap.ctx, defs)
+    return ls.buffers.update(snap.key, snap.ctx, defs)
 
 
 def reindex(ls: PretenseLanguageServer, ctx: RepoContext, rel: str) -> IndexReport | None:
@@ -117,24 +126,27 @@ def reindex(ls: PretenseLanguageServer, ctx: RepoContext, rel: str) -> IndexRepo
 def setup(server: PretenseLanguageServer) -> None:
     """Register text sync handlers and the per-document analysis."""
 
-    async def diagnose(uri: str) -> None:
+    async def diagnose(doc_key: str) -> None:
         try:
-            snap = snapshot(server, uri)
+            snap = snapshot(server, doc_key)
             if snap is None:
                 return
             loop = asyncio.get_running_loop()
             diags = await loop.run_in_executor(server.scan_pool, scan, server, snap)
-            if uri not in server.workspace.text_documents:
+            if lookup(server, doc_key) is None:
                 return  # closed meanwhile: its diagnostics were cleared on close
+            server.findings[doc_key] = diags
             server.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=uri, diagnostics=diags, version=snap.version)
+                types.PublishDiagnosticsParams(
+                    uri=snap.uri, diagnostics=diags, version=snap.version
+                )
             )
         finally:  # names next, whatever happened to the scan
-            if server.naming is not None and uri in server.workspace.text_documents:
-                server.naming.request(uri)
+            if server.naming is not None and lookup(server, doc_key) is not None:
+                server.naming.request(doc_key)
 
-    async def name(uri: str) -> None:
-        snap = snapshot(server, uri)
+    async def name(doc_key: str) -> None:
+        snap = snapshot(server, doc_key)
         if snap is not None:
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(server.work_pool, record_names, server, snap)
@@ -145,12 +157,12 @@ def setup(server: PretenseLanguageServer) -> None:
 
     def request(ls: PretenseLanguageServer, uri: str) -> None:
         assert ls.analysis is not None
-        ls.analysis.request(uri)  # which then asks for names
+        ls.analysis.request(key(uri))  # which then asks for names
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: PretenseLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
         request(ls, params.text_document.uri)
-        doc = ls.workspace.text_documents.get(params.text_document.uri)
+        doc = find(ls, params.text_document.uri)
         if doc is not None:
             ls.status.announce(ls.contexts.for_path(document_path(doc)))
 
@@ -163,18 +175,19 @@ def setup(server: PretenseLanguageServer) -> None:
         ls: PretenseLanguageServer, params: types.DidCloseTextDocumentParams
     ) -> None:
         uri = params.text_document.uri
+        doc_key = key(uri)
         assert ls.analysis is not None and ls.naming is not None
-        ls.analysis.forget(uri)
-        ls.naming.forget(uri)
+        ls.analysis.forget(doc_key)
+        ls.naming.forget(doc_key)
+        ls.findings.pop(doc_key, None)
         ls.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
-        await asyncio.get_running_loop().run_in_executor(ls.work_pool, ls.buffers.remove, uri)
+        await asyncio.get_running_loop().run_in_executor(ls.work_pool, ls.buffers.remove, doc_key)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     async def did_save(ls: PretenseLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        doc = ls.workspace.text_documents.get(uri)
+        doc = find(ls, params.text_document.uri)
         path = document_path(doc) if doc is not None else None
         if path is None:
             return

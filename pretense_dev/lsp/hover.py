@@ -1,5 +1,11 @@
 """Hover on an identifier: protected or not, the name AI tools see, where it is defined.
 
+A hover over a detected secret says what was found (rule, fingerprint, how
+to allow it) and never repeats the word under the cursor: on a line with a
+finding, a word that is not a name the repository or the buffer defines may
+be (part of) the secret itself, and a hover is text the editor shows, logs
+and hands to AI tools.
+
 A hover waits (briefly) for the document's pending analysis, so a name typed
 a moment ago already shows the synthetic it was given from the buffer.  The
 reasons a name is not protected come from `lifecycle.explain`, the same text
@@ -15,6 +21,7 @@ from lsprotocol import types
 
 from pretense_dev.identifiers.stoplists import TOKEN
 from pretense_dev.lsp.documents import document_path
+from pretense_dev.lsp.uris import find, key
 
 if TYPE_CHECKING:
     from pygls.workspace import TextDocument
@@ -84,6 +91,27 @@ def describe(ctx: RepoContext, name: str, rel: str | None, in_buffer: BufferDef 
     return "\n\n".join(out)
 
 
+def secret_at(findings: list[types.Diagnostic], line: int) -> types.Diagnostic | None:
+    """The secret diagnostic covering 0-based `line`, if any."""
+    for d in findings:
+        if d.range.start.line <= line <= d.range.end.line:
+            return d
+    return None
+
+
+def is_defined(ctx: RepoContext, name: str, in_buffer: BufferDef | None) -> bool:
+    """Whether `name` is a name this buffer or the repository's map knows."""
+    if in_buffer is not None:
+        return True
+    store = ctx.read_store()
+    return store is not None and store.issued([name]).get(name) is not None
+
+
+def describe_secret(finding: types.Diagnostic) -> str:
+    """The hover's Markdown over a finding: what it is and how to allow it, not the value."""
+    return f"⚠ {finding.message}"
+
+
 def setup(server: PretenseLanguageServer) -> None:
     """Register `textDocument/hover`."""
 
@@ -91,8 +119,8 @@ def setup(server: PretenseLanguageServer) -> None:
     async def hover(ls: PretenseLanguageServer, params: types.HoverParams) -> types.Hover | None:
         if not ls.options.hover:
             return None
-        uri = params.text_document.uri
-        doc = ls.workspace.text_documents.get(uri)
+        doc_key = key(params.text_document.uri)
+        doc = find(ls, params.text_document.uri)
         if doc is None:
             return None
         found = word_at(doc, params.position)
@@ -102,11 +130,18 @@ def setup(server: PretenseLanguageServer) -> None:
         # The buffer's latest names are recorded first (scan, then names).
         for d in (ls.analysis, ls.naming):
             if d is not None:
-                await d.wait_idle(uri, WAIT_FOR_NAMES_S)
+                await d.wait_idle(doc_key, WAIT_FOR_NAMES_S)
         path = document_path(doc)
         ctx = ls.contexts.for_path(path)
         rel = ctx.relpath(path) if path is not None else None
-        text = describe(ctx, name, rel, ls.buffers.get(uri, name))
+        in_buffer = ls.buffers.get(doc_key, name)
+        secret = secret_at(ls.findings.get(doc_key, []), params.position.line)
+        if secret is not None and not is_defined(ctx, name, in_buffer):
+            text = describe_secret(secret)
+        else:
+            text = describe(ctx, name, rel, in_buffer)
+            if secret is not None:
+                text += "\n\n" + describe_secret(secret)
         return types.Hover(
             contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text), range=rng
         )

@@ -1,7 +1,7 @@
 """The pygls 2.x server: built by `create_server()`, its features registered in one place.
 
 Each feature unit is a module with a `setup(server)` function that registers
-its handlers; `FEATURES` below is the one list of them (STYLE 17, after
+its handlers; `_features()` below is the one list of them (after
 esbonio's `create_language_server` and its per-feature setup functions).
 State lives on the server object, not in module globals, so every test and
 every process gets its own.
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import FeatureRequestError
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
@@ -29,10 +30,17 @@ from pretense_dev.lsp.context import Contexts
 from pretense_dev.lsp.debounce import KeyedDebouncer
 from pretense_dev.lsp.names import BufferNames
 from pretense_dev.lsp.options import InitOptions, parse_options
+from pretense_dev.lsp.protocol import PretenseProtocol
 from pretense_dev.lsp.status import StatusReporter
 
 log = logging.getLogger(__name__)
 NAME = "pretense-dev"
+# What failed, in the user's words, by pygls' error source.
+_WHAT = {
+    "FeatureNotificationError": "notification from the editor",
+    "JsonRpcException": "message from the editor",
+    "JsonRpcInternalError": "reply to the editor",
+}
 
 
 def _version() -> str:
@@ -47,18 +55,24 @@ class PretenseLanguageServer(LanguageServer):
 
     def __init__(self) -> None:
         super().__init__(
-            NAME, _version(), text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+            NAME,
+            _version(),
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=PretenseProtocol,
         )
         self.options = InitOptions()
         self.option_problems: list[str] = []
         self.contexts = Contexts()
         self.buffers = BufferNames()
+        # The latest secret diagnostics of each open document (`uris.key`), for hovers.
+        self.findings: dict[str, list[types.Diagnostic]] = {}
         self.scan_pool = ThreadPoolExecutor(1, thread_name_prefix="pretense-scan")
         self.work_pool = ThreadPoolExecutor(1, thread_name_prefix="pretense-work")
         # Per-document scheduling, set up by the documents unit: secrets, buffer names.
         self.analysis: KeyedDebouncer | None = None
         self.naming: KeyedDebouncer | None = None
         self.status = StatusReporter(self)
+        self._errors_shown: set[tuple[str, str]] = set()
 
     def apply_options(self, raw: Any) -> None:
         """Parse `initializationOptions`; problems are shown once initialized."""
@@ -68,11 +82,27 @@ class PretenseLanguageServer(LanguageServer):
                 d.interval = self.options.debounce_ms / 1000
 
     def report_server_error(self, error: Exception, source: Any) -> None:
-        """Log only the error's type: pygls shows `str(error)`, never document text."""
-        log.error(
-            "internal error (%s): %s", getattr(source, "__name__", source), type(error).__name__
+        """Log the error's type; tell the user once per kind, in one line.
+
+        pygls would show `Error in server: {error}` on every failure: the text
+        of an exception can hold document text (a `KeyError` holds the URI),
+        and a popup per keystroke buries the editor.  A failed request is
+        answered with an error response, so the client knows already.
+        """
+        where = getattr(source, "__name__", str(source))
+        kind = type(error).__name__
+        log.error("internal error (%s): %s", where, kind)
+        if source is FeatureRequestError or (where, kind) in self._errors_shown:
+            return
+        self._errors_shown.add((where, kind))
+        what = _WHAT.get(where, "step")
+        self.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Error,
+                message=f"pretense-dev: an internal error ({kind}) stopped one {what}; "
+                "the language server log has the details.",
+            )
         )
-        super().report_server_error(error, source)
 
     def close(self) -> None:
         """Release threads, then connections (idempotent).

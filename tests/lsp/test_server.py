@@ -20,8 +20,8 @@ from pretense_dev.config import load_config
 from pretense_dev.index.indexer import run_index
 from pretense_dev.lifecycle import init_repo
 from pretense_dev.repo import Repo
-from tests.conftest import git, write
-from tests.lsp_support import (
+from tests.conftest import REPO_ROOT, git, write
+from tests.lsp.support import (
     SERVER,
     STATUS,
     RecordingClient,
@@ -350,7 +350,7 @@ async def test_invalid_options_are_reported_and_defaulted(
 
 
 def test_status_method_name_is_what_the_extension_listens_to() -> None:
-    ext = Path(__file__).resolve().parent.parent / "lsp" / "vscode" / "src" / "extension.ts"
+    ext = REPO_ROOT / "lsp" / "vscode" / "src" / "extension.ts"
     assert f'"{STATUS}"' in ext.read_text()
 
 

@@ -1,7 +1,7 @@
 """Helpers for the language-server tests: a recording client, waits on events, test tokens.
 
 Waiting is always on notifications (an `asyncio.Event` set by the client's
-handlers) with a timeout, never on the clock (STYLE 17, "What not to copy" 5).
+handlers) with a timeout, never on the clock: a fixed sleep is either flaky or slow.
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ def hover_text(h: types.Hover | None) -> str:
     return c.value
 
 
-# -- test secrets, built at run time (never committed; STYLE 5) ----------------
+# -- test secrets, built at run time (a real-looking secret is never committed) ---------
 
 
 def _base62(n: int) -> str:

@@ -62,6 +62,30 @@ def test_vscode_manifest_matches_the_server_options() -> None:
     )
 
 
+# Each language's default `language-servers` in Helix 25.07.1, the current release
+# (https://github.com/helix-editor/helix/blob/25.07.1/languages.toml): names it
+# does not define yet (`zuban`, `roslyn-language-server`) must not appear.
+HELIX_DEFAULTS = {
+    "python": ["ty", "ruff", "jedi", "pylsp"],
+    "javascript": ["typescript-language-server"],
+    "jsx": ["typescript-language-server"],
+    "typescript": ["typescript-language-server"],
+    "tsx": ["typescript-language-server"],
+    "go": ["gopls", "golangci-lint-lsp"],
+    "java": ["jdtls"],
+    "c-sharp": ["omnisharp"],
+    "ruby": ["ruby-lsp", "solargraph"],
+    "rust": ["rust-analyzer"],
+}
+
+
+def test_helix_config_keeps_the_current_release_defaults_and_adds_only_pretense() -> None:
+    helix = tomllib.loads((CLIENTS / "helix" / "languages.toml").read_text())
+    got = {lang["name"]: lang["language-servers"] for lang in helix["language"]}
+    assert got == {name: [*servers, "pretense-dev"] for name, servers in HELIX_DEFAULTS.items()}
+    assert set(helix["language-server"]) == {"pretense-dev"}
+
+
 def test_helix_and_neovim_configs_start_the_server() -> None:
     helix = tomllib.loads((CLIENTS / "helix" / "languages.toml").read_text())
     server = helix["language-server"]["pretense-dev"]

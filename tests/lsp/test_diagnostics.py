@@ -1,6 +1,6 @@
 """Secret diagnostics end to end: the real server process and the real detector.
 
-Tokens are built at run time (`lsp_support.github_token`); the tests assert
+Tokens are built at run time (`tests.lsp.support.github_token`); the tests assert
 where a finding is reported, that its text never carries the value, that it
 goes away with the secret, and what must not happen: no diagnostics for clean
 buffers, none for files nobody opened (the server never scans the repository).
@@ -18,7 +18,7 @@ from lsprotocol import types
 
 from pretense_dev.lifecycle import init_repo
 from tests.conftest import git, write
-from tests.lsp_support import (
+from tests.lsp.support import (
     SERVER,
     RecordingClient,
     github_token,

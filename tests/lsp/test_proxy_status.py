@@ -14,7 +14,7 @@ from lsprotocol import types
 
 from pretense_dev.lifecycle import init_repo
 from tests.conftest import git, write
-from tests.lsp_support import SERVER, RecordingClient, initialize_params, open_doc
+from tests.lsp.support import SERVER, RecordingClient, initialize_params, open_doc
 
 daemon = pytest.importorskip("pretense_dev.proxy.daemon", reason="the proxy has not landed yet")
 

@@ -1,0 +1,88 @@
+"""Open → first diagnostics in a freshly started editor session (goal ≤ 250 ms).
+
+Each round starts `pretense-dev lsp` anew, as an editor does on its first
+file: spawn, `initialize`, `initialized`, `didOpen` of a small Python file
+holding a GitHub token (built at run time), until its `publishDiagnostics`
+arrives.  Printed beside it, from the same run, where the time goes: the
+interpreter alone (`python -c pass`), importing `lsprotocol.types` alone
+(pygls needs it; its attrs classes are most of the server's import time), the
+server's whole import, and the secrets detector's set-up and first scan.
+
+    .venv/bin/python -m bench.lsp_startup [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench._common import isolated_user
+from bench._lsp import BenchClient
+from bench.lsp_diagnostics import github_token
+
+APP = "def reconcile_ledger(entries):\n    return sum(entries)\n"
+
+
+async def one_session(root: Path, text: str) -> float:
+    client = BenchClient()
+    t0 = time.perf_counter()
+    await client.start(root)
+    uri = client.open(root / "app.py", text)
+    t1, diags = await client.published_at(uri, 1)
+    assert len(diags) == 1, diags
+    await client.stop()
+    return (t1 - t0) * 1000
+
+
+def process_ms(code: str) -> float:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True)
+    return (time.perf_counter() - t0) * 1000
+
+
+DETECTOR = """
+import time
+from pretense_dev.lsp.context import RepoContext
+t = time.perf_counter()
+RepoContext(None).scanner().scan_text("x = 1\\n", "app.py")
+print((time.perf_counter() - t) * 1000)
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=15)
+    runs = ap.parse_args().runs
+    from pretense_dev.lifecycle import init_repo
+
+    with isolated_user() as base:
+        root = base / "repo"
+        subprocess.run(["git", "init", "-q", str(root)], check=True)
+        (root / "app.py").write_text(APP)
+        init_repo(root)
+        text = APP + "X = " + repr(github_token()) + "\n"
+        sessions, bare, lsproto, server, detector = [], [], [], [], []
+        for _ in range(runs):
+            sessions.append(asyncio.run(one_session(root, text)))
+            bare.append(process_ms("pass"))
+            lsproto.append(process_ms("import lsprotocol.types"))
+            server.append(process_ms("import pretense_dev.lsp.server"))
+            out = subprocess.run(
+                [sys.executable, "-c", DETECTOR], check=True, capture_output=True, text=True
+            )
+            detector.append(float(out.stdout))
+    med = statistics.median
+    print(f"open → first diagnostics, fresh server: {med(sessions):.0f} ms (median of {runs})")
+    print(f"  python -c pass: {med(bare):.0f} ms")
+    print(f"  import lsprotocol.types (process): {med(lsproto):.0f} ms")
+    print(f"  import pretense_dev.lsp.server (process): {med(server):.0f} ms")
+    print(f"  detector set-up + first scan (in process): {med(detector):.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
