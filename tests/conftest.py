@@ -3,7 +3,11 @@
 Every test runs with HOME and XDG_* pointed at its own tmp dir, and with the
 `fail` keyring backend, so writing to the real home or the real keyring is
 impossible: user-level state goes to tmp, and a keyring call finds no backend
-(the key goes to the 0600 file fallback in tmp).  STYLE 16.
+(the key goes to the 0600 file fallback in tmp).
+
+Git gets a fixed identity and an empty global config for the whole session, so
+the suite runs the same on a fresh machine with no `user.name` configured as on
+a developer's laptop with a `~/.gitconfig` full of settings (signing, hooks…).
 """
 
 from __future__ import annotations
@@ -46,6 +50,23 @@ def _snapshot(dirs: tuple[Path, ...]) -> dict[str, tuple[int, int]]:
                 st = p.stat()
                 out[str(p)] = (st.st_mtime_ns, st.st_size)
     return out
+
+
+@pytest.fixture(autouse=True, scope="session")
+def git_identity(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every git run of the session, session fixtures included, commits as the test author.
+
+    Autouse session fixtures run before the other session fixtures, which run
+    before the per-test `isolated_user`: without this one a session fixture that
+    commits would read the real `~/.gitconfig`, and fail where there is none.
+    """
+    empty = tmp_path_factory.mktemp("git-global") / "gitconfig"
+    empty.write_text("", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in GIT_ENV.items():
+            mp.setenv(k, v)
+        mp.setenv("GIT_CONFIG_GLOBAL", str(empty))
+        yield
 
 
 @pytest.fixture(autouse=True, scope="session")
