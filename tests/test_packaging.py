@@ -20,21 +20,26 @@ REQUIRED = [
 
 
 def test_wheel_ships_code_data_and_kernel(tmp_path: Path) -> None:
-    subprocess.run(
+    built = subprocess.run(
         [
             sys.executable,
             "-m",
             "pip",
             "wheel",
             "--no-deps",
-            "-q",
+            "-v",
             "-w",
             str(tmp_path),
             str(REPO_ROOT),
         ],
         check=True,
         capture_output=True,
+        text=True,
     )
+    # `make demo` starts with this build: setuptools' deprecation and "absent from
+    # `packages`" warnings once ran to hundreds of lines before the first demo line.
+    log = built.stdout + built.stderr
+    assert [line for line in log.splitlines() if "Warning:" in line] == []
     (wheel,) = tmp_path.glob("pretense_dev-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     missing = [r for r in REQUIRED if r not in names]
