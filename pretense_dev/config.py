@@ -291,7 +291,16 @@ def parse_config(text: str, filename: str) -> Config:
         msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e))
         raise ConfigError(f"{filename}:{line}: invalid TOML: {msg}") from None
     problems: list[str] = []
-    version = data.get("version", CURRENT_VERSION)
+    if "version" not in data:
+        # A file without `version` (an empty one included) is not a policy this
+        # tool wrote: accepting it would silently apply the defaults to a team
+        # that believes its own file is in force.
+        raise ConfigError(
+            f"{filename}:1: version: missing "
+            f"(this pretense-dev writes version = {CURRENT_VERSION})",
+            f"add `version = {CURRENT_VERSION}` at the top, or delete the file for the defaults",
+        )
+    version = data["version"]
     if isinstance(version, int) and not isinstance(version, bool) and version > CURRENT_VERSION:
         raise ConfigError(
             f"{filename}:{_line_of(text, (), 'version')}: version: {version} was written by a "
@@ -396,17 +405,20 @@ def _line_of(text: str, table: tuple[str, ...], key: str) -> int:
 
     A small scanner rather than a position-tracking parser: it understands
     `[a.b]` headers, `key = ...` and dotted `a.key = ...` at the top level,
-    which covers how people write this file.  Falls back to the table header.
+    which covers how people write this file.  A key that is a table is found at
+    its own header.  Falls back to the enclosing table's header.
     """
     current: tuple[str, ...] = ()
     header_line = 1
     key_re = re.compile(r"^\s*(?:\"?)([A-Za-z0-9_.\-\"]+?)(?:\"?)\s*=")
     for n, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
-        if line.startswith("[") and not line.startswith("[["):
+        if line.startswith("["):
             current = tuple(p.strip().strip('"') for p in line.strip("[] ").split("."))
             if current == table:
                 header_line = n
+            elif current[: len(table) + 1] == (*table, key):
+                return n  # `key` is itself a table: `[key]`, `[key.sub]` or `[[key]]`
             continue
         m = key_re.match(raw)
         if not m:

@@ -199,7 +199,7 @@ def test_policy_refuses_vendor_and_model(h: Harness, tmp_path: Path) -> None:
 
 def test_invalid_policy_fails_closed(h: Harness, tmp_path: Path) -> None:
     root = _copy_repo(h, tmp_path)
-    (root / ".pretense" / "config.toml").write_text("[proxy]\nvendorz = []\n")
+    (root / ".pretense" / "config.toml").write_text("version = 1\n[proxy]\nvendorz = []\n")
     base = h.spawn(root)
     with pytest.raises(anthropic.InternalServerError) as e:
         anthropic_at(base).messages.create(model="m", max_tokens=5, messages=MSG)
