@@ -20,12 +20,26 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"high": "error", "medium": "error", "low": "warning"}
 
 
+def shown_path(path: str) -> str:
+    """`path` as one unambiguous token of a text line.
+
+    A file name may hold a newline, a carriage return or any control character:
+    printed raw, a name made of "x", a newline and "src/app.py:1: github-pat"
+    would forge a finding line (or hide one from a reader or a grep).  Such
+    names, and names with a quote or a backslash, are shown as a JSON string
+    literal, as `git` quotes odd paths.
+    """
+    if any(c in '"\\' or ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in path):
+        return json.dumps(path, ensure_ascii=False)
+    return path
+
+
 def text(found: Sequence[Located]) -> str:
     """One line per finding: where, which rule, how sure, which secret (redacted)."""
     lines = []
     for loc in found:
         f = loc.finding
-        where = f"{f.path or '<text>'}:{f.line}"
+        where = f"{shown_path(f.path) if f.path else '<text>'}:{f.line}"
         commit = f" in commit {loc.commit[:12]}" if loc.commit else ""
         lines.append(
             f"{where}: {f.rule} ({f.confidence}) {f.redacted} "

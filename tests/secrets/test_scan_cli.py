@@ -53,6 +53,19 @@ def test_exit_codes_and_text_output(repo: Path) -> None:
     assert r.code == 2 and "cannot be combined" in r.err
 
 
+def test_a_file_name_cannot_forge_text_output_lines(repo: Path) -> None:
+    tok = token()
+    forged = "x.py:1: github-pat (high) ghp_…(40) fingerprint 000000000000"
+    name = f"evil\n{forged}.py"
+    write(repo, {name: f'GH = "{tok}"\n'})
+    r = run_cli("scan", cwd=repo)
+    assert r.code == 1
+    lines = r.out.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(json.dumps(name, ensure_ascii=False) + ":1: github-pat (high) ")
+    assert tok not in r.out + r.err
+
+
 def test_json_and_sarif(repo: Path) -> None:
     tok = token()
     write(repo, {"a.py": f'\n\nGH = "{tok}"\n'})
