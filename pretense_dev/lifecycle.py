@@ -293,6 +293,19 @@ def _purge(repo: Repo, repo_id: str, out: UninstallReport) -> None:
             out.removed.append("deleted .pretense/config.toml (the unchanged default)")
         else:
             out.kept.append(".pretense/config.toml (your team's policy; delete it yourself)")
+    # The baseline is the team's record of accepted findings (committed, like the
+    # policy); anything else left here was not written by us.  Both stay, and
+    # the report says so: "purged" must not hide a file that is still there.
+    left = sorted(p.name for p in state.iterdir()) if state.is_dir() else []
+    for name in left:
+        if name == paths.CONFIG_NAME:
+            continue  # reported above
+        if name == "baseline.json":
+            out.kept.append(
+                ".pretense/baseline.json (your team's accepted secret findings; delete it yourself)"
+            )
+        else:
+            out.kept.append(f".pretense/{name} (not written by pretense-dev)")
     with contextlib.suppress(OSError):
         state.rmdir()
     if repo_id:

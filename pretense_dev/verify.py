@@ -11,7 +11,8 @@ It passes only if:
    and comes back mutated exactly as the local key and index predict, with an
    HMAC proof that only a holder of this repository's key can make and the
    index's current map version (`pretense_dev.proxy.canary` defines both halves);
-4. every configured tool still points at the proxy and runs our hooks (no drift).
+4. at least one tool is configured, and every configured tool still points at
+   the proxy and runs our hooks (no drift).
 
 Each failed check is one line with the command that fixes it; `--json` gives
 the same for machines.  The hooks call `run` before every prompt, so it is
@@ -148,6 +149,19 @@ def run(
         result.checks.append(Check("proxy", True))
         result.checks.append(_canary(repo, key, running.url, result))
     chosen = tuple(config.tools.configured if tools is None else tools)
+    if tools is None and not chosen:
+        # After `uninstall` (or an init that found no tool) the proxy and the
+        # canary may be fine while no tool sends anything through them: saying
+        # "protected" then would be a false claim.
+        result.checks.append(
+            Check(
+                "tools",
+                False,
+                "no AI tool is set up to use the proxy here (.pretense/config.toml "
+                "tools.configured is empty)",
+                "pretense-dev init",
+            )
+        )
     if chosen:
         result.checks.extend(_drift(repo, result, chosen, config.tools.copilot_models))
     if thorough and "claude-code" in chosen:

@@ -220,3 +220,21 @@ def test_usage_error_exit_2() -> None:
     r = run_cli("index", "--jobs", "0")
     assert r.code == 2
     assert "Invalid value for '--jobs'" in r.err
+
+
+def test_purge_says_what_it_kept(git_repo: Path) -> None:
+    write(git_repo, {"app.py": "def settlement_window(): pass\n"})
+    assert run_cli("init", "--no-tools", cwd=git_repo).code == 0
+    state = git_repo / ".pretense"
+    (state / "baseline.json").write_text('{"version": 1, "findings": []}\n')
+    (state / "notes.txt").write_text("ours\n")
+    r = run_cli("uninstall", "--purge", cwd=git_repo)
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert "  deleted .pretense/index.db" in lines
+    assert "  deleted .pretense/config.toml (the unchanged default)" in lines
+    assert (
+        "  kept .pretense/baseline.json (your team's accepted secret findings; delete it yourself)"
+    ) in lines
+    assert "  kept .pretense/notes.txt (not written by pretense-dev)" in lines
+    assert sorted(p.name for p in state.iterdir()) == ["baseline.json", "notes.txt"]

@@ -67,6 +67,20 @@ def test_verify_passes_then_names_drift_with_its_fix(repo: Path, proxy: str) -> 
     )
 
 
+def test_after_uninstall_verify_no_longer_says_protected(repo: Path, proxy: str) -> None:
+    init_repo(repo, tools=("claude-code",))
+    assert run_cli("verify", cwd=repo).code == 0
+    r = run_cli("uninstall", cwd=repo)
+    assert r.code == 0, r.err
+    r = run_cli("verify", cwd=repo)
+    assert r.code == 1
+    assert r.out == ""
+    assert r.err.splitlines() == [
+        "FAIL no AI tool is set up to use the proxy here (.pretense/config.toml "
+        "tools.configured is empty): run `pretense-dev init`"
+    ]
+
+
 def test_verify_with_no_proxy_says_how_to_start_it(repo: Path) -> None:
     init_repo(repo, tools=("claude-code",))
     r = run_cli("verify", cwd=repo)
