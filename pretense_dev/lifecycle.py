@@ -304,6 +304,11 @@ def _purge(repo: Repo, repo_id: str, out: UninstallReport) -> None:
             out.kept.append(
                 ".pretense/baseline.json (your team's accepted secret findings; delete it yourself)"
             )
+        elif name == "integrations.json":
+            out.kept.append(
+                ".pretense/integrations.json (the record of the tool settings above "
+                "that could not be cleaned)"
+            )
         else:
             out.kept.append(f".pretense/{name} (not written by pretense-dev)")
     with contextlib.suppress(OSError):
