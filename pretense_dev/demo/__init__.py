@@ -12,34 +12,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from pretense_dev.demo.console import DemoContext, count, heading, out, side_by_side
 from pretense_dev.errors import EXIT_FAILURE, EXIT_OK
-
-
-@dataclass
-class DemoContext:
-    """What the steps share."""
-
-    base: Path  # temp dir holding the repo and the fake HOME
-    repo: Path
-    width: int
-
-
-def out(line: str = "") -> None:
-    """Demo output goes to stdout: it is what the user asked to see."""
-    sys.stdout.write(line + "\n")
-
-
-def heading(text: str) -> None:
-    """A section title."""
-    out()
-    out(f"== {text} " + "=" * max(0, 70 - len(text)))
 
 
 def _copy_sample(dest: Path) -> None:
@@ -72,22 +51,6 @@ def _isolate(base: Path) -> None:
     os.environ["HOME"] = str(home)
     # No OS keyring for a throwaway repo: the key goes to a 0600 file in the temp dir.
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
-
-
-def side_by_side(left: str, right: str, width: int, titles: tuple[str, str]) -> None:
-    """Print two texts in columns, clipped to the terminal width."""
-    col = max(30, (width - 3) // 2)
-    out(f"{titles[0]:<{col}} │ {titles[1]}")
-    out(f"{'─' * col}─┼─{'─' * col}")
-    a, b = left.splitlines(), right.splitlines()
-    for i in range(max(len(a), len(b))):
-        x = a[i] if i < len(a) else ""
-        y = b[i] if i < len(b) else ""
-        x = x.expandtabs(4)
-        y = y.expandtabs(4)
-        x = x if len(x) <= col else x[: col - 1] + "…"
-        y = y if len(y) <= col else y[: col - 1] + "…"
-        out(f"{x:<{col}} │ {y}")
 
 
 def step_init(ctx: DemoContext) -> bool:
@@ -162,7 +125,7 @@ def step_audit(ctx: DemoContext) -> bool:
     out(
         f"evidence: {cov['sessions']} sessions, {req['forwarded']} requests forwarded, "
         f"{req['forwarded_protected']} protected, {req['forwarded_unprotected']} unprotected, "
-        f"{cov['secrets']['blocked']} secrets blocked, {cov['drift_events']} drift events"
+        f"{cov['secrets']['blocked']} secrets blocked, {count(cov['drift_events'], 'drift event')}"
     )
     for c in doc["controls"]:
         why = ", ".join(f"{k} = {v}" for k, v in c["exceptions"].items())
@@ -190,28 +153,28 @@ def step_audit(ctx: DemoContext) -> bool:
 
 
 def _step_secrets(ctx: DemoContext) -> bool:
-    from pretense_dev.secrets.demo import step_secrets
+    from pretense_dev.demo.secrets_step import step_secrets
 
     return step_secrets(ctx)
 
 
 def step_proxy(ctx: DemoContext) -> bool:
     """The proxy with the official SDKs: what the vendor received beside what you saw."""
-    from pretense_dev.proxy.demo_step import run  # deferred: aiohttp and the SDKs
+    from pretense_dev.demo.proxy_step import run  # deferred: aiohttp and the SDKs
 
     return run(ctx)
 
 
 def step_tools(ctx: DemoContext) -> bool:
     """Claude Code, Cursor and Copilot set up, two hook decisions, and uninstall."""
-    from pretense_dev.integrations.demo_step import run
+    from pretense_dev.demo.tools_step import run
 
     return run(ctx)
 
 
 def step_editor(ctx: DemoContext) -> bool:
     """The language server on an unsaved buffer, and the watcher on a generated file."""
-    from pretense_dev.lsp.demo_step import run  # deferred: pygls and watchdog
+    from pretense_dev.demo.editor_step import run  # deferred: pygls and watchdog
 
     return run(ctx)
 

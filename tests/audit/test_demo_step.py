@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pretense_dev.demo import DemoContext, step_audit
+from pretense_dev.demo import step_audit
+from pretense_dev.demo.console import DemoContext
 
 
 def test_demo_audit_step(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

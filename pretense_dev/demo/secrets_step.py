@@ -8,12 +8,12 @@ import subprocess
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pretense_dev.demo import DemoContext
+    from pretense_dev.demo.console import DemoContext
 
 
 def step_secrets(ctx: DemoContext) -> bool:
     """Stage a (generated) GitHub token and try to commit it: the hook blocks it."""
-    from pretense_dev.demo import heading, out
+    from pretense_dev.demo.console import heading, out
     from pretense_dev.secrets.samples import generate
 
     heading("a secret in a commit")

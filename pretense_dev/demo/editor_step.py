@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pygls.lsp.client import LanguageClient
 
-    from pretense_dev.demo import DemoContext
+    from pretense_dev.demo.console import DemoContext
 
 TIMEOUT = 30.0
 SAMPLE = "billing/ledger_reconciler.py"
@@ -42,7 +42,7 @@ def _fake_token() -> str:
 
 def run(ctx: DemoContext) -> bool:
     """The editor half, then the watcher half."""
-    from pretense_dev.demo import heading
+    from pretense_dev.demo.console import heading
 
     heading("in the editor: pretense-dev lsp (an unsaved buffer)")
     ok = asyncio.run(asyncio.wait_for(_editor(ctx), TIMEOUT * 2))
@@ -54,7 +54,7 @@ async def _editor(ctx: DemoContext) -> bool:
     from lsprotocol import types
     from pygls.lsp.client import LanguageClient
 
-    from pretense_dev.demo import out
+    from pretense_dev.demo.console import out
 
     client = LanguageClient("pretense-demo", "1")
     published: dict[int, list[types.Diagnostic]] = {}
@@ -69,6 +69,14 @@ async def _editor(ctx: DemoContext) -> bool:
     @client.feature("pretense/status")  # type: ignore[untyped-decorator]
     def _status(params: Any) -> None:
         pass
+
+    # An editor shows these as pop-ups; unhandled, pygls prints a stray
+    # "Ignoring notification" line into the demo.  Shown once the step is done.
+    messages: list[str] = []
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE)  # type: ignore[untyped-decorator]
+    def _message(params: types.ShowMessageParams) -> None:
+        messages.append(params.message)
 
     await client.start_io(sys.executable, "-m", "pretense_dev", "lsp")
     try:
@@ -116,6 +124,8 @@ async def _editor(ctx: DemoContext) -> bool:
             out(f"  diagnostic │ line {d.range.start.line + 1}: {d.message}")
         leaked = any(token in d.message for d in diags)
         out("the value appears in no diagnostic" if not leaked else "THE VALUE LEAKED")
+        for m in messages:
+            out(f"  pop-up │ {m}")
         return bool(diags) and not leaked
     finally:
         await client.shutdown_async(None)
@@ -147,7 +157,7 @@ def _replace(client: LanguageClient, uri: str, version: int, text: str) -> None:
 
 
 def _watcher(ctx: DemoContext) -> bool:
-    from pretense_dev.demo import out
+    from pretense_dev.demo.console import out
     from pretense_dev.index.watcher import IndexWatcher, WatchReport
     from pretense_dev.repo import Repo
 

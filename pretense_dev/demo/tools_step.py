@@ -9,14 +9,14 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pretense_dev.demo import DemoContext
+    from pretense_dev.demo.console import DemoContext
 
 TOOLS = ("claude-code", "cursor", "copilot")
 
 
 def run(ctx: DemoContext) -> bool:
     """Set the three tools up on the sample, ask the hooks, take it all out again."""
-    from pretense_dev.demo import heading, out
+    from pretense_dev.demo.console import heading, out
     from pretense_dev.lifecycle import init_repo, uninstall_repo
     from pretense_dev.secrets.samples import generate
 

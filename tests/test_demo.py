@@ -1,4 +1,4 @@
-"""`pretense-dev demo` runs the proxy step end to end (official SDKs, replay vendor)."""
+"""`pretense-dev demo` end to end: the proxy step (official SDKs, replay vendor) and its output."""
 
 from __future__ import annotations
 
@@ -14,3 +14,7 @@ def test_demo_shows_both_sides_and_blocks_the_token() -> None:
     assert "the proxy answered 400: pretense-dev blocked this request" in out
     assert "requests the vendor received: 0" in out
     assert "LEAK" not in out and "NOT BLOCKED" not in out
+    # Nothing stray: the editor's pop-ups are shown as such, counts agree with their noun.
+    assert "Ignoring notification" not in out + r.err
+    assert "  pop-up │ pretense-dev: the proxy is not running" in out
+    assert "1 drift events" not in out and "1 drift event" in out

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pretense_dev.proxy.replay import BackgroundServer, ReplayUpstream, demo_responder
 
 if TYPE_CHECKING:
-    from pretense_dev.demo import DemoContext
+    from pretense_dev.demo.console import DemoContext
 
 
 def _fake_token() -> str:
@@ -30,7 +30,7 @@ def _fake_token() -> str:
 
 def run(ctx: DemoContext) -> bool:
     """Start the proxy, send requests with the SDKs, show both sides, stop it."""
-    from pretense_dev.demo import heading, out
+    from pretense_dev.demo.console import heading, out
     from pretense_dev.proxy import daemon
     from pretense_dev.repo import Repo
 
@@ -77,7 +77,7 @@ def _prompt(ctx: DemoContext) -> str:
 
 
 def _anthropic(ctx: DemoContext, anthropic: Any, base: str, vendor: ReplayUpstream) -> bool:
-    from pretense_dev.demo import heading, out, side_by_side
+    from pretense_dev.demo.console import heading, out, side_by_side
 
     heading("Anthropic SDK → proxy → vendor (streamed)")
     client = anthropic.Anthropic(base_url=base, api_key="demo-key-not-real", max_retries=0)
@@ -131,7 +131,7 @@ def _vendor_answer(vendor: ReplayUpstream) -> str:
 
 
 def _secret(ctx: DemoContext, anthropic: Any, base: str, vendor: ReplayUpstream) -> bool:
-    from pretense_dev.demo import heading, out
+    from pretense_dev.demo.console import heading, out
 
     heading("a prompt with a token in it")
     client = anthropic.Anthropic(base_url=base, api_key="demo-key-not-real", max_retries=0)
@@ -155,7 +155,7 @@ def _secret(ctx: DemoContext, anthropic: Any, base: str, vendor: ReplayUpstream)
 
 
 def _openai(ctx: DemoContext, openai: Any, base: str, vendor: ReplayUpstream) -> bool:
-    from pretense_dev.demo import heading, out, side_by_side
+    from pretense_dev.demo.console import heading, out, side_by_side
 
     heading("OpenAI SDK → proxy → vendor (chat completions, streamed)")
     client = openai.OpenAI(base_url=base + "/v1", api_key="demo-key-not-real", max_retries=0)
