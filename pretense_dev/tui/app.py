@@ -25,7 +25,13 @@ from pretense_dev.audit.chain import Head
 from pretense_dev.audit.store import AuditStore, connect_readonly
 from pretense_dev.errors import EXIT_OK
 from pretense_dev.tui.data import data_version
-from pretense_dev.tui.messages import ChainChecked, FirstPageShown, LogChanged
+from pretense_dev.tui.messages import (
+    ChainChecked,
+    FirstPageShown,
+    LogChanged,
+    OpenRequest,
+    OpenSession,
+)
 from pretense_dev.tui.screens.sessions import SessionsScreen
 
 
@@ -160,6 +166,18 @@ class AuditApp(App[int]):
             len(problems),
             first,
         )
+
+    def on_open_session(self, msg: OpenSession) -> None:
+        """A screen asked for a session: the app is the one place that opens screens."""
+        from pretense_dev.tui.screens.session import SessionScreen
+
+        self.push_screen(SessionScreen(self.db, msg.key))
+
+    def on_open_request(self, msg: OpenRequest) -> None:
+        """A screen asked for one logged request."""
+        from pretense_dev.tui.screens.request import RequestScreen
+
+        self.push_screen(RequestScreen(self.db, msg.seq))
 
     def on_chain_checked(self, msg: ChainChecked) -> None:
         """Accumulate results; publish the state the indicators show."""

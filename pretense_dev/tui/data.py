@@ -12,6 +12,8 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from rich.text import Text
+
 from pretense_dev.audit.store import connect_readonly
 
 
@@ -44,3 +46,18 @@ def size(n: int) -> str:
     if n >= 1_000:
         return f"{n / 1_000:.0f} kB"
     return f"{n} B"
+
+
+STATUS_STYLE = {
+    "UNPROTECTED": "bold white on red",
+    "secret": "bold red",
+    "drift": "bold yellow",
+    "blocked": "yellow",
+    "error": "magenta",
+    "ok": "green",
+}
+
+
+def status_text(status: str) -> Text:
+    """A coloured status cell."""
+    return Text(status, style=STATUS_STYLE.get(status, ""))

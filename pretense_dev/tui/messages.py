@@ -93,3 +93,21 @@ class AlertsLoaded(Message):
     rows: list[Alert]
     append: bool
     more: bool
+
+
+@dataclass
+class OpenSession(Message):
+    """A screen asks to show one session.
+
+    The app owns navigation: screens post this instead of importing each other,
+    so the screens depend on the app's messages and never on one another.
+    """
+
+    key: str
+
+
+@dataclass
+class OpenRequest(Message):
+    """A screen asks to show one logged request, by its row number."""
+
+    seq: int

@@ -16,7 +16,7 @@ from pretense_dev.audit import alerts as mod
 from pretense_dev.audit.alerts import Alert
 from pretense_dev.audit.timespec import short
 from pretense_dev.tui.data import reading, repo_label
-from pretense_dev.tui.messages import AlertsLoaded, LogChanged
+from pretense_dev.tui.messages import AlertsLoaded, LogChanged, OpenRequest
 from pretense_dev.tui.widgets.top_bar import TopBar
 
 PAGE = 200
@@ -100,10 +100,8 @@ class AlertsScreen(Screen[None]):
 
     @on(DataTable.RowSelected, "#alerts")
     def _open(self, event: DataTable.RowSelected) -> None:
-        from pretense_dev.tui.screens.request import RequestScreen
-
         if event.row_key.value is not None:
-            self.app.push_screen(RequestScreen(self.db, int(event.row_key.value.split(":")[0])))
+            self.post_message(OpenRequest(int(event.row_key.value.split(":")[0])))
 
     def on_log_changed(self, _: LogChanged) -> None:
         """New events may raise alerts."""

@@ -16,7 +16,7 @@ from textual.widgets import Footer, Static
 from pretense_dev.audit.store import AuditStore, StoredEvent
 from pretense_dev.audit.timespec import short
 from pretense_dev.tui.data import repo_label, size
-from pretense_dev.tui.messages import EventLoaded
+from pretense_dev.tui.messages import EventLoaded, OpenSession
 from pretense_dev.tui.widgets.top_bar import TopBar
 
 
@@ -63,13 +63,11 @@ class RequestScreen(Screen[None]):
 
     def action_open_session(self) -> None:
         """Open the session this event belongs to."""
-        from pretense_dev.tui.screens.session import SessionScreen
-
         if self.stored is None:
             return
         e = self.stored.event
         key = e.session_id or (f"nosession:{e.tool}:{e.repo_id}:{short(e.time)[:10]}")
-        self.app.push_screen(SessionScreen(self.db, key))
+        self.post_message(OpenSession(key))
 
 
 def render(stored: StoredEvent) -> Text:

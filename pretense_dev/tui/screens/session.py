@@ -16,9 +16,8 @@ from textual.widgets import DataTable, Footer, Input, Select, Static
 from pretense_dev.audit import queries
 from pretense_dev.audit.queries import EventRow, SessionRow
 from pretense_dev.audit.timespec import duration, short
-from pretense_dev.tui.data import reading, repo_label, size
-from pretense_dev.tui.messages import LogChanged, SessionLoaded
-from pretense_dev.tui.screens.sessions import status_text
+from pretense_dev.tui.data import reading, repo_label, size, status_text
+from pretense_dev.tui.messages import LogChanged, OpenRequest, SessionLoaded
 from pretense_dev.tui.widgets.filter_bar import DECISIONS
 from pretense_dev.tui.widgets.top_bar import TopBar
 
@@ -157,10 +156,8 @@ class SessionScreen(Screen[None]):
 
     @on(DataTable.RowSelected, "#events")
     def _open(self, event: DataTable.RowSelected) -> None:
-        from pretense_dev.tui.screens.request import RequestScreen
-
         if event.row_key.value is not None:
-            self.app.push_screen(RequestScreen(self.db, int(event.row_key.value)))
+            self.post_message(OpenRequest(int(event.row_key.value)))
 
     @on(Input.Changed, "#event-search")
     def _search(self, event: Input.Changed) -> None:

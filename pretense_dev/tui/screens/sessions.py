@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,11 +16,12 @@ from textual.worker import get_current_worker
 from pretense_dev.audit import queries
 from pretense_dev.audit.queries import Filter, SessionRow
 from pretense_dev.audit.timespec import short
-from pretense_dev.tui.data import reading, repo_label
+from pretense_dev.tui.data import reading, repo_label, status_text
 from pretense_dev.tui.messages import (
     FiltersChanged,
     FirstPageShown,
     LogChanged,
+    OpenSession,
     SessionsCounted,
     SessionsLoaded,
 )
@@ -45,20 +45,6 @@ COLUMNS = [  # 118 columns + padding: fits a 140-column terminal
     ("status", 11),
     ("session (prefix)", 20),
 ]
-
-STATUS_STYLE = {
-    "UNPROTECTED": "bold white on red",
-    "secret": "bold red",
-    "drift": "bold yellow",
-    "blocked": "yellow",
-    "error": "magenta",
-    "ok": "green",
-}
-
-
-def status_text(status: str) -> Text:
-    """A coloured status cell."""
-    return Text(status, style=STATUS_STYLE.get(status, ""))
 
 
 class SessionsScreen(Screen[None]):
@@ -193,11 +179,9 @@ class SessionsScreen(Screen[None]):
 
     @on(DataTable.RowSelected, "#sessions")
     def _open(self, event: DataTable.RowSelected) -> None:
-        from pretense_dev.tui.screens.session import SessionScreen
-
         key = event.row_key.value
         if key is not None:
-            self.app.push_screen(SessionScreen(self.db, key))
+            self.post_message(OpenSession(key))
 
     def on_filters_changed(self, msg: FiltersChanged) -> None:
         """New filters: back to the first page."""
