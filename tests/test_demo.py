@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from tests.conftest import run_cli
+import fcntl
+import os
+import pty
+import re
+import struct
+import subprocess
+import sys
+import termios
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pretense_dev.demo.console import changed_tokens, wrap_tokens
+from tests.conftest import REPO_ROOT, run_cli
 
 
 def test_demo_shows_both_sides_and_blocks_the_token() -> None:
@@ -18,3 +31,88 @@ def test_demo_shows_both_sides_and_blocks_the_token() -> None:
     assert "Ignoring notification" not in out + r.err
     assert "  pop-up │ pretense-dev: the proxy is not running" in out
     assert "1 drift events" not in out and "1 drift event" in out
+    assert "\x1b[" not in out  # piped: plain text, no terminal codes
+
+
+# -- the terminal view ---------------------------------------------------------
+
+
+LEFT = "        booked_net_cents = self.ledger_client.net_for_batch(batch.batch_reference)"
+RIGHT = "        var_gq6vcs = self.fld_jz8k4a.net_for_batch(batch.fld_955pr9)"
+SNIPPET = f"""
+from pretense_dev.demo.console import heading, side_by_side
+heading("billing/ledger.py")
+side_by_side({LEFT!r}, {RIGHT!r}, 80, ("on your machine", "what the AI vendor sees"))
+"""
+SGR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _on_a_terminal(columns: int, env_extra: dict[str, str]) -> str:
+    """Run SNIPPET with stdout on a pseudo-terminal of `columns` columns; what it printed."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES")}
+    env.update({"TERM": "xterm-256color", **env_extra})
+    p = subprocess.Popen(
+        [sys.executable, "-c", SNIPPET], stdout=slave, stderr=slave, env=env, cwd=REPO_ROOT
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the child closed its side
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    text = b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+    assert p.wait(timeout=30) == 0, text
+    return text
+
+
+def test_on_a_terminal_the_view_fits_the_width_and_highlights_whole_names() -> None:
+    raw = _on_a_terminal(80, {})
+    assert "\x1b[1;33mbooked_net_cents\x1b[0m" in raw  # the original, highlighted
+    assert "\x1b[1;36mfld_955pr9\x1b[0m" in raw  # its synthetic, highlighted
+    plain = SGR.sub("", raw)
+    assert max(len(line) for line in plain.splitlines()) <= 80
+    rows = [line.split(" │ ") for line in plain.splitlines() if " │ " in line]
+    left = "".join(r[0].rstrip() if r[0].strip() else "" for r in rows[1:])
+    right = "".join(r[1] for r in rows[1:])
+    # Every name is shown whole, on one row, in its column.
+    for name in ("booked_net_cents", "ledger_client", "batch_reference"):
+        assert any(name in r[0] for r in rows), name
+    for name in ("var_gq6vcs", "fld_jz8k4a", "fld_955pr9"):
+        assert any(name in r[1] for r in rows), name
+    assert "net_for_batch" in left and "net_for_batch" in right
+
+
+def test_no_color_keeps_the_layout_without_colour() -> None:
+    raw = _on_a_terminal(80, {"NO_COLOR": "1"})
+    codes = {c for m in SGR.findall(raw) for c in m[2:-1].split(";") if c}
+    assert not codes & {str(n) for n in (*range(30, 38), *range(90, 98))}, codes
+    assert "fld_955pr9" in raw
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["fld_955pr9", "self", ".", "(", ")", " ", "    ", "x", "a_very_long_name_" * 3]
+        ),
+        max_size=30,
+    ),
+    st.integers(10, 60),
+)
+def test_wrapping_keeps_every_character_and_splits_no_name_that_fits(
+    parts: list[str], col: int
+) -> None:
+    line = "".join(parts)
+    tokens, _ = changed_tokens(line, line)
+    rows = wrap_tokens(tokens, col)
+    assert "".join(t for row in rows for t, _ in row) == line
+    assert all(sum(len(t) for t, _ in row) <= col for row in rows)
+    for tok, _ in tokens:
+        if tok[:1].isalnum() and len(tok) <= col:
+            assert any(tok in "".join(t for t, _ in row) for row in rows), tok
