@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -19,7 +21,31 @@ REQUIRED = [
 ]
 
 
+def _clean_copy(dest: Path) -> Path:
+    """The checkout's files as a clone would have them (uncommitted edits included).
+
+    Building in the checkout itself would leave a `build/` directory there, and
+    a stale one puts modules that no longer exist into the next wheel.
+    """
+    files = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "ls-files", "-z", "--cached", "--others",
+         "--exclude-standard"],
+        capture_output=True, check=True,
+    ).stdout.decode().split("\0")  # fmt: skip
+    for rel in filter(None, files):
+        src = REPO_ROOT / rel
+        if src.is_file() and not src.is_symlink():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+        elif src.is_symlink():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            (dest / rel).symlink_to(os.readlink(src))
+    return dest
+
+
 def test_wheel_ships_code_data_and_kernel(tmp_path: Path) -> None:
+    source = _clean_copy(tmp_path / "src")
+    out = tmp_path / "wheels"
     built = subprocess.run(
         [
             sys.executable,
@@ -29,8 +55,8 @@ def test_wheel_ships_code_data_and_kernel(tmp_path: Path) -> None:
             "--no-deps",
             "-v",
             "-w",
-            str(tmp_path),
-            str(REPO_ROOT),
+            str(out),
+            str(source),
         ],
         check=True,
         capture_output=True,
@@ -40,7 +66,7 @@ def test_wheel_ships_code_data_and_kernel(tmp_path: Path) -> None:
     # `packages`" warnings once ran to hundreds of lines before the first demo line.
     log = built.stdout + built.stderr
     assert [line for line in log.splitlines() if "Warning:" in line] == []
-    (wheel,) = tmp_path.glob("pretense_dev-*.whl")
+    (wheel,) = out.glob("pretense_dev-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     missing = [r for r in REQUIRED if r not in names]
     assert missing == []
