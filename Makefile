@@ -17,7 +17,7 @@ GEMINI := .tools/gemini-cli/node_modules/.bin/gemini
 # The VS Code / Cursor extension is built in CI (issue #7).
 VSCODE_OUT := lsp/vscode/out/extension.js
 
-.PHONY: demo test check lint typecheck imports pytest tools tmux bench clean
+.PHONY: demo test check lint typecheck pytest tools tmux bench clean
 
 $(STAMP): pyproject.toml setup.py constraints.txt pretense_dev/mutation/_kernel.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,7 +55,7 @@ demo: $(STAMP)
 
 test: $(STAMP) tools check pytest
 
-check: lint typecheck imports
+check: lint typecheck
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -63,10 +63,6 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
-
-# The architecture's dependency rules (docs/architecture.md; contracts in pyproject.toml).
-imports: $(STAMP)
-	$(BIN)/lint-imports
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
