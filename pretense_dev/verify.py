@@ -209,7 +209,6 @@ def _git_hooks(repo: Repo) -> Check:
     return Check("git-hooks", False, first, "pretense-dev hooks install")
 
 
-
 def audit_problem() -> tuple[str, str] | None:
     """None if the audit log can be read (or none was written yet); else (problem, fix).
 

@@ -123,7 +123,7 @@ def find_lookalikes(data: bytes | str) -> set[str]:
 _HINT_TUPLE = tuple(sorted(set(HINTS.values()) | {DEFAULT_HINT}))
 _HINT2_TUPLE = tuple(sorted(set(HINTS2.values())))
 try:
-    from pretense_dev.mutation._kernel import (  # type: ignore[import-not-found]
+    from pretense_dev.mutation._kernel import (  # type: ignore[import-not-found,import-untyped,unused-ignore]
         lookalikes as _kernel_lookalikes,
     )
 except ImportError:  # pragma: no cover - only where the C build failed

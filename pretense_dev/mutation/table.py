@@ -8,7 +8,7 @@ from typing import Any, AnyStr
 from pretense_dev.mutation import _reference
 
 try:
-    from pretense_dev.mutation._kernel import TokenTable as _CTable  # type: ignore[import-not-found]
+    from pretense_dev.mutation._kernel import TokenTable as _CTable  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
     KERNEL = "c"
 except ImportError:  # pragma: no cover - exercised only where the build failed
