@@ -281,7 +281,14 @@ def _purge(repo: Repo, repo_id: str, out: UninstallReport) -> None:
     from pretense_dev.keys import delete_key
 
     state = repo.state_dir
-    for name in ("index.db", "index.db-wal", "index.db-shm", paths.REPO_ID_NAME, ".gitignore"):
+    for name in (
+        "index.db",
+        "index.db-wal",
+        "index.db-shm",
+        "index.lock",  # the build lock (index/build.py)
+        paths.REPO_ID_NAME,
+        ".gitignore",
+    ):
         p = state / name
         if p.exists():
             p.unlink()

@@ -77,7 +77,10 @@ def test_after_uninstall_verify_no_longer_says_protected(repo: Path, proxy: str)
     assert r.out == ""
     assert r.err.splitlines() == [
         "FAIL no AI tool is set up to use the proxy here (.pretense/config.toml "
-        "tools.configured is empty): run `pretense-dev init`"
+        "tools.configured is empty): run `pretense-dev init`",
+        # uninstall also took the secret-scanning git hooks out
+        "warn no secret-scanning git hooks (init --no-hooks?): a staged secret can be "
+        "committed: run `pretense-dev hooks install`",
     ]
 
 
