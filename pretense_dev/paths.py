@@ -85,6 +85,15 @@ def find_repo_root(start: Path | None = None) -> Path:
     for d in (here, *here.parents):
         if (d / ".git").exists():
             return d
+    for d in (here, *here.parents):
+        # A bare repository is a git repository without files to protect:
+        # saying "not inside a git repository" there sends people looking for
+        # the wrong problem.
+        if (d / "HEAD").is_file() and (d / "objects").is_dir() and (d / "refs").is_dir():
+            raise UsageError(
+                f"{d} is a bare git repository: it has no work tree to protect",
+                f"run this in a clone with a work tree (git clone {d})",
+            )
     raise UsageError(f"{here} is not inside a git repository", "run this in a git repository")
 
 

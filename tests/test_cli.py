@@ -37,6 +37,21 @@ def test_init_outside_git_repo_fails_cleanly(tmp_path: Path, isolated_user: Path
     assert _user_files(isolated_user) == before
 
 
+def test_init_in_a_bare_repository_says_so(tmp_path: Path, isolated_user: Path) -> None:
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    before = sorted(p.name for p in bare.iterdir())
+    for cwd in (bare, bare / "refs"):
+        r = run_cli("init", cwd=cwd)
+        assert r.code == 2
+        assert r.out == ""
+        assert r.err == (
+            f"pretense-dev: {bare} is a bare git repository: it has no work tree to protect"
+            f" — run this in a clone with a work tree (git clone {bare})\n"
+        )
+    assert sorted(p.name for p in bare.iterdir()) == before
+
+
 def test_init_reports_and_is_idempotent(git_repo: Path) -> None:
     write(git_repo, {"billing/ledger_reconciler.py": LEDGER})
     r = run_cli("init", cwd=git_repo)
@@ -128,7 +143,6 @@ def test_mutate_is_byte_exact_on_non_utf8(git_repo: Path) -> None:
     raw = b"\xff\xfe settlement_window \xe9\x80"
     m = run_cli("mutate", cwd=git_repo, stdin=raw)
     assert b"settlement_window" not in m.out.encode("utf-8", "surrogateescape")
-    import subprocess
     import sys
 
     p = subprocess.run(
