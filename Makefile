@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-# The real Claude Code CLI for the end-to-end test (issue #6).  Pinned: on
+# The real Claude Code CLI for the end-to-end hook test.  Pinned: on
 # node 20 an unpinned install resolves to an older release without
 # `onFailure: "block"`.
 CLAUDE_CODE_VERSION := 2.1.331
@@ -14,7 +14,7 @@ CLAUDE := .tools/claude-code/node_modules/.bin/claude
 # The real Gemini CLI for its end-to-end test through the Gemini route.
 GEMINI_CLI_VERSION := 0.61.0
 GEMINI := .tools/gemini-cli/node_modules/.bin/gemini
-# The VS Code / Cursor extension is built in CI (issue #7).
+# The VS Code / Cursor extension, compiled so its tests run against the real build.
 VSCODE_OUT := lsp/vscode/out/extension.js
 
 .PHONY: demo test check lint typecheck pytest tools tmux bench clean

@@ -1,6 +1,6 @@
 """Append one audit event: the proxy's per-request cost and a hook's whole `record`.
 
-Goal (issue 8): ≤ 1 ms median per append.  Printed beside a bare SQLite
+Goal: ≤ 1 ms median per append (the proxy appends once per request).  Printed beside a bare SQLite
 insert of the same JSON text into a one-table WAL database in the same run
 (the floor), and beside the same append with synchronous=FULL (an fsync per
 commit) to show what durability would cost.  The hook figure is a fresh

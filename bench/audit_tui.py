@@ -1,4 +1,4 @@
-"""TUI first paint with 1,000,000 events: goal ≤ 1 s (issue 8).
+"""TUI first paint with 1,000,000 events: goal ≤ 1 s (a browser must feel instant).
 
 Measured headless with Textual's own test driver: from constructing the app to
 the sessions table holding its first page, painted (the chain is still being

@@ -4,7 +4,7 @@ Usage:  python bench/secrets_quality.py [--seed N] [--per-rule K] [--show-misses
 
 Every sample is one file in a temp directory, generated at run time (nothing
 secret-shaped is stored): positives from every rule's format (in several
-assignment contexts) plus the blind spots of issue 4 (credentials in URLs and
+assignment contexts) plus the usual blind spots of secret scanners (credentials in URLs and
 connection strings, passwords with punctuation, encoded values, concatenated
 literals, key blocks); negatives are tempting look-alikes (placeholders, AWS
 example keys, environment references, UUIDs, digests, integrity hashes, image

@@ -26,7 +26,7 @@ from pretense_dev.errors import (
 
 
 def err(message: str) -> None:
-    """A line for people: always stderr, so stdout stays data (STYLE 3)."""
+    """A line for people: always stderr, so stdout stays data (pipes and hooks read stdout)."""
     click.echo(message, err=True)
 
 
@@ -51,7 +51,8 @@ class LazyGroup(click.Group):
     """A click group whose listed subcommands are imported on first use.
 
     Keeps `pretense-dev hook …` from importing the proxy, the TUI or the parser
-    (STYLE 15), and lets each part own its command module.
+    (a hook runs before every prompt; tests/test_import_hygiene.py), and lets
+    each part own its command module.
     """
 
     def __init__(self, *args: object, lazy: dict[str, str], **kwargs: object) -> None:
@@ -310,7 +311,7 @@ def demo(keep: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit code (STYLE 1, 2)."""
+    """Run the CLI; return the exit code (0, 1, 2, 3 or 130: see `pretense_dev.errors`)."""
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["hook"] and not {"-h", "--help"} & set(args):
         # The tool hook answers every failure itself, in the calling tool's

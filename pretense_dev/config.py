@@ -3,7 +3,7 @@
 The file is safe to commit and travels with the repository.  Validation is
 strict because a typo in a security policy must not silently weaken it: an
 unknown key or a bad value is reported as ``file:line: key: problem``, every
-problem at once, and the command exits 2 (STYLE 14).
+problem at once, and the command exits 2 (bad usage or config).
 
 Each section is a frozen dataclass; a field's ``metadata["check"]`` validates
 its value beyond its type.  Reading uses tomllib (fast, strict); the writers in

@@ -1,7 +1,8 @@
 """Edits to `.pretense/config.toml` that keep the team's comments and layout.
 
 Reading the policy uses tomllib (`config.load_config`, strict); writing uses
-tomlkit, which round-trips comments, key order and formatting (STYLE 13).
+tomlkit, which round-trips comments, key order and formatting: a team's file
+is theirs, and an edit must not reformat it.
 Every edit is validated with the same parser the rest of pretense-dev uses
 *before* anything is written, and written with `paths.atomic_write`, so a
 failed or refused edit leaves the file exactly as it was.

@@ -1,8 +1,9 @@
 """`init`: set a repository up (config, id, key, registry, index); `status`; `explain`.
 
 Re-running `init` is safe: each step checks what is there and changes only what
-is missing or wrong (STYLE 13), and the config is validated before anything
-is written, so a bad policy file stops `init` with nothing changed.
+is missing or wrong (so a re-run repairs and never clobbers), and the config
+is validated before anything is written, so a bad policy file stops `init`
+with nothing changed.
 """
 
 from __future__ import annotations

@@ -123,7 +123,7 @@ def atomic_writer(path: Path, mode: int = 0o644, *, devices: bool = False) -> It
     """A binary file that replaces `path` only when the block ends without an error.
 
     A crash or a full disk leaves either the old file or the new one, never a
-    half-written config (STYLE 13).  The temp file is created with `mode`
+    half-written config.  The temp file is created with `mode`
     already set, so a 0600 file is never briefly world-readable.
 
     A symlink is followed (a dotfile kept in a dotfiles repo stays a link, and

@@ -2,8 +2,9 @@
 
 Both on-disk stores (`index/`, `audit/`) declare their schema as a list of
 named migration functions applied in order and recorded in `_migrations`
-(STYLE 10); tests pin the resulting schema.  A new database is built under a
-temp name and moved into place, so a crash never leaves a half-migrated file.
+(so an old file upgrades the same way every time); tests pin the resulting
+schema.  A new database is built under a temp name and moved into place, so
+a crash never leaves a half-migrated file.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`pretense-dev verify`: whether this repository is really protected right now.
 
-It passes only if:
+It passes only if (docs/architecture.md, "Verify and the canary"):
 
 1. the repository is initialised (id, index, key), its identifier map is
    readable and complete (index/reader.py), and the audit log can be read;

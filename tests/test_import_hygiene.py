@@ -1,4 +1,4 @@
-"""Hooks, verify and the CLI run on every prompt and commit: keep their imports lean (STYLE 15)."""
+"""Hooks, verify and the CLI run on every prompt and commit: keep their imports lean."""
 
 from __future__ import annotations
 

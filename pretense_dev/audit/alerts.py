@@ -1,4 +1,4 @@
-"""Alerts (DESIGN: audit event): what a security team wants to look at.
+"""Alerts: what a security team wants to look at (docs/architecture.md, the audit chain).
 
 Alerts are derived from the log when read, never stored, so they cannot
 disagree with the verified chain and a changed threshold applies to the past.

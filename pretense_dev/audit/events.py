@@ -1,4 +1,4 @@
-"""The audit event: one row of the user-level, hash-chained log (DESIGN: audit event).
+"""The audit event: one row of the user-level, hash-chained log (docs/architecture.md).
 
 This is the contract between every writer (the proxy, the hooks, `verify`) and
 the store, the queries, the exports and the TUI.  It holds no prompt text and no

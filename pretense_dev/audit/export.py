@@ -1,4 +1,4 @@
-"""Exports for a SIEM or an OpenTelemetry collector (DESIGN: scale beyond one machine).
+"""Exports for a SIEM or an OpenTelemetry collector: how an organisation aggregates local logs.
 
 * **JSONL**: one line per row, the hashed record plus ``prev_hash`` and
   ``hash`` (`chain.export_line`), so the receiver can re-verify the chain
@@ -338,7 +338,7 @@ def _sdk_log() -> Iterator[list[str]]:
     """Capture what the OpenTelemetry SDK logs during an export, instead of printing it.
 
     The SDK reports an HTTP failure through `logging`; we fold its first line
-    into our one-line error (STYLE 2) rather than let it print a second one.
+    into our one-line error (errors are one line on stderr) rather than let it print a second one.
     """
     import logging
 

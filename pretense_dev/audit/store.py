@@ -21,9 +21,9 @@ Design choices, each measured or forced by a requirement:
   lose the last commits, which looks like truncation and is caught the same way
   (a recorded head, see `chain`).
 * A ``sessions`` summary table is kept by a trigger, so the TUI's first screen
-  reads a few hundred rows instead of aggregating a million (issue 8's
-  1-second first paint).  It is derived data: evidence and incident reports
-  compute from ``events`` itself.
+  reads a few hundred rows instead of aggregating a million (its goal is
+  a first paint under a second, bench/audit_tui.py).  It is derived data:
+  evidence and incident reports compute from ``events`` itself.
 
 `record()` is the hook's entry point: stdlib only (sqlite3, hashlib, json),
 one open, one append, one close — measured by bench/audit_append.py.

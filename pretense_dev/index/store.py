@@ -5,8 +5,8 @@ Tables (see `MIGRATIONS`):
 * ``files``        one row per indexed file: path, content hash, language, size, mtime;
 * ``definitions``  which file defines which name (kind, line) — what `explain` shows;
 * ``identifiers``  every synthetic ever issued: name → synthetic, kind, ``active``.
-  A row is never deleted and its synthetic never changes (DESIGN: a synthetic,
-  once issued, keeps its meaning); ``active`` says whether the name is
+  A row is never deleted and its synthetic never changes (a synthetic, once
+  issued, keeps its meaning in answers that come back later); ``active`` says whether the name is
   protected now (defined somewhere and allowed by the config, or in `always`);
 * ``lookalikes``   real tokens shaped like synthetics, so none is ever issued;
 * ``findings``     secrets found in each indexed file, by identity (path, rule,

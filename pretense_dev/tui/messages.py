@@ -1,4 +1,4 @@
-"""Messages between workers, widgets, screens and the app (dataclasses, STYLE 18)."""
+"""Messages between workers, widgets, screens and the app (dataclasses: typed, no dict payloads)."""
 
 from __future__ import annotations
 

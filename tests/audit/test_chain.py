@@ -1,4 +1,4 @@
-"""The chain contract, pinned: what is hashed and how rows link (STYLE 11)."""
+"""The chain contract, pinned: what is hashed and how rows link (a change breaks every old log)."""
 
 from __future__ import annotations
 

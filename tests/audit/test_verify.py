@@ -1,4 +1,4 @@
-"""`verify` catches an edited, a deleted, a moved row and a truncated log (issue 8)."""
+"""`verify` catches an edited, a deleted, a moved row and a truncated log."""
 
 from __future__ import annotations
 
