@@ -1,4 +1,4 @@
-"""The mutation contract (DESIGN, mutation semantics 3-5), property-tested.
+"""The mutation contract (docs/architecture.md, mutation contract rules 3-5), property-tested.
 
 The C kernel is checked against the pure-Python reference, the round trip
 against any text (including text full of our own synthetics and escapes), and

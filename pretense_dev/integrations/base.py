@@ -13,7 +13,8 @@ functions, as `git_hooks` does for the git hooks:
 * ``remove(ctx) -> Plan`` — take out exactly what we added (restoring any value
   we replaced), and write.
 
-Ownership (STYLE 13).  We recognise what we wrote without a side file: a hook
+Ownership: we never take a user's setting over.  We recognise what we wrote
+without a side file: a hook
 handler is ours when its command runs ``pretense-dev hook``; a setting is ours
 when it holds the value we write.  What cannot be recognised that way — which
 containers and files we created, and the exact original text of a value we
@@ -63,7 +64,8 @@ def is_our_command(command: object) -> bool:
 def manifest(tool: str) -> dict[str, Any]:
     """The hook manifest we install for `tool`: `integrations/hooks/<tool>.json`.
 
-    Data, one source of truth, shipped in the wheel (DESIGN: hooks/).  Every
+    Data, one source of truth, shipped in the wheel (`hooks/` at the
+    repository root links here).  Every
     command is a bare `pretense-dev hook <tool> <event>`, found on PATH, not an
     absolute path: the repo-level files are committed, and each teammate's
     install lives elsewhere; without pretense-dev the command is "not found",

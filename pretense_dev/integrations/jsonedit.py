@@ -4,7 +4,7 @@ Why our own editor: the tool settings we touch are edited by people, and a
 round trip through a parser and a serialiser loses what they wrote — comments
 (VS Code's and Cursor's JSONC files), key order, indentation, blank lines,
 `"a" : 1` spacing.  The Python options measured in
-`shared/reference/copilot.md` §6 either drop comments on write (`json5`,
+the common JSON5/JSONC libraries either drop comments on write (`json5`,
 `json-with-comments`, `commentjson`), fail to parse common files (`commentjson`
 on a trailing comma before a comment), need Node at run time (`jsonc-edit`), or
 round-trip but install a module named `json5` that clashes with the `json5`

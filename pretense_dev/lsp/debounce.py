@@ -1,6 +1,7 @@
 """Per-document debouncing: one analysis at a time per URI, the latest text always wins.
 
-Keystrokes must not queue one scan each (STYLE 17: `debounce(…, keyed_by="uri")`
+Keystrokes must not queue one scan each (one pending scan per document:
+`debounce(…, keyed_by="uri")`
 in jedi-language-server).  Plain trailing-edge debouncing would make every
 isolated edit wait the whole delay, which eats the 50 ms budget for
 didChange → publishDiagnostics; so this is leading edge plus trailing edge:

@@ -3,7 +3,7 @@
  *
  * Why C: the pure-Python version (re.split + dict.get + join) tops out at
  * ~22 MB/s on this machine, and the regex split alone costs 20 ms per MB, so
- * no Python-level arrangement reaches the 30/60 MB/s goals of issue #3.  The
+ * no Python-level arrangement reaches the 30/60 MB/s mutate/unmutate goals in the README's figures.  The
  * Aho-Corasick libraries we measured (pyahocorasick, ahocorasick-rs) were
  * slower still once word boundaries are checked.  See bench/mutation.py.
  *

@@ -1,6 +1,6 @@
 """The identifier map and the text transform in both directions.
 
-The round trip ``unmutate(mutate(x)) == x`` holds for every text ``x`` (DESIGN,
+The round trip ``unmutate(mutate(x)) == x`` holds for every text ``x`` (docs/architecture.md,
 mutation semantics 4) because the outgoing transform is injective on tokens:
 
 * an active original name becomes its synthetic;
@@ -31,7 +31,7 @@ class IdentifierMap:
     `forward` holds the names that are protected now; `issued` every synthetic
     ever issued for this repo (original by synthetic).  Instances are immutable:
     `grow` returns a new map, so a proxy session can swap maps atomically and a
-    map only ever grows within a session (DESIGN, mutation semantics 7).
+    map only ever grows within a session (docs/architecture.md, mutation contract rule 7).
     """
 
     __slots__ = ("_mut", "_unmut", "forward", "issued")

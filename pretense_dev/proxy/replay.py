@@ -1,11 +1,12 @@
 """A loopback stand-in for the vendors' APIs: the demo's "AI vendor" and the tests' upstream.
 
 It answers the documented request shapes with the documented event shapes
-(shared/reference/anthropic-messages.md, openai-chat-and-responses.md), writes
+(https://docs.anthropic.com/en/api/messages-streaming and
+https://platform.openai.com/docs/api-reference), writes
 each chunk of a reply with its own write, and records every request exactly as
 it arrived — so a test or the demo can show what the vendor received.  It is
 a real aiohttp server on 127.0.0.1 (aiohttp sets TCP_NODELAY, so there is no
-40 ms Nagle stall; shared/reference/loopback-benchmarks.md).
+40 ms Nagle stall: TCP_NODELAY, RFC 896).
 
 Shipped in the package because `make demo` runs from an installed wheel.
 """

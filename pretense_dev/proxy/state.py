@@ -2,7 +2,7 @@
 
 Standard library only: `verify`, the hooks and `doctor` call `running()` on
 every prompt, so this module must not pull aiohttp (or anything heavy) into
-their start-up path (STYLE 15; tests/proxy/test_daemon.py checks it).
+their start-up path (tests/proxy/test_daemon.py checks it).
 
 The running proxy writes ``<user state dir>/proxy.json`` (0600) once it is
 listening, and removes it when it stops.  A state file alone proves nothing (a

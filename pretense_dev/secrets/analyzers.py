@@ -1,4 +1,4 @@
-r"""Code for what a regex cannot say, behind one small interface (STYLE 6).
+r"""Code for what a regex cannot say, behind one small interface, so a rule stays data.
 
 An analyzer is a function ``(rule, data, ctx) -> Iterable[Match]``.  A rule in
 rules.toml names it with ``analyzer = "…"``; the rule keeps its id, keywords,

@@ -1,4 +1,4 @@
-"""`pretense-dev scan` and `pretense-dev guard-store`: wiring only (STYLE 1).
+"""`pretense-dev scan` and `pretense-dev guard-store`: wiring only (scan.py, run.py).
 
 Imports stay inside the command bodies: these run as git hooks on every
 commit, and the hook budget (150 ms with Python start-up) has no room for

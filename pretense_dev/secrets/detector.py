@@ -38,7 +38,7 @@ LONG_LINE = 4096  # on longer lines (minified code), rules run on a window aroun
 CONCAT_CONTEXT_LINES = 2  # a split literal's chain may start/end this far from the keyword
 # `pretense: allow` on the line of a finding, or alone on the line before it:
 # nothing but a comment opener may precede the next-line form, so the allowance
-# cannot hide at the end of a long line above the secret (STYLE 9).
+# cannot hide at the end of a long line above the secret.
 _ALLOW_SAME = re.compile(rb"pretense:\s*allow\b")
 _ALLOW_NEXT = re.compile(rb"^[ \t]*(?:#|//|--|/\*|<!--|;|%|'|\*|REM\b)?[ \t]*pretense:\s*allow\b")
 

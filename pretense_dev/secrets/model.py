@@ -2,7 +2,8 @@
 
 A finding never holds the secret value: its identity is (path, rule,
 fingerprint), where the fingerprint is HMAC-SHA256 of the value under the
-repository's key (STYLE 8), and `redacted` shows at most the first four
+repository's key (equal values match without being stored), and
+`redacted` shows at most the first four
 characters and the length.  `Match` (engine-internal) does carry the value, and
 lives only as long as one scan call.
 """
@@ -35,7 +36,7 @@ class Finding:
         return (self.path, self.rule, self.fingerprint)
 
     def to_json(self) -> dict[str, object]:
-        """The `scan --format json` shape (issue 4)."""
+        """The `scan --format json` shape (documented in pretense_dev/secrets/README.md)."""
         return {
             "path": self.path,
             "line": self.line,
@@ -69,7 +70,7 @@ def fingerprint(key: bytes, value: bytes) -> str:
 
 
 def redact(value: bytes) -> str:
-    """First four characters and the length, never more (DESIGN: no value anywhere).
+    """First four characters and the length, never more (no secret value is ever written anywhere).
 
     Values shorter than 12 characters show no characters at all: four characters
     of an eight-character password is half of it.

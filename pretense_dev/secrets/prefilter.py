@@ -1,4 +1,4 @@
-"""The keyword prefilter: one pass over the text finds every rule keyword (STYLE 7).
+"""The keyword prefilter: one pass over the text finds every rule keyword (regexes run only there).
 
 Only the rules whose keywords occur run, and only on the lines that hold them.
 Two backends, chosen by measurement (bench/secrets_prefilter.py, 11 MB of the

@@ -1,4 +1,4 @@
-"""Generated test secrets: positives built at run time from each format (STYLE 5).
+"""Generated test secrets: positives built at run time from each format, never committed.
 
 Nothing secret-shaped is ever committed: rules.toml holds templates such as
 ``ghp_{b62:30}{ghcrc}``, and this module turns them into fresh values (prefix +

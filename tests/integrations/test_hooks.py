@@ -3,7 +3,7 @@
 Payloads are the documented shapes (reference/claude-code.md §6, cursor.md §4,
 copilot.md §2-3).  Every call runs the real console entry in a fresh process,
 as the tools do; stdout must parse as the tool's JSON (or be empty), and the
-line for people must be on stderr (STYLE 3).
+line for people must be on stderr (stdout is the tool's protocol).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ PROXY_DOWN = "pretense-dev: pretense proxy is not running: run `pretense-dev pro
 
 
 def token() -> str:
-    """A GitHub token built at run time (never committed: STYLE 5)."""
+    """A GitHub token built at run time (never committed as a literal)."""
     return generate("gh" + "p_{b62:30}{ghcrc}", RNG)
 
 

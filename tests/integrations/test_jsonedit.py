@@ -1,4 +1,4 @@
-"""The JSON/JSONC editor changes only the bytes it must (issue 6: settings round trips)."""
+"""The JSON/JSONC editor changes only the bytes it must (settings round trip byte for byte)."""
 
 from __future__ import annotations
 

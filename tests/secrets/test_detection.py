@@ -1,4 +1,4 @@
-"""The blind spots we cover and the quiet cases we keep quiet (issue 4).
+"""The blind spots we cover and the quiet cases we keep quiet.
 
 Positives are generated at run time; negatives are written out only where they
 are not secret-shaped (placeholders, references, digests).

@@ -1,4 +1,4 @@
-"""Secret-scanning hooks with real git and the real pre-commit framework (issue 4).
+"""Secret-scanning hooks with real git and the real pre-commit framework.
 
 * pre-commit mode: `init`'s `repo: local` block in a user's config (comments
   kept, idempotent, removable) and the hooks run by `git commit` / `git push`;

@@ -1,4 +1,4 @@
-"""One table test over the whole rules file (STYLE 4, 5).
+"""One table test over the whole rules file (rules as data, positives generated at run time).
 
 Every rule fires on positives generated at run time from its format, in the
 assignment contexts of the languages we parse, and stays quiet on its

@@ -1,4 +1,4 @@
-"""The project's own scan stays clean: no secret-shaped literal is committed (issue 4).
+"""The project's own scan stays clean: no secret-shaped literal is committed.
 
 Test secrets are built at run time from templates; a finding here means a
 file now holds one literally (or a rule became noisy on our own code).
