@@ -108,26 +108,6 @@ def _write_archive(path: Path, rows: list[_ROW]) -> str:
     return digest
 
 
-def _insert_checkpoint(conn: sqlite3.Connection, cp: Checkpoint) -> None:
-    conn.execute(
-        "INSERT INTO checkpoints (seq_end, hash_end, seq_start, prev_hash, rows, "
-        "first_time, last_time, archive, archive_sha256, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            cp.seq_end,
-            cp.hash_end,
-            cp.seq_start,
-            cp.prev_hash,
-            cp.rows,
-            cp.first_time,
-            cp.last_time,
-            cp.archive,
-            cp.archive_sha256,
-            cp.created_at,
-        ),
-    )
-
-
 def recover(path: Path, *, archive_dir: Path | None = None) -> RecoverResult:
     """Keep the damaged log at `path`, and put a new one anchored to its last verifiable head."""
     from pretense_dev.audit.store import MIGRATIONS, AuditError
@@ -171,9 +151,9 @@ def recover(path: Path, *, archive_dir: Path | None = None) -> RecoverResult:
             transaction(conn),
         ):
             for cp in checkpoints:
-                _insert_checkpoint(conn, cp)
+                cp.insert(conn)
             if new_cp is not None:
-                _insert_checkpoint(conn, new_cp)
+                new_cp.insert(conn)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         kept = path.with_name(f"{path.name}.damaged-{stamp}")
         os.replace(path, kept)

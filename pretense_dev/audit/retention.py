@@ -51,6 +51,26 @@ class Checkpoint:
     archive_sha256: str
     created_at: float
 
+    def insert(self, conn: sqlite3.Connection) -> None:
+        """Record this checkpoint (one place: `archive` and `audit recover` both write them)."""
+        conn.execute(
+            "INSERT INTO checkpoints (seq_end, hash_end, seq_start, prev_hash, rows, "
+            "first_time, last_time, archive, archive_sha256, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                self.seq_end,
+                self.hash_end,
+                self.seq_start,
+                self.prev_hash,
+                self.rows,
+                self.first_time,
+                self.last_time,
+                self.archive,
+                self.archive_sha256,
+                self.created_at,
+            ),
+        )
+
     @property
     def head(self) -> Head:
         """The position the live rows continue from."""
@@ -256,23 +276,7 @@ def archive(db_path: Path, before: float, *, archive_dir: Path | None = None) ->
                     "SELECT DISTINCT session FROM events WHERE seq <= ?", (end.seq,)
                 )
             ]
-            conn.execute(
-                "INSERT INTO checkpoints (seq_end, hash_end, seq_start, prev_hash, rows, "
-                "first_time, last_time, archive, archive_sha256, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    cp.seq_end,
-                    cp.hash_end,
-                    cp.seq_start,
-                    cp.prev_hash,
-                    cp.rows,
-                    cp.first_time,
-                    cp.last_time,
-                    cp.archive,
-                    cp.archive_sha256,
-                    cp.created_at,
-                ),
-            )
+            cp.insert(conn)
             conn.execute("DELETE FROM events WHERE seq <= ?", (end.seq,))
             rebuild_sessions(conn, keys)
         return ArchiveResult(cp, path)
