@@ -453,7 +453,7 @@ def measure(name: str, root: Path) -> CorpusResult:
     """Index `root`, mutate every file, and compare with the oracle."""
     from pretense_dev.identifiers import stoplists
     from pretense_dev.identifiers.languages import GRAMMARS, grammar
-    from pretense_dev.index.walk import is_generated
+    from pretense_dev.worktree import is_generated
 
     m, files, seconds = index(root)
     from tree_sitter import Parser

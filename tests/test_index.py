@@ -327,7 +327,7 @@ def test_default_config_parses() -> None:
     ],
 )
 def test_path_filter(pattern: str, path: str, skipped: bool) -> None:
-    from pretense_dev.index.walk import PathFilter
+    from pretense_dev.worktree import PathFilter
 
     assert PathFilter([pattern])(path) is skipped
 

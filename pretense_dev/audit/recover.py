@@ -33,7 +33,7 @@ from pathlib import Path
 
 from pretense_dev.audit import chain
 from pretense_dev.audit.chain import Head
-from pretense_dev.audit.retention import Checkpoint, default_archive_dir
+from pretense_dev.audit.checkpoints import Checkpoint, default_archive_dir
 
 _ROW = tuple[int, int | None, bytes, str, str]
 
@@ -60,7 +60,7 @@ def _read(path: Path) -> tuple[list[Checkpoint], list[_ROW], int | None]:
         return checkpoints, rows, total
     with contextlib.closing(conn):
         with contextlib.suppress(sqlite3.Error):
-            from pretense_dev.audit.retention import load_checkpoints
+            from pretense_dev.audit.checkpoints import load_checkpoints
 
             checkpoints = load_checkpoints(conn)
         with contextlib.suppress(sqlite3.Error):

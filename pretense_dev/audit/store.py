@@ -426,17 +426,17 @@ class AuditStore:
         Archived rows are re-derived from their files unless `check_archives`
         is False; `cancelled` is polled every 65,536 rows (TUI worker).
         """
-        from pretense_dev.audit import retention  # deferred: file I/O only verify needs
+        from pretense_dev.audit import checkpoints as cps  # deferred: file I/O only verify needs
 
         problems: list[Problem] = []
         notes: list[str] = []
         archived = 0
-        checkpoints = retention.load_checkpoints(self._conn)
+        checkpoints = cps.load_checkpoints(self._conn)
         anchor_list = sorted(set(anchors))
         if after is None:
-            cp_result = retention.verify_checkpoints(
+            cp_result = cps.verify_checkpoints(
                 checkpoints,
-                archive_dir or retention.default_archive_dir(self.path),
+                archive_dir or cps.default_archive_dir(self.path),
                 anchors=anchor_list,
                 check_archives=check_archives,
             )

@@ -32,9 +32,9 @@ from pretense_dev.config import Config, IdentifiersConfig, SecretsConfig
 from pretense_dev.identifiers import PRIORITY, stoplists
 from pretense_dev.identifiers.languages import language_for_path
 from pretense_dev.index.store import FileRecord, IndexStore
-from pretense_dev.index.walk import Candidate, candidates, is_binary, is_generated
 from pretense_dev.mutation import synthesize
 from pretense_dev.mutation.synth import find_lookalikes
+from pretense_dev.worktree import Candidate, candidates, is_binary, is_generated
 
 if TYPE_CHECKING:
     from pretense_dev.secrets import Detector

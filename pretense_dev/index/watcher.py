@@ -45,8 +45,8 @@ from pretense_dev.config import Config, load_config
 from pretense_dev.errors import PretenseError
 from pretense_dev.index.indexer import IndexReport, run_index
 from pretense_dev.index.retry import retry_on_conflict
-from pretense_dev.index.walk import git_ignored
 from pretense_dev.repo import Repo
+from pretense_dev.worktree import git_ignored
 
 if TYPE_CHECKING:
     from watchdog.observers.api import BaseObserver, ObservedWatch

@@ -108,7 +108,7 @@ def record_names(ls: PretenseLanguageServer, snap: Snapshot) -> int:
 def reindex(ls: PretenseLanguageServer, ctx: RepoContext, rel: str) -> IndexReport | None:
     """Re-index one saved file (worker thread); None if it is not indexed."""
     from pretense_dev.index.indexer import run_index
-    from pretense_dev.index.walk import git_ignored
+    from pretense_dev.worktree import git_ignored
 
     store, root = ctx.write_store(), ctx.root
     if store is None or root is None or not ctx.writable():

@@ -279,7 +279,7 @@ class Detector:
         self._allow_values = [re.compile(r.encode()) for r in self.config.allow_regexes]
         self._allow_paths = None
         if self.config.allow_paths:
-            from pretense_dev.index.walk import PathFilter
+            from pretense_dev.worktree import PathFilter
 
             self._allow_paths = PathFilter(self.config.allow_paths)
 

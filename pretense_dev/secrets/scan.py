@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pretense_dev.errors import PretenseError, UsageError
-from pretense_dev.index.walk import BINARY_SNIFF, git_files, is_binary
 from pretense_dev.secrets.analyzers import KEY_FILE
 from pretense_dev.secrets.detector import Detector
 from pretense_dev.secrets.model import Finding
+from pretense_dev.worktree import BINARY_SNIFF, git_files, is_binary
 
 MAX_BYTES = 20_000_000  # larger files are reported as skipped, not read whole
 PARALLEL_BYTES = 4_000_000  # below this a process pool costs more than it saves

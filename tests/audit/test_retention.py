@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from pretense_dev.audit import chain
+from pretense_dev.audit.checkpoints import load_checkpoints
 from pretense_dev.audit.events import AuditEvent
 from pretense_dev.audit.export import verify_jsonl
-from pretense_dev.audit.retention import archive, load_checkpoints
+from pretense_dev.audit.retention import archive
 from pretense_dev.audit.sample import START
 from pretense_dev.audit.store import AuditStore, rebuild_sessions
 from pretense_dev.errors import PretenseError

@@ -337,7 +337,7 @@ def _path_allowed(repo: Repo, rel: str) -> bool:
     patterns = repo.config.secrets.allow_paths
     if not patterns:
         return False
-    from pretense_dev.index.walk import PathFilter
+    from pretense_dev.worktree import PathFilter
 
     return bool(PathFilter(patterns)(rel))
 

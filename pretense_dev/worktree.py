@@ -3,6 +3,10 @@
 `git ls-files --cached --others --exclude-standard` gives exactly the tracked
 and untracked-but-not-ignored files, so `.gitignore` (and `.git/info/exclude`,
 and the global excludes file) is respected the way git itself does it.
+
+The index, the secret scanner and the language server all read files through
+this module; it sits below them (config and errors only), so none of them has
+to import another to know which files count.
 """
 
 from __future__ import annotations
