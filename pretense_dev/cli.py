@@ -8,16 +8,13 @@ this module on every prompt, so each command imports what it needs when it runs
 from __future__ import annotations
 
 import importlib
-import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
 from pretense_dev.errors import (
-    EXIT_BUG,
     EXIT_FAILURE,
-    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     PretenseError,
@@ -312,55 +309,22 @@ def demo(keep: bool) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0, 1, 2, 3 or 130: see `pretense_dev.errors`)."""
-    args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["hook"] and not {"-h", "--help"} & set(args):
-        # The tool hook answers every failure itself, in the calling tool's
-        # format; click's handler must not turn one into a usage error.
-        from pretense_dev.entry import main as entry_main
+    from pretense_dev.bugs import run_guarded
 
-        return entry_main(args)
+    args = sys.argv[1:] if argv is None else argv
+
+    return run_guarded(lambda: _run_click(args))
+
+
+def _run_click(args: list[str]) -> int:
+    """Click's own outcomes (`--help`, usage errors, ^C at a prompt) as exit codes."""
     try:
-        rv = cli.main(args=argv, prog_name="pretense-dev", standalone_mode=False)
-    except PretenseError as e:
-        for line in e.lines():
-            err(f"pretense-dev: {line}")
-        return e.exit_code
+        rv = cli.main(args=args, prog_name="pretense-dev", standalone_mode=False)
     except click.exceptions.Exit as e:
         return int(e.exit_code)
     except click.exceptions.Abort:
-        err("pretense-dev: interrupted")
-        return EXIT_INTERRUPTED
+        raise KeyboardInterrupt from None
     except click.ClickException as e:
         e.show()
         return EXIT_USAGE if isinstance(e, click.UsageError) else e.exit_code
-    except KeyboardInterrupt:
-        err("pretense-dev: interrupted")
-        return EXIT_INTERRUPTED
-    except sqlite3.DatabaseError as e:
-        if isinstance(e, sqlite3.OperationalError):
-            from pretense_dev.bugs import log_bug
-
-            where = log_bug(e)
-            err(f"pretense-dev: internal error ({type(e).__name__}); details in {where}")
-            return EXIT_BUG
-        # Damage found mid-query (a page that does not read), after the open succeeded.
-        err(
-            f"pretense-dev: a pretense-dev database is damaged ({e}) — run `pretense-dev doctor` "
-            "to see which, then `pretense-dev index --full` (index) or "
-            "`pretense-dev audit recover` (audit log)"
-        )
-        return EXIT_FAILURE
-    except BrokenPipeError:
-        # `pretense-dev mutate big.py | head`: the reader left; not an error of ours.
-        import os
-
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_FAILURE
-    except Exception as e:
-        from pretense_dev.bugs import log_bug
-
-        where = log_bug(e)
-        err(f"pretense-dev: internal error ({type(e).__name__}); details in {where}")
-        return EXIT_BUG
     return rv if isinstance(rv, int) else EXIT_OK

@@ -18,9 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run `pretense-dev` with `argv` (default `sys.argv`); return the exit code."""
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["hook"] and not {"-h", "--help"} & set(args):
+        from pretense_dev.bugs import run_guarded
         from pretense_dev.integrations.toolhook.run import main as tool_hook_main
 
-        return tool_hook_main(args[1:])
+        # Every tool reads exit 2 as "refuse": a failure outside the gate's own
+        # fail-closed answer (bad input, a bug) must block too.
+        return run_guarded(lambda: tool_hook_main(args[1:]), block_code=2)
     from pretense_dev.cli import main as cli_main
 
     return cli_main(args)

@@ -22,9 +22,11 @@ def hook(tool: str, event: str) -> int:
     The tools' settings call this; `pretense-dev init` writes them.  (The console
     script runs the same function without click, for speed: see `pretense_dev.entry`.)
     """
+    from pretense_dev.bugs import run_guarded
     from pretense_dev.integrations.toolhook.run import main
 
-    return main([tool, event])
+    # As in `pretense_dev.entry`: a failure exits 2, the code every tool reads as "refuse".
+    return run_guarded(lambda: main([tool, event]), block_code=2)
 
 
 @click.command()

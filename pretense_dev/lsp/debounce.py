@@ -41,9 +41,17 @@ class KeyedDebouncer:
         self.interval = interval
         self._job = job
         self._keys: dict[str, _Key] = {}
+        self._closed = False
 
     def request(self, key: str) -> None:
-        """Ask for a run of `job(key)` that sees everything up to now."""
+        """Ask for a run of `job(key)` that sees everything up to now (none once closed).
+
+        A run cancelled by `close` can still ask for a follow-up as it unwinds
+        (the analysis asks for names in a ``finally``); starting it would submit
+        work to the thread pools the server has just shut down.
+        """
+        if self._closed:
+            return
         st = self._keys.get(key)
         if st is None:
             st = self._keys[key] = _Key()
@@ -62,8 +70,15 @@ class KeyedDebouncer:
                 st.last_start = time.monotonic()
                 try:
                     await self._job(key)
-                except Exception:  # one failed run must not stop later ones
-                    log.exception("analysis of a document failed")
+                except Exception as e:  # one failed run must not stop later ones
+                    from pretense_dev.bugs import log_bug
+
+                    # The traceback can quote the document: it goes to the private
+                    # error log, the editor's log gets the type and where.
+                    where = log_bug(e)
+                    log.error(
+                        "analysis of a document failed (%s); details in %s", type(e).__name__, where
+                    )
         finally:
             if not st.pending:
                 st.idle.set()
@@ -86,6 +101,7 @@ class KeyedDebouncer:
             st.task.cancel()
 
     def close(self) -> None:
-        """Cancel everything (server shutting down)."""
+        """Cancel everything and accept no more requests (server shutting down)."""
+        self._closed = True
         for key in list(self._keys):
             self.forget(key)

@@ -82,25 +82,41 @@ class PretenseLanguageServer(LanguageServer):
                 d.interval = self.options.debounce_ms / 1000
 
     def report_server_error(self, error: Exception, source: Any) -> None:
-        """Log the error's type; tell the user once per kind, in one line.
+        """Log the traceback once per kind of failure; tell the user once, in one line.
 
-        pygls would show `Error in server: {error}` on every failure: the text
-        of an exception can hold document text (a `KeyError` holds the URI),
-        and a popup per keystroke buries the editor.  A failed request is
-        answered with an error response, so the client knows already.
+        The traceback goes to the error log every entry point uses
+        (`pretense_dev.bugs`), the first time each (source, type) occurs: a
+        bug hit on every keystroke would otherwise fill it.  pygls would show
+        `Error in server: {error}` on every failure: the text of an exception
+        can hold document text (a `KeyError` holds the URI), and a popup per
+        keystroke buries the editor.  A failed request is answered with an
+        error response, so the client knows already.
         """
+        import sys
+
+        from pretense_dev.bugs import log_bug
+
+        # pygls calls this inside its `except`, sometimes with a wrapper
+        # (`JsonRpcInternalError`) that has no traceback: the exception being
+        # handled is the one that says where the bug is.
+        if error.__traceback__ is None and isinstance(sys.exc_info()[1], Exception):
+            error = sys.exc_info()[1]  # type: ignore[assignment]
         where = getattr(source, "__name__", str(source))
         kind = type(error).__name__
-        log.error("internal error (%s): %s", where, kind)
-        if source is FeatureRequestError or (where, kind) in self._errors_shown:
+        if (where, kind) in self._errors_shown:
+            log.error("internal error (%s): %s", where, kind)
             return
         self._errors_shown.add((where, kind))
+        logged = log_bug(error)
+        log.error("internal error (%s): %s; details in %s", where, kind, logged)
+        if source is FeatureRequestError:
+            return
         what = _WHAT.get(where, "step")
         self.window_show_message(
             types.ShowMessageParams(
                 type=types.MessageType.Error,
                 message=f"pretense-dev: an internal error ({kind}) stopped one {what}; "
-                "the language server log has the details.",
+                f"details in {logged}",
             )
         )
 
@@ -173,16 +189,23 @@ def create_server() -> PretenseLanguageServer:
 
 
 class _NoParams(logging.Filter):
-    """Drop the arguments of pygls' log records: they can hold document text.
+    """Drop the arguments and tracebacks of pygls' log records: they can hold document text.
 
     pygls logs whole messages (`Failed to handle notification %r: %s`, with the
     didChange params) — a secret in a buffer must not reach the editor's log.
+    Its tracebacks end with the exception's text; `report_server_error` writes
+    them to the private error log instead.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name.partition(".")[0] in ("pygls", "lsprotocol") and record.args:
-            record.msg = f"{record.msg} [arguments withheld]"
-            record.args = None
+        if record.name.partition(".")[0] in ("pygls", "lsprotocol"):
+            if record.args:
+                record.msg = f"{record.msg} [arguments withheld]"
+                record.args = None
+            if record.exc_info or record.exc_text:
+                record.exc_info = None
+                record.exc_text = None
+                record.msg = f"{record.msg} [traceback in the error log]"
         return True
 
 

@@ -1021,4 +1021,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from pretense_dev.bugs import run_guarded
+
+    raise SystemExit(run_guarded(main, prefix="pretense-dev proxy"))

@@ -14,33 +14,31 @@ from __future__ import annotations
 import os
 import sys
 
-from pretense_dev.errors import EXIT_BUG, EXIT_USAGE, PretenseError
+from pretense_dev.errors import EXIT_USAGE
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one hook mode; return the exit code."""
+    """Run one hook mode; return the exit code (failures reported by `pretense_dev.bugs`)."""
+    from pretense_dev.bugs import run_guarded
+
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] not in ("staged", "pre-push"):
         sys.stderr.write("usage: python -m pretense_dev.secrets.hook staged|pre-push [...]\n")
         return EXIT_USAGE
-    try:
-        from pretense_dev.secrets.run import emit, run_scan
+    return run_guarded(lambda: _run(args))
 
-        if args[0] == "staged":
-            outcome = run_scan(staged=True, paths=args[1:])
-        else:
-            if len(args) > 1:
-                os.environ.setdefault("PRETENSE_PUSH_REMOTE", args[1])
-            lines = [] if sys.stdin.isatty() else sys.stdin.read().splitlines()
-            outcome = run_scan(pre_push=True, push_lines=lines)
-        return emit(outcome)
-    except PretenseError as e:
-        for line in e.lines():
-            sys.stderr.write(f"pretense-dev: {line}\n")
-        return e.exit_code
-    except Exception as e:  # fail closed: an internal error blocks the commit
-        sys.stderr.write(f"pretense-dev: internal error in the secret hook ({type(e).__name__})\n")
-        return EXIT_BUG
+
+def _run(args: list[str]) -> int:
+    from pretense_dev.secrets.run import emit, run_scan
+
+    if args[0] == "staged":
+        outcome = run_scan(staged=True, paths=args[1:])
+    else:
+        if len(args) > 1:
+            os.environ.setdefault("PRETENSE_PUSH_REMOTE", args[1])
+        lines = [] if sys.stdin.isatty() else sys.stdin.read().splitlines()
+        outcome = run_scan(pre_push=True, push_lines=lines)
+    return emit(outcome)
 
 
 if __name__ == "__main__":
