@@ -25,7 +25,6 @@ installed Claude Code honours ``onFailure: "block"``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
     from pretense_dev.repo import Repo
 
 CANARY_NAMES = 3
-_IDENT = re.compile(r"[A-Za-z0-9_]+")
 TIMEOUT = 2.0  # seconds per loopback request; a proxy slower than this is as good as down
 RESTART = "pretense-dev proxy stop && pretense-dev proxy start"
 
@@ -254,32 +252,12 @@ def _canary(repo: Repo, key: bytes, url: str, result: VerifyResult) -> Check:
             extra = reader.sample_active(0, include=("canary",))
     except IndexUnreadable as e:
         return Check("canary", False, str(e).split(" — ")[0], "pretense-dev index --full")
-    names = [n for n, _ in rows]
-    nonce, text = canary.challenge(names)
-    # The canary is protected names (and the word "canary") between punctuation, so
-    # the local map's mutation of it is each whole identifier replaced by its
-    # synthetic: what IdentifierMap.mutate does, without loading the map.
-    forward = dict((*rows, *extra))
-    expected = _IDENT.sub(lambda m: forward.get(m.group(), m.group()), text)
     result.map_version = version
-    try:
-        reply = canary.ask(url, result.repo_id, nonce, text, timeout=TIMEOUT)
-    except (OSError, ValueError) as e:
-        problem = f"the proxy did not answer the verify challenge ({e})"
-        return Check("canary", False, problem, RESTART)
-    verdict = canary.check(
-        reply,
-        key=key,
-        nonce=nonce,
-        repo_id=result.repo_id,
-        text=text,
-        mutate=lambda t: expected if t == text else t,
-        local_map_version=version,
-    )
-    if verdict.ok:
+    outcome = canary.run(url, result.repo_id, key, [*rows, *extra], version, timeout=TIMEOUT)
+    if outcome.ok:
         return Check("canary", True)
-    problem = "; ".join(verdict.problems)
-    if reply.get("service") != "pretense-dev":
+    problem = "; ".join(outcome.problems)
+    if outcome.answered and not outcome.from_pretense:
         return Check(
             "canary",
             False,

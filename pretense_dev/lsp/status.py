@@ -62,8 +62,6 @@ def _probe_once(ctx: RepoContext) -> ProxyStatus:
     assert ctx.repo is not None and ctx.repo_id is not None
     import importlib
 
-    from pretense_dev.mutation import IdentifierMap
-
     try:  # stdlib-only modules of the proxy part (`verify` and the hooks use them too)
         proxy_state = importlib.import_module("pretense_dev.proxy.state")
         canary = importlib.import_module("pretense_dev.proxy.canary")
@@ -88,32 +86,15 @@ def _probe_once(ctx: RepoContext) -> ProxyStatus:
             "the identifier map is incomplete (an index run did not finish) "
             "— run `pretense-dev index`",
         )
-    nonce, text = canary.challenge([n for n, _ in rows])
-    # The canary's words only: a map of just them predicts the proxy's answer.
-    forward = dict((*rows, *extra))
-    mini = IdentifierMap(forward, {syn: n for n, syn in forward.items()})
-    try:
-        reply = canary.ask(running.url, ctx.repo_id, nonce, text, timeout=PROBE_TIMEOUT)
-    except (OSError, ValueError) as e:
-        return ProxyStatus(
-            NOT_PROTECTING, running.port, f"it did not answer the verify challenge ({e})"
-        )
-    verdict = canary.check(
-        reply,
-        key=ctx.key,
-        nonce=nonce,
-        repo_id=ctx.repo_id,
-        text=text,
-        mutate=mini.mutate,
-        local_map_version=version,
+    outcome = canary.run(
+        running.url, ctx.repo_id, ctx.key, [*rows, *extra], version, timeout=PROBE_TIMEOUT
     )
-    if not verdict.ok:
-        error = reply.get("error")
-        if reply.get("service") != "pretense-dev" and isinstance(error, dict):
-            # The proxy answered in the API's error format: its message says why.
-            detail = f"it refused the challenge: {error.get('message', 'no reason given')}"
-            return ProxyStatus(NOT_PROTECTING, running.port, detail)
-        return ProxyStatus(NOT_PROTECTING, running.port, "; ".join(verdict.problems))
+    if outcome.refusal is not None:
+        # The proxy answered in the API's error format: its message says why.
+        detail = f"it refused the challenge: {outcome.refusal}"
+        return ProxyStatus(NOT_PROTECTING, running.port, detail)
+    if not outcome.ok:
+        return ProxyStatus(NOT_PROTECTING, running.port, "; ".join(outcome.problems))
     return ProxyStatus(
         UP, running.port, f"the proxy on port {running.port} serves this map (version {version})"
     )

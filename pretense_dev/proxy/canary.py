@@ -1,9 +1,11 @@
 """The verify challenge, both halves' shared rules (stdlib only; see the package docstring).
 
-`pretense-dev verify` builds a challenge with `challenge()`, POSTs it to
-``<proxy>/r/<id>/pretense/verify``, and checks the answer with `check()`
-against the local key and map.  The proxy answers with `answer()`.  Keeping
-both halves here means the proof's exact bytes are defined once.
+`pretense-dev verify` and the editor's status both drive the challenge with
+`run()`: it builds the text with `challenge()`, POSTs it to
+``<proxy>/r/<id>/pretense/verify`` with `ask()` and checks the answer with
+`check()` against the local key and map.  The proxy answers with `answer()`.
+Keeping both halves here means the proof's exact bytes, and what counts as a
+pass, are defined once.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 VERIFY_PATH = "pretense/verify"
 PROOF_CONTEXT = b"pretense-dev verify v1"
 _NONCE = re.compile(r"\A[0-9a-f]{32,128}\Z")
+_IDENT = re.compile(r"[A-Za-z0-9_]+")
 MAX_TEXT = 65536
 
 
@@ -146,3 +149,61 @@ def ask(base_url: str, repo_id: str, nonce: str, text: str, timeout: float = 2.0
     if not isinstance(data, dict):
         raise ValueError("the verify answer is not a JSON object")
     return data
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One run of the challenge against a running proxy, as `verify` and the editor show it."""
+
+    problems: tuple[str, ...]  # empty: the proxy serves this repository's current map
+    answered: bool  # False: no usable answer came back (connection refused, not JSON)
+    from_pretense: bool  # the answer came from a pretense-dev proxy
+    refusal: str | None  # the proxy's own message when it refused in an API's error format
+
+    @property
+    def ok(self) -> bool:
+        """Whether the proxy proved it protects with this repository's current map."""
+        return not self.problems
+
+
+def run(
+    url: str,
+    repo_id: str,
+    key: bytes,
+    sample: Sequence[tuple[str, str]],
+    map_version: int,
+    *,
+    timeout: float = 2.0,
+) -> Outcome:
+    """Send a fresh challenge made of `sample` (protected (name, synthetic) pairs); check it.
+
+    `sample` holds a few protected names and, when it is protected, the word
+    "canary" itself (the text starts with it).  The expected mutation is
+    computed from `sample` alone: the text is those names between spaces and
+    punctuation, so replacing each whole identifier by its synthetic is exactly
+    what the full map would do, without loading it.
+    """
+    forward = dict(sample)
+    nonce, text = challenge([n for n, _ in sample if n != "canary"])
+    expected = _IDENT.sub(lambda m: forward.get(m.group(), m.group()), text)
+    try:
+        reply = ask(url, repo_id, nonce, text, timeout=timeout)
+    except (OSError, ValueError) as e:
+        return Outcome(
+            (f"the proxy did not answer the verify challenge ({e})",), False, False, None
+        )
+    verdict = check(
+        reply,
+        key=key,
+        nonce=nonce,
+        repo_id=repo_id,
+        text=text,
+        mutate=lambda t: expected if t == text else t,
+        local_map_version=map_version,
+    )
+    from_pretense = reply.get("service") == "pretense-dev"
+    error = reply.get("error")
+    refusal = None
+    if not from_pretense and isinstance(error, dict):
+        refusal = str(error.get("message", "no reason given"))
+    return Outcome(verdict.problems, True, from_pretense, refusal)
