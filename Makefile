@@ -17,7 +17,7 @@ GEMINI := .tools/gemini-cli/node_modules/.bin/gemini
 # The VS Code / Cursor extension, compiled so its tests run against the real build.
 VSCODE_OUT := lsp/vscode/out/extension.js
 
-.PHONY: demo test check lint typecheck pytest tools tmux bench clean
+.PHONY: demo test check lint typecheck imports pytest tools tmux bench clean
 
 $(STAMP): pyproject.toml setup.py constraints.txt pretense_dev/mutation/_kernel.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,7 +55,7 @@ demo: $(STAMP)
 
 test: $(STAMP) tools check pytest
 
-check: lint typecheck
+check: lint typecheck imports
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -63,6 +63,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The dependency rules of docs/architecture.md, as contracts in pyproject.toml.
+imports: $(STAMP)
+	$(BIN)/lint-imports
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
@@ -72,4 +76,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .tools lsp/vscode/node_modules lsp/vscode/out build *.egg-info \
-		.mypy_cache .ruff_cache .pytest_cache
+		.mypy_cache .ruff_cache .pytest_cache .import_linter_cache .grimp_cache

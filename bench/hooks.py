@@ -102,8 +102,8 @@ def _parts(repo: object, prompt: str, runs: int) -> dict[str, float]:
     """Where the prompt gate's time goes."""
     from pathlib import Path
 
+    from pretense_dev.integrations.verify import run
     from pretense_dev.repo import Repo
-    from pretense_dev.verify import run
 
     assert isinstance(repo, Path)
     out: dict[str, float] = {}

@@ -21,9 +21,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=25)
     args = ap.parse_args()
+    from pretense_dev.integrations.verify import run
     from pretense_dev.lifecycle import init_repo
     from pretense_dev.repo import Repo
-    from pretense_dev.verify import run
 
     compile_package()
     with isolated_user() as base, running_proxy() as url:

@@ -38,7 +38,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "watch": "pretense_dev.lsp.commands:watch",
     "scan": "pretense_dev.secrets.commands:scan",
     "guard-store": "pretense_dev.secrets.commands:guard_store",
-    "hooks": "pretense_dev.secrets.commands:hooks",
+    "hooks": "pretense_dev.integrations.commands:hooks",
     "audit": "pretense_dev.audit.commands:audit",
     "proxy": "pretense_dev.proxy.commands:proxy",
 }
@@ -232,7 +232,7 @@ def status() -> int:
 @click.argument("name")
 def explain(name: str) -> int:
     """Say whether NAME is protected, and why."""
-    from pretense_dev.lifecycle import explain as do_explain
+    from pretense_dev.index.explain import explain as do_explain
     from pretense_dev.repo import Repo
 
     repo = Repo.discover().require_initialised()

@@ -137,7 +137,7 @@ def _audit_check() -> Iterator[Check]:
     import sqlite3
 
     from pretense_dev.audit.store import default_path
-    from pretense_dev.verify import audit_problem
+    from pretense_dev.integrations.verify import audit_problem
 
     path = default_path()
     problem = audit_problem()

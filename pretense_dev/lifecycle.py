@@ -1,4 +1,4 @@
-"""`init`: set a repository up (config, id, key, registry, index); `status`; `explain`.
+"""`init`: set a repository up (config, id, key, registry, index); `status`; `uninstall`.
 
 Re-running `init` is safe: each step checks what is there and changes only what
 is missing or wrong (so a re-run repairs and never clobbers), and the config
@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pretense_dev import paths, registry
-from pretense_dev.config import DEFAULT_CONFIG_TEXT, Config, IdentifiersConfig, load_config
+from pretense_dev.config import DEFAULT_CONFIG_TEXT, Config, load_config
 from pretense_dev.errors import PretenseError
 from pretense_dev.index.build import build
-from pretense_dev.index.indexer import IndexReport, allowed, always_names
+from pretense_dev.index.indexer import IndexReport
 from pretense_dev.keys import KeyInfo, delete_key, ensure_key, key_info, load_key
 from pretense_dev.repo import GITIGNORE_TEXT, Repo
 
 if TYPE_CHECKING:
-    from pretense_dev.index.store import IndexStore
     from pretense_dev.integrations.base import Plan
 
 
@@ -326,61 +325,3 @@ def _purge(repo: Repo, repo_id: str, out: UninstallReport) -> None:
             out.removed.append(f"deleted registry entry {repo_id}")
         delete_key(repo_id)
         out.removed.append(f"deleted the key of {repo_id}")
-
-
-@dataclass
-class Explanation:
-    """Why a name is or is not protected."""
-
-    name: str
-    protected: bool
-    synthetic: str | None
-    reason: str
-    definitions: list[tuple[str, str, int]]  # (path, kind, line)
-
-
-def explain(
-    repo: Repo,
-    name: str,
-    *,
-    store: IndexStore | None = None,
-    config: IdentifiersConfig | None = None,
-) -> Explanation:
-    """Whether `name` is protected and why (defined where, or what keeps it out).
-
-    The language server passes its open `store` and current policy `config`
-    (hover); the CLI lets this open the store and read the policy file.
-    """
-    from pretense_dev.identifiers import stoplists
-
-    cfg = config if config is not None else repo.config.identifiers
-    if store is None:
-        with repo.open_store() as own:
-            issued = own.issued([name]).get(name)
-            defs = own.definitions_of(name)
-    else:
-        issued = store.issued([name]).get(name)
-        defs = store.definitions_of(name)
-    syn = issued.synthetic if issued else None
-    if issued is not None and issued.active:
-        if name in always_names(cfg.always):
-            why = "it is in the `always` list of .pretense/config.toml"
-        else:
-            why = f"this repository defines it ({len(defs)} definition{'s' * (len(defs) != 1)})"
-        return Explanation(name, True, syn, why, defs)
-    if name in cfg.never:
-        why = "it is in the `never` list of .pretense/config.toml"
-    elif defs and not allowed(name, cfg):
-        why = f"it is shorter than identifiers.min_length ({cfg.min_length})"
-    elif (r := stoplists.reason(name)) is not None:
-        why = f"it is {r}; such names are never protected"
-    elif len(name) < cfg.min_length:
-        why = f"it is shorter than identifiers.min_length ({cfg.min_length})"
-    elif issued is not None:
-        why = "no file defines it any more (its synthetic is kept, inactive)"
-    else:
-        why = (
-            "this repository does not define it "
-            "(names only used from dependencies are not protected)"
-        )
-    return Explanation(name, False, syn, why, defs)

@@ -1,4 +1,4 @@
-"""Commands of the integrations part: `hook`, `verify`, `copilot`, `env` (wiring only)."""
+"""Commands of the integrations part: `hook`, `verify`, `copilot`, `env`, `hooks` (wiring only)."""
 
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ def hook(tool: str, event: str) -> int:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def verify(as_json: bool) -> int:
     """Check that this repository is protected now: proxy, canary, tools (exit 0 or 1)."""
+    from pretense_dev.integrations.verify import run
     from pretense_dev.repo import Repo
-    from pretense_dev.verify import run
 
     repo = Repo.discover()
     result = run(repo, thorough=True)
@@ -62,7 +62,7 @@ def _record_verify(repo: object, result: object) -> None:
     from pretense_dev.audit import events as ev
     from pretense_dev.audit.store import record
     from pretense_dev.errors import PretenseError
-    from pretense_dev.verify import VerifyResult
+    from pretense_dev.integrations.verify import VerifyResult
 
     assert isinstance(result, VerifyResult)
     if any(c.name == "audit" for c in result.failures):
@@ -88,8 +88,8 @@ def copilot(args: tuple[str, ...]) -> int:  # returns only on failure
     """Run the Copilot CLI through the proxy (after `verify` passes): pretense-dev copilot ARGS."""
     import shutil
 
+    from pretense_dev.integrations.verify import run
     from pretense_dev.repo import Repo
-    from pretense_dev.verify import run
 
     repo = Repo.discover()
     result = run(repo, tools=())
@@ -133,3 +133,50 @@ def _copilot_env(repo: object, proxy_url: str) -> dict[str, str]:
 
         ctx = replace(ctx, proxy_url=proxy_url)
     return cli_environment(ctx)
+
+
+@click.group()
+def hooks() -> None:
+    """Secret-scanning git hooks (commit, push): via pre-commit if the repo uses it, else plain."""
+
+
+@hooks.command(name="install")
+def hooks_install() -> int:
+    """Install (or repair) the hooks; `init` does this too."""
+    from pretense_dev.integrations import git_hooks
+    from pretense_dev.paths import find_repo_root
+
+    p = git_hooks.apply(find_repo_root())
+    for step in p.steps:
+        click.echo(f"  {step}")
+    if not p.steps:
+        click.echo("  secret-scanning hooks already installed")
+    for note in p.notes:
+        click.echo(f"pretense-dev: {note}", err=True)
+    return EXIT_OK
+
+
+@hooks.command(name="check")
+def hooks_check() -> int:
+    """Exit 1 unless a staged secret is refused at commit and at push (tried with a canary)."""
+    from pretense_dev.integrations import git_hooks
+    from pretense_dev.paths import find_repo_root
+
+    problems = git_hooks.check(find_repo_root())
+    for p in problems:
+        fix = "" if "— run `" in p else " — run `pretense-dev hooks install`"
+        click.echo(f"pretense-dev: {p}{fix}", err=True)
+    if not problems:
+        click.echo("ok: a canary secret was refused at commit and at push")
+    return EXIT_FAILURE if problems else EXIT_OK
+
+
+@hooks.command(name="remove")
+def hooks_remove() -> int:
+    """Remove our hooks and put back the ones they chained to."""
+    from pretense_dev.integrations import git_hooks
+    from pretense_dev.paths import find_repo_root
+
+    for line in git_hooks.remove(find_repo_root()) or ["nothing to remove"]:
+        click.echo(f"  {line}")
+    return EXIT_OK

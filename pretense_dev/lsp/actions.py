@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
@@ -25,8 +25,14 @@ from pretense_dev.lsp.context import RepoContext
 from pretense_dev.lsp.diagnostics import SOURCE
 from pretense_dev.lsp.documents import POLICY_REL, document_path, reindex
 from pretense_dev.lsp.hover import word_at
-from pretense_dev.lsp.server import PretenseLanguageServer
 from pretense_dev.lsp.uris import find
+
+if TYPE_CHECKING:
+    # Annotations only (the server imports this module to register it, and a
+    # runtime import back would be a cycle): pygls recognises a feature
+    # handler's server parameter by its name, `ls`, without evaluating the
+    # annotation; the one command below names no such type.
+    from pretense_dev.lsp.server import PretenseLanguageServer
 
 ADD_TO_POLICY = "pretense.addToPolicy"
 PRAGMA = "pretense: allow"
@@ -172,7 +178,9 @@ def setup(server: PretenseLanguageServer) -> None:
         return out or None
 
     @server.command(ADD_TO_POLICY)
-    async def add_to_policy_command(ls: PretenseLanguageServer, *args: Any) -> dict[str, Any]:
+    # pygls evaluates a command's annotations to convert its arguments, so this
+    # one names no type that is imported for annotations only; `server` is `ls`.
+    async def add_to_policy_command(ls: Any, *args: Any) -> dict[str, Any]:
         if (
             len(args) != 3
             or not all(isinstance(a, str) for a in args)
@@ -180,29 +188,31 @@ def setup(server: PretenseLanguageServer) -> None:
         ):
             raise ValueError(f"{ADD_TO_POLICY} takes [uri, 'never' | 'always', name]")
         uri, which, name = args
-        doc = find(ls, uri)
+        doc = find(server, uri)
         path = document_path(doc) if doc is not None else None
-        ctx = ls.contexts.for_path(path)
+        ctx = server.contexts.for_path(path)
         if ctx.repo is None or not ctx.initialised:
             raise ValueError("this file is not in a repository set up with `pretense-dev init`")
         loop = asyncio.get_running_loop()
         try:
-            changed = await loop.run_in_executor(ls.work_pool, add_to_policy, ls, ctx, which, name)
+            changed = await loop.run_in_executor(
+                server.work_pool, add_to_policy, server, ctx, which, name
+            )
         except PretenseError as e:
             message = "; ".join(e.lines())
-            ls.window_show_message(
+            server.window_show_message(
                 types.ShowMessageParams(
                     type=types.MessageType.Error, message=f"pretense-dev: {message}"
                 )
             )
             return {"changed": False, "error": message}
         if changed:
-            ls.window_show_message(
+            server.window_show_message(
                 types.ShowMessageParams(
                     type=types.MessageType.Info,
                     message=f"pretense-dev: added {name} to identifiers.{which} in "
                     ".pretense/config.toml (team policy: review and commit it).",
                 )
             )
-            await ls.status.refresh(ctx, "policy")
+            await server.status.refresh(ctx, "policy")
         return {"changed": changed, "list": which, "name": name}

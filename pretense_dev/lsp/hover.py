@@ -8,7 +8,7 @@ and hands to AI tools.
 
 A hover waits (briefly) for the document's pending analysis, so a name typed
 a moment ago already shows the synthetic it was given from the buffer.  The
-reasons a name is not protected come from `lifecycle.explain`, the same text
+reasons a name is not protected come from `index.explain`, the same text
 `pretense-dev explain NAME` prints.
 """
 
@@ -58,8 +58,8 @@ def word_at(doc: TextDocument, pos: types.Position) -> tuple[str, types.Range] |
 
 def describe(ctx: RepoContext, name: str, rel: str | None, in_buffer: BufferDef | None) -> str:
     """The hover's Markdown."""
+    from pretense_dev.index.explain import explain
     from pretense_dev.index.indexer import always_names
-    from pretense_dev.lifecycle import explain
 
     store = ctx.read_store()
     if store is None or ctx.repo is None:

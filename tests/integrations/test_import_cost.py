@@ -24,7 +24,7 @@ def heavy(loaded: list[str]) -> list[str]:
     [
         "pretense_dev.integrations.toolhook.run",
         "pretense_dev.entry",
-        "pretense_dev.verify",
+        "pretense_dev.integrations.verify",
         "pretense_dev.integrations.base",
         "pretense_dev.integrations.claude_code",
         "pretense_dev.integrations.cursor",

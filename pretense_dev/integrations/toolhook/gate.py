@@ -106,7 +106,7 @@ def _gate(inp: ToolHookCall, repo: Repo) -> Decision | None:
         )
     if inp.caller not in ROUTED:
         return None
-    from pretense_dev.verify import run as run_verify
+    from pretense_dev.integrations.verify import run as run_verify
 
     result = run_verify(repo, tools=(inp.tool,), probe=True)
     if result.ok:
