@@ -47,9 +47,9 @@ def process_ms(code: str) -> float:
 
 DETECTOR = """
 import time
-from pretense_dev.lsp.context import RepoContext
+from pretense_dev.lsp.context import WorkspaceRepo
 t = time.perf_counter()
-RepoContext(None).scanner().scan_text("x = 1\\n", "app.py")
+WorkspaceRepo(None).scanner().scan_text("x = 1\\n", "app.py")
 print((time.perf_counter() - t) * 1000)
 """
 

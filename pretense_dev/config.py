@@ -29,10 +29,10 @@ from pretense_dev.errors import ConfigError
 CURRENT_VERSION = 1
 _TOKEN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-Check = Callable[[Any], str | None]
+Validator = Callable[[Any], str | None]
 
 
-def _at_least(n: int) -> Check:
+def _at_least(n: int) -> Validator:
     def check(v: Any) -> str | None:
         return None if v >= n else f"must be at least {n}, got {v}"
 
@@ -345,7 +345,7 @@ def _build(
             continue
         problem = _type_problem(tp, value)
         if problem is None:
-            check: Check | None = f.metadata.get("check")
+            check: Validator | None = f.metadata.get("check")
             if check is not None:
                 problem = check(value)
         if problem is not None:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Check:
+class Diagnosis:
     """One result: "ok", "warn" or "FAIL"."""
 
     status: str
@@ -24,25 +24,27 @@ class Check:
     detail: str
 
 
-def run_checks(cwd: Path) -> Iterator[Check]:
+def run_checks(cwd: Path) -> Iterator[Diagnosis]:
     """Installation checks, then this repository's (if cwd is in one)."""
-    yield Check("ok", "python", sys.version.split()[0])
+    yield Diagnosis("ok", "python", sys.version.split()[0])
     from pretense_dev.mutation import KERNEL
 
     if KERNEL == "c":
-        yield Check("ok", "mutation kernel", "C extension")
+        yield Diagnosis("ok", "mutation kernel", "C extension")
     else:
-        yield Check("warn", "mutation kernel", "pure Python (slower): reinstall with a C compiler")
+        yield Diagnosis(
+            "warn", "mutation kernel", "pure Python (slower): reinstall with a C compiler"
+        )
     yield (
-        Check("ok", "git", shutil.which("git") or "")
+        Diagnosis("ok", "git", shutil.which("git") or "")
         if shutil.which("git")
-        else Check("FAIL", "git", "not found: install git")
+        else Diagnosis("FAIL", "git", "not found: install git")
     )
     yield from _grammar_check()
     yield from _repo_checks(cwd)
 
 
-def _grammar_check() -> Iterator[Check]:
+def _grammar_check() -> Iterator[Diagnosis]:
     from pretense_dev.identifiers.languages import GRAMMARS, grammar
 
     broken = []
@@ -52,14 +54,14 @@ def _grammar_check() -> Iterator[Check]:
         except Exception as e:  # a broken wheel: report it, keep checking the rest
             broken.append(f"{lang} ({type(e).__name__})")
     if broken:
-        yield Check(
+        yield Diagnosis(
             "FAIL", "grammars", "cannot load " + ", ".join(broken) + ": reinstall pretense-dev"
         )
     else:
-        yield Check("ok", "grammars", ", ".join(GRAMMARS))
+        yield Diagnosis("ok", "grammars", ", ".join(GRAMMARS))
 
 
-def _repo_checks(cwd: Path) -> Iterator[Check]:
+def _repo_checks(cwd: Path) -> Iterator[Diagnosis]:
     from pretense_dev import registry
     from pretense_dev.keys import key_info
     from pretense_dev.repo import Repo
@@ -67,52 +69,54 @@ def _repo_checks(cwd: Path) -> Iterator[Check]:
     try:
         repo = Repo.discover(cwd)
     except PretenseError:
-        yield Check("ok", "repository", "not in a git repository: repo checks skipped")
+        yield Diagnosis("ok", "repository", "not in a git repository: repo checks skipped")
         return
     if not repo.is_initialised():
-        yield Check(
+        yield Diagnosis(
             "FAIL", "repository", f"{repo.root} is not initialised: run `pretense-dev init`"
         )
         return
-    yield Check("ok", "repository", f"{repo.root} (repo id {repo.repo_id})")
+    yield Diagnosis("ok", "repository", f"{repo.root} (repo id {repo.repo_id})")
     try:
         repo.config  # noqa: B018 - loading validates
-        yield Check("ok", "config", str(repo.config_path))
+        yield Diagnosis("ok", "config", str(repo.config_path))
     except PretenseError as e:
-        yield Check("FAIL", "config", e.lines()[0])
+        yield Diagnosis("FAIL", "config", e.lines()[0])
     info = key_info(repo.repo_id)
     if info.backend == "missing":
-        yield Check("FAIL", "key", "no key: run `pretense-dev init`")
+        yield Diagnosis("FAIL", "key", "no key: run `pretense-dev init`")
     elif info.backend == "file":
-        yield Check(
+        yield Diagnosis(
             "warn" if "should be 600" in info.location else "ok",
             "key",
             f"0600 file (no OS keyring backend here): {info.location}",
         )
     else:
-        yield Check("ok", "key", f"{info.backend}, {info.location}")
+        yield Diagnosis("ok", "key", f"{info.backend}, {info.location}")
     entry = registry.lookup(repo.repo_id)
     if entry is None or entry.path != repo.root:
-        yield Check("FAIL", "registry", "this repo is not registered: run `pretense-dev init`")
+        yield Diagnosis("FAIL", "registry", "this repo is not registered: run `pretense-dev init`")
     else:
-        yield Check("ok", "registry", str(registry.registry_path()))
+        yield Diagnosis("ok", "registry", str(registry.registry_path()))
     gi = repo.state_dir / ".gitignore"
     if not gi.exists():
-        yield Check("FAIL", "gitignore", ".pretense/.gitignore is missing: run `pretense-dev init`")
+        yield Diagnosis(
+            "FAIL", "gitignore", ".pretense/.gitignore is missing: run `pretense-dev init`"
+        )
     yield from _index_check(repo)
     yield from _audit_check()
     yield from _tool_checks(repo)
     yield from _git_hook_checks(repo)
 
 
-def _index_check(repo: Repo) -> Iterator[Check]:
+def _index_check(repo: Repo) -> Iterator[Diagnosis]:
     """Readable (every page: SQLite's quick_check), complete, and what it protects."""
     from pretense_dev.index.build import index_health
     from pretense_dev.index.reader import IndexReader, index_problem
 
     damage = index_health(repo.index_path, thorough=True)
     if damage is not None:
-        yield Check(
+        yield Diagnosis(
             "FAIL",
             "index",
             f"{repo.index_path} is damaged ({damage}): run `pretense-dev index --full` "
@@ -121,18 +125,18 @@ def _index_check(repo: Repo) -> Iterator[Check]:
         return
     problem = index_problem(repo.index_path)
     if problem is not None:
-        yield Check("FAIL", "index", f"{problem[0]}: run `{problem[1]}`")
+        yield Diagnosis("FAIL", "index", f"{problem[0]}: run `{problem[1]}`")
         return
     with IndexReader(repo.index_path) as r:
         files = r.conn.execute("SELECT count(*) FROM files").fetchone()[0]
-        yield Check(
+        yield Diagnosis(
             "ok",
             "index",
             f"{files} files, {r.active_count()} names protected (map version {r.map_version()})",
         )
 
 
-def _audit_check() -> Iterator[Check]:
+def _audit_check() -> Iterator[Diagnosis]:
     """The audit log opens and its every page reads (the proxy refuses what it cannot record)."""
     import sqlite3
 
@@ -157,19 +161,19 @@ def _audit_check() -> Iterator[Check]:
         except sqlite3.DatabaseError as e:
             problem = (f"the audit log {path} cannot be read ({e})", "pretense-dev audit recover")
     if problem is not None:
-        yield Check("FAIL", "audit log", f"{problem[0]}: run `{problem[1]}`")
+        yield Diagnosis("FAIL", "audit log", f"{problem[0]}: run `{problem[1]}`")
     elif not path.exists():
-        yield Check("ok", "audit log", "none yet (written by the proxy and the hooks)")
+        yield Diagnosis("ok", "audit log", "none yet (written by the proxy and the hooks)")
     else:
-        yield Check("ok", "audit log", str(path))
+        yield Diagnosis("ok", "audit log", str(path))
 
 
-def _git_hook_checks(repo: Repo) -> Iterator[Check]:
+def _git_hook_checks(repo: Repo) -> Iterator[Diagnosis]:
     """By effect: a canary commit and push through this repository's git hooks."""
     from pretense_dev.integrations import git_hooks
 
     if not git_hooks.installed(repo.root):
-        yield Check(
+        yield Diagnosis(
             "warn",
             "git hooks",
             "no secret-scanning git hooks: run `pretense-dev hooks install`",
@@ -178,12 +182,12 @@ def _git_hook_checks(repo: Repo) -> Iterator[Check]:
     problems = git_hooks.check(repo.root)
     for p in problems:
         fix = "" if "— run `" in p else " — run `pretense-dev hooks install`"
-        yield Check("FAIL", "git hooks", p + fix)
+        yield Diagnosis("FAIL", "git hooks", p + fix)
     if not problems:
-        yield Check("ok", "git hooks", "a canary secret was refused at commit and at push")
+        yield Diagnosis("ok", "git hooks", "a canary secret was refused at commit and at push")
 
 
-def _tool_checks(repo: Repo) -> Iterator[Check]:
+def _tool_checks(repo: Repo) -> Iterator[Diagnosis]:
     """The configured AI tools: drift, and a Claude Code too old to block on hook failure."""
     from pretense_dev.integrations import setup
     from pretense_dev.integrations.claude_code import ON_FAILURE_SINCE, installed_version
@@ -193,18 +197,20 @@ def _tool_checks(repo: Repo) -> Iterator[Check]:
     except PretenseError:
         return  # reported by the config check above
     if not tools.configured:
-        yield Check("ok", "tools", "none configured: `pretense-dev init --tools …` sets them up")
+        yield Diagnosis(
+            "ok", "tools", "none configured: `pretense-dev init --tools …` sets them up"
+        )
         return
     ctx = setup.context_for(repo.root, repo.repo_id, tools.copilot_models)
     drifts = setup.check(ctx, tools.configured)
     for d in drifts:
-        yield Check("FAIL", "tools", d.line())
+        yield Diagnosis("FAIL", "tools", d.line())
     if not drifts:
-        yield Check("ok", "tools", ", ".join(tools.configured) + " point at the proxy")
+        yield Diagnosis("ok", "tools", ", ".join(tools.configured) + " point at the proxy")
     from pretense_dev.integrations import startprobe
 
     for tool, command, why in startprobe.problems(repo.root, tuple(tools.configured)):
-        yield Check(
+        yield Diagnosis(
             "FAIL",
             "hook start",
             f"{tool}: the hook command {command} {why} — put pretense-dev on the PATH the tool is "
@@ -213,9 +219,9 @@ def _tool_checks(repo: Repo) -> Iterator[Check]:
     if "claude-code" in tools.configured:
         version = installed_version()
         if version is None:
-            yield Check("ok", "claude code", "not on PATH here")
+            yield Diagnosis("ok", "claude code", "not on PATH here")
         elif version < ON_FAILURE_SINCE:
-            yield Check(
+            yield Diagnosis(
                 "warn",
                 "claude code",
                 f'{".".join(map(str, version))} ignores "onFailure": "block" (needs '
@@ -223,4 +229,6 @@ def _tool_checks(repo: Repo) -> Iterator[Check]:
                 "`npm install -g @anthropic-ai/claude-code@latest`",
             )
         else:
-            yield Check("ok", "claude code", f"{'.'.join(map(str, version))} (honours onFailure)")
+            yield Diagnosis(
+                "ok", "claude code", f"{'.'.join(map(str, version))} (honours onFailure)"
+            )

@@ -92,7 +92,7 @@ def verify(
 ) -> int:
     """Re-derive the hash chain; list every broken, missing or moved row (exit 1)."""
     from pretense_dev.audit.chain import Head
-    from pretense_dev.audit.store import AuditStore, VerifyResult
+    from pretense_dev.audit.store import AuditStore, ChainReport
 
     heads: list[Head] = []
     for a in anchors:
@@ -115,7 +115,7 @@ def verify(
 
         with open(file_, "rb") as fh:
             problems, rows, start, last = verify_jsonl(iter(fh))
-        result = VerifyResult(tuple(problems), rows, 0, last, 0, 0)
+        result = ChainReport(tuple(problems), rows, 0, last, 0, 0)
         where = f"{file_} (links from row {start.seq})" if start and start.seq else str(file_)
     else:
         db = _db(ctx)

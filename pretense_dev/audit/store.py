@@ -218,7 +218,7 @@ def default_path() -> Path:
 
 
 @dataclass(frozen=True)
-class VerifyResult:
+class ChainReport:
     """What `AuditStore.verify` found."""
 
     problems: tuple[Problem, ...]
@@ -416,7 +416,7 @@ class AuditStore:
         check_archives: bool = True,
         archive_dir: Path | None = None,
         cancelled: Callable[[], bool] | None = None,
-    ) -> VerifyResult:
+    ) -> ChainReport:
         """Re-derive the chain and report every broken, missing or moved row.
 
         `anchors` are heads recorded elsewhere (an evidence file, an export):
@@ -489,7 +489,7 @@ class AuditStore:
                     )
                 )
         problems.sort(key=lambda p: (p.seq, p.kind))
-        return VerifyResult(
+        return ChainReport(
             tuple(problems),
             checker.rows,
             archived,
@@ -707,10 +707,10 @@ __all__ = [
     "GENESIS",
     "AuditError",
     "AuditStore",
+    "ChainReport",
     "Head",
     "Problem",
     "StoredEvent",
-    "VerifyResult",
     "decode",
     "default_path",
     "record",

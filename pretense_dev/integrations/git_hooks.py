@@ -123,7 +123,7 @@ printf '%s\\n' "$input" | pretense pre-push "$1"
 
 
 @dataclass
-class Plan:
+class GitHooksPlan:
     """What `apply` would do in one repository."""
 
     mode: str  # "pre-commit-config" or "git-hooks"
@@ -303,11 +303,11 @@ def _husky_block(kind: str) -> str:
 # -- plan / apply / check / remove ------------------------------------------------------------
 
 
-def plan(root: Path) -> Plan:
+def plan(root: Path) -> GitHooksPlan:
     """What `apply` would change (nothing is written)."""
     text = _config_text(root)
     if text is not None:
-        p = Plan("pre-commit-config")
+        p = GitHooksPlan("pre-commit-config")
         if not _has_our_hooks(text):
             p.steps.append(STEP_CONFIG)
         d = hooks_dir(root)
@@ -320,7 +320,7 @@ def plan(root: Path) -> Plan:
             else:
                 _plan_plain(root, d, kind, p)
         return p
-    p = Plan("git-hooks")
+    p = GitHooksPlan("git-hooks")
     d = hooks_dir(root)
     for kind in STAGES:
         _plan_plain(root, d, kind, p)
@@ -345,7 +345,7 @@ def _hooks_path_set(root: Path) -> bool:
     return r.returncode == 0 and bool(r.stdout.strip())
 
 
-def _plan_plain(root: Path, d: Path, kind: str, p: Plan) -> None:
+def _plan_plain(root: Path, d: Path, kind: str, p: GitHooksPlan) -> None:
     """Plan our plain git hook for one stage, chaining whatever hook is there."""
     husky = husky_dir(root, d)
     if husky is not None:
@@ -388,7 +388,7 @@ def _show(root: Path, path: Path) -> str:
         return str(path)
 
 
-def apply(root: Path) -> Plan:
+def apply(root: Path) -> GitHooksPlan:
     """Install the hooks; returns the plan it carried out (no steps: nothing to do)."""
     p = plan(root)
     if not p.changes:

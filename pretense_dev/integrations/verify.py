@@ -40,7 +40,7 @@ RESTART = "pretense-dev proxy stop && pretense-dev proxy start"
 
 
 @dataclass(frozen=True)
-class Check:
+class VerifyCheck:
     """One check's outcome; a failed one says what is wrong and what fixes it."""
 
     name: str  # "initialised", "proxy", "canary", "tools", "claude-code"
@@ -63,7 +63,7 @@ class VerifyResult:
 
     root: str
     repo_id: str
-    checks: list[Check] = field(default_factory=list)
+    checks: list[VerifyCheck] = field(default_factory=list)
     proxy_url: str = ""
     map_version: int | None = None
 
@@ -73,12 +73,12 @@ class VerifyResult:
         return not self.failures
 
     @property
-    def failures(self) -> list[Check]:
+    def failures(self) -> list[VerifyCheck]:
         """Failed checks (not warnings)."""
         return [c for c in self.checks if not c.ok and not c.warning]
 
     @property
-    def warnings(self) -> list[Check]:
+    def warnings(self) -> list[VerifyCheck]:
         """Advice that does not fail verify."""
         return [c for c in self.checks if not c.ok and c.warning]
 
@@ -105,7 +105,7 @@ def run(
     result = VerifyResult(str(repo.root), "")
     if not repo.is_initialised():
         result.checks.append(
-            Check(
+            VerifyCheck(
                 "initialised",
                 False,
                 f"{repo.root} is not initialised for pretense-dev",
@@ -118,33 +118,35 @@ def run(
         config = repo.config
         key = repo.key
     except PretenseError as e:
-        result.checks.append(Check("initialised", False, e.message, e.hint or "pretense-dev init"))
+        result.checks.append(
+            VerifyCheck("initialised", False, e.message, e.hint or "pretense-dev init")
+        )
         return result
-    result.checks.append(Check("initialised", True))
+    result.checks.append(VerifyCheck("initialised", True))
     from pretense_dev.index.reader import index_problem
 
     # No map, no protection: an index that is unreadable or was never completed
     # makes the proxy refuse everything, and nothing here may say "ok".
     problem = index_problem(repo.index_path)
     if problem is not None:
-        result.checks.append(Check("index", False, *problem))
+        result.checks.append(VerifyCheck("index", False, *problem))
         return result
-    result.checks.append(Check("index", True))
+    result.checks.append(VerifyCheck("index", True))
     audit = audit_problem()
     if audit is not None:
-        result.checks.append(Check("audit", False, *audit))
+        result.checks.append(VerifyCheck("audit", False, *audit))
     else:
-        result.checks.append(Check("audit", True))
+        result.checks.append(VerifyCheck("audit", True))
     from pretense_dev.proxy import state as proxy_state
 
     running = proxy_state.running(probe=probe, timeout=TIMEOUT)
     if running is None:
         result.checks.append(
-            Check("proxy", False, "pretense proxy is not running", "pretense-dev proxy start")
+            VerifyCheck("proxy", False, "pretense proxy is not running", "pretense-dev proxy start")
         )
     else:
         result.proxy_url = running.url
-        result.checks.append(Check("proxy", True))
+        result.checks.append(VerifyCheck("proxy", True))
         result.checks.append(_canary(repo, key, running.url, result))
     chosen = tuple(config.tools.configured if tools is None else tools)
     if tools is None and not chosen:
@@ -152,7 +154,7 @@ def run(
         # canary may be fine while no tool sends anything through them: saying
         # "protected" then would be a false claim.
         result.checks.append(
-            Check(
+            VerifyCheck(
                 "tools",
                 False,
                 "no AI tool is set up to use the proxy here (.pretense/config.toml "
@@ -170,15 +172,15 @@ def run(
     return result
 
 
-def _hooks_start(repo: Repo, tools: tuple[str, ...]) -> list[Check]:
+def _hooks_start(repo: Repo, tools: tuple[str, ...]) -> list[VerifyCheck]:
     """Each installed tool-hook command, run once: it must start (slow: the command only)."""
     from pretense_dev.integrations import startprobe
 
     bad = startprobe.problems(repo.root, tools)
     if not bad:
-        return [Check("hook-start", True)]
+        return [VerifyCheck("hook-start", True)]
     return [
-        Check(
+        VerifyCheck(
             "hook-start",
             False,
             f"{tool}: the hook command {command} {why}",
@@ -188,12 +190,12 @@ def _hooks_start(repo: Repo, tools: tuple[str, ...]) -> list[Check]:
     ]
 
 
-def _git_hooks(repo: Repo) -> Check:
+def _git_hooks(repo: Repo) -> VerifyCheck:
     """A canary secret committed and pushed through this repo's git hooks must be refused."""
     from pretense_dev.integrations import git_hooks
 
     if not git_hooks.installed(repo.root):
-        return Check(
+        return VerifyCheck(
             "git-hooks",
             False,
             "no secret-scanning git hooks (init --no-hooks?): a staged secret can be committed",
@@ -202,9 +204,9 @@ def _git_hooks(repo: Repo) -> Check:
         )
     problems = git_hooks.check(repo.root)
     if not problems:
-        return Check("git-hooks", True)
+        return VerifyCheck("git-hooks", True)
     first = problems[0].split(" — run `")[0]
-    return Check("git-hooks", False, first, "pretense-dev hooks install")
+    return VerifyCheck("git-hooks", False, first, "pretense-dev hooks install")
 
 
 def audit_problem() -> tuple[str, str] | None:
@@ -239,7 +241,7 @@ def audit_problem() -> tuple[str, str] | None:
 RECOVER = "pretense-dev audit recover"
 
 
-def _canary(repo: Repo, key: bytes, url: str, result: VerifyResult) -> Check:
+def _canary(repo: Repo, key: bytes, url: str, result: VerifyResult) -> VerifyCheck:
     from pretense_dev.index.reader import IndexReader, IndexUnreadable
     from pretense_dev.proxy import canary
 
@@ -251,25 +253,25 @@ def _canary(repo: Repo, key: bytes, url: str, result: VerifyResult) -> Check:
             rows = reader.sample_active(CANARY_NAMES)
             extra = reader.sample_active(0, include=("canary",))
     except IndexUnreadable as e:
-        return Check("canary", False, str(e).split(" — ")[0], "pretense-dev index --full")
+        return VerifyCheck("canary", False, str(e).split(" — ")[0], "pretense-dev index --full")
     result.map_version = version
     outcome = canary.run(url, result.repo_id, key, [*rows, *extra], version, timeout=TIMEOUT)
     if outcome.ok:
-        return Check("canary", True)
+        return VerifyCheck("canary", True)
     problem = "; ".join(outcome.problems)
     if outcome.answered and not outcome.from_pretense:
-        return Check(
+        return VerifyCheck(
             "canary",
             False,
             problem,
             f"stop what listens on {url}, then run `pretense-dev proxy start`",
         )
-    return Check("canary", False, problem, RESTART)
+    return VerifyCheck("canary", False, problem, RESTART)
 
 
 def _drift(
     repo: Repo, result: VerifyResult, tools: tuple[str, ...], models: Iterable[str]
-) -> list[Check]:
+) -> list[VerifyCheck]:
     from pretense_dev.integrations import setup
     from pretense_dev.integrations.base import Context
 
@@ -277,18 +279,18 @@ def _drift(
     ctx = Context(repo.root, result.repo_id, proxy_url=url, copilot_models=tuple(models))
     drifts = setup.check(ctx, tools)
     if not drifts:
-        return [Check("tools", True)]
-    return [Check("tools", False, f"{d.tool}: {d.where}: {d.problem}", d.fix) for d in drifts]
+        return [VerifyCheck("tools", True)]
+    return [VerifyCheck("tools", False, f"{d.tool}: {d.where}: {d.problem}", d.fix) for d in drifts]
 
 
-def _claude_version() -> Check:
+def _claude_version() -> VerifyCheck:
     from pretense_dev.integrations.claude_code import ON_FAILURE_SINCE, installed_version
 
     version = installed_version()
     if version is None or version >= ON_FAILURE_SINCE:
-        return Check("claude-code", True)
+        return VerifyCheck("claude-code", True)
     shown = ".".join(map(str, version))
-    return Check(
+    return VerifyCheck(
         "claude-code",
         False,
         f'Claude Code {shown} ignores "onFailure": "block" (needs 2.1.295 or later), so a '

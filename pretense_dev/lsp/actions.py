@@ -21,7 +21,7 @@ from lsprotocol import types
 from pretense_dev.errors import PretenseError
 from pretense_dev.identifiers.stoplists import TOKEN
 from pretense_dev.index.indexer import always_names
-from pretense_dev.lsp.context import RepoContext
+from pretense_dev.lsp.context import WorkspaceRepo
 from pretense_dev.lsp.diagnostics import SOURCE
 from pretense_dev.lsp.documents import POLICY_REL, document_path, reindex
 from pretense_dev.lsp.hover import word_at
@@ -146,7 +146,7 @@ def _name_actions(
     ]
 
 
-def add_to_policy(ls: PretenseLanguageServer, ctx: RepoContext, which: str, name: str) -> bool:
+def add_to_policy(ls: PretenseLanguageServer, ctx: WorkspaceRepo, which: str, name: str) -> bool:
     """Edit the policy file and apply it to the map (worker thread); True if changed."""
     from pretense_dev.config_edit import add_to_list
 

@@ -2,7 +2,7 @@
 
 A document belongs to the git work tree that contains it, so one server
 serves a multi-root workspace and files opened from elsewhere.  Each
-repository gets a `RepoContext`: its key, its policy (re-read when the file
+repository gets a `WorkspaceRepo`: its key, its policy (re-read when the file
 changes, the last valid one kept when an edit breaks it), its secrets
 scanner, and two connections to its index — one read on the event loop
 (hover, code actions: one indexed lookup each), one written only from the
@@ -42,7 +42,7 @@ class PolicyState:
     error: str | None  # the ConfigError text while the file is invalid
 
 
-class RepoContext:
+class WorkspaceRepo:
     """One repository as the server sees it (see the module docstring)."""
 
     def __init__(self, root: Path | None) -> None:
@@ -167,14 +167,14 @@ class RepoContext:
 
 
 class Contexts:
-    """Every `RepoContext` by root, plus one for files outside any repository."""
+    """Every `WorkspaceRepo` by root, plus one for files outside any repository."""
 
     def __init__(self) -> None:
-        self._by_root: dict[Path, RepoContext] = {}
-        self._outside = RepoContext(None)
+        self._by_root: dict[Path, WorkspaceRepo] = {}
+        self._outside = WorkspaceRepo(None)
         self.folders: list[Path] = []
 
-    def for_path(self, path: Path | None) -> RepoContext:
+    def for_path(self, path: Path | None) -> WorkspaceRepo:
         """The context of the work tree containing `path`.
 
         A document without a path (an untitled buffer) belongs to the first
@@ -198,10 +198,10 @@ class Contexts:
             return known
         if known is not None:  # `init` ran since: start over with its key and store
             known.close()
-        ctx = self._by_root[root] = RepoContext(root)
+        ctx = self._by_root[root] = WorkspaceRepo(root)
         return ctx
 
-    def all(self) -> list[RepoContext]:
+    def all(self) -> list[WorkspaceRepo]:
         """Every repository context created so far."""
         return list(self._by_root.values())
 

@@ -31,7 +31,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from pretense_dev.index.retry import retry_on_conflict
-from pretense_dev.lsp.context import RepoContext
+from pretense_dev.lsp.context import WorkspaceRepo
 from pretense_dev.lsp.debounce import KeyedDebouncer
 from pretense_dev.lsp.diagnostics import to_diagnostics
 from pretense_dev.lsp.names import buffer_language, extract
@@ -57,7 +57,7 @@ class Snapshot:
     path: Path | None
     rel: str | None
     language: str | None
-    ctx: RepoContext
+    ctx: WorkspaceRepo
 
 
 def document_path(doc: TextDocument) -> Path | None:
@@ -105,7 +105,7 @@ def record_names(ls: PretenseLanguageServer, snap: Snapshot) -> int:
     return ls.buffers.update(snap.key, snap.ctx, defs)
 
 
-def reindex(ls: PretenseLanguageServer, ctx: RepoContext, rel: str) -> IndexReport | None:
+def reindex(ls: PretenseLanguageServer, ctx: WorkspaceRepo, rel: str) -> IndexReport | None:
     """Re-index one saved file (worker thread); None if it is not indexed."""
     from pretense_dev.index.indexer import run_index
     from pretense_dev.worktree import git_ignored

@@ -26,7 +26,7 @@ from pretense_dev.lsp.uris import find, key
 if TYPE_CHECKING:
     from pygls.workspace import TextDocument
 
-    from pretense_dev.lsp.context import RepoContext
+    from pretense_dev.lsp.context import WorkspaceRepo
     from pretense_dev.lsp.names import BufferDef
     from pretense_dev.lsp.server import PretenseLanguageServer
 
@@ -56,7 +56,7 @@ def word_at(doc: TextDocument, pos: types.Position) -> tuple[str, types.Range] |
     return None
 
 
-def describe(ctx: RepoContext, name: str, rel: str | None, in_buffer: BufferDef | None) -> str:
+def describe(ctx: WorkspaceRepo, name: str, rel: str | None, in_buffer: BufferDef | None) -> str:
     """The hover's Markdown."""
     from pretense_dev.index.explain import explain
     from pretense_dev.index.indexer import always_names
@@ -99,7 +99,7 @@ def secret_at(findings: list[types.Diagnostic], line: int) -> types.Diagnostic |
     return None
 
 
-def is_defined(ctx: RepoContext, name: str, in_buffer: BufferDef | None) -> bool:
+def is_defined(ctx: WorkspaceRepo, name: str, in_buffer: BufferDef | None) -> bool:
     """Whether `name` is a name this buffer or the repository's map knows."""
     if in_buffer is not None:
         return True

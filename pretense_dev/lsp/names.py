@@ -17,7 +17,7 @@ open buffers' definitions as `extra_defined`:
   so half-typed prefixes do not stay protected forever.
 
 Nothing is recorded outside an initialised repository, nor while its policy
-file has been invalid since the server started (`RepoContext.writable`).
+file has been invalid since the server started (`WorkspaceRepo.writable`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 from pretense_dev.identifiers.languages import language_for_path
 from pretense_dev.index.indexer import allowed, always_names, definitions_in, update_map
 from pretense_dev.index.retry import retry_on_conflict
-from pretense_dev.lsp.context import RepoContext
+from pretense_dev.lsp.context import WorkspaceRepo
 
 # LSP languageId → our language, for buffers whose path says nothing (untitled).
 LANGUAGE_IDS = {
@@ -76,7 +76,7 @@ class BufferNames:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._defs: dict[str, tuple[RepoContext, dict[str, BufferDef]]] = {}
+        self._defs: dict[str, tuple[WorkspaceRepo, dict[str, BufferDef]]] = {}
 
     def get(self, uri: str, name: str) -> BufferDef | None:
         """Where the buffer `uri` defines `name`, if it does."""
@@ -84,7 +84,7 @@ class BufferNames:
             entry = self._defs.get(uri)
         return None if entry is None else entry[1].get(name)
 
-    def extra_for(self, ctx: RepoContext) -> dict[str, str]:
+    def extra_for(self, ctx: WorkspaceRepo) -> dict[str, str]:
         """Name → kind for every open buffer of this repository."""
         out: dict[str, str] = {}
         with self._lock:
@@ -94,7 +94,7 @@ class BufferNames:
                         out.setdefault(n, d.kind)
         return out
 
-    def update(self, uri: str, ctx: RepoContext, defs: dict[str, BufferDef]) -> int:
+    def update(self, uri: str, ctx: WorkspaceRepo, defs: dict[str, BufferDef]) -> int:
         """The buffer now defines `defs`: record what changed; return names written."""
         with self._lock:
             prev = self._defs.get(uri)
@@ -110,7 +110,7 @@ class BufferNames:
             return 0
         return self._record(prev[0], set(prev[1]))
 
-    def _record(self, ctx: RepoContext, changed: set[str]) -> int:
+    def _record(self, ctx: WorkspaceRepo, changed: set[str]) -> int:
         if not changed or not ctx.writable():
             return 0
         store = ctx.write_store()

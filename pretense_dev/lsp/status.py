@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 if TYPE_CHECKING:
-    from pretense_dev.lsp.context import RepoContext
+    from pretense_dev.lsp.context import WorkspaceRepo
     from pretense_dev.lsp.server import PretenseLanguageServer
 
 STATUS_METHOD = "pretense/status"
@@ -37,7 +37,7 @@ class ProxyStatus:
     detail: str
 
 
-def probe(ctx: RepoContext) -> ProxyStatus:
+def probe(ctx: WorkspaceRepo) -> ProxyStatus:
     """Read the proxy's state for `ctx` (blocking: call it off the event loop).
 
     Up means what `pretense-dev verify` proves about the proxy: it runs (state
@@ -58,7 +58,7 @@ def probe(ctx: RepoContext) -> ProxyStatus:
 STALE = "the proxy uses map version"
 
 
-def _probe_once(ctx: RepoContext) -> ProxyStatus:
+def _probe_once(ctx: WorkspaceRepo) -> ProxyStatus:
     assert ctx.repo is not None and ctx.repo_id is not None
     import importlib
 
@@ -125,7 +125,7 @@ class StatusReporter:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._poller: asyncio.Task[None] | None = None
 
-    def announce(self, ctx: RepoContext) -> None:
+    def announce(self, ctx: WorkspaceRepo) -> None:
         """Send a repository's first status, once.
 
         Called for each workspace folder, and for the repository of every
@@ -139,7 +139,7 @@ class StatusReporter:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def refresh(self, ctx: RepoContext, reason: str) -> dict[str, Any]:
+    async def refresh(self, ctx: WorkspaceRepo, reason: str) -> dict[str, Any]:
         """Probe, notify, and say so if the state changed; return the payload."""
         loop = asyncio.get_running_loop()
         status = await loop.run_in_executor(None, probe, ctx)
@@ -166,7 +166,7 @@ class StatusReporter:
         return payload
 
     @staticmethod
-    def payload(ctx: RepoContext, status: ProxyStatus, reason: str) -> dict[str, Any]:
+    def payload(ctx: WorkspaceRepo, status: ProxyStatus, reason: str) -> dict[str, Any]:
         """The notification's params (camelCase, as editors expect)."""
         store = ctx.read_store()
         return {

@@ -152,7 +152,7 @@ def ask(base_url: str, repo_id: str, nonce: str, text: str, timeout: float = 2.0
 
 
 @dataclass(frozen=True)
-class Outcome:
+class CanaryOutcome:
     """One run of the challenge against a running proxy, as `verify` and the editor show it."""
 
     problems: tuple[str, ...]  # empty: the proxy serves this repository's current map
@@ -174,7 +174,7 @@ def run(
     map_version: int,
     *,
     timeout: float = 2.0,
-) -> Outcome:
+) -> CanaryOutcome:
     """Send a fresh challenge made of `sample` (protected (name, synthetic) pairs); check it.
 
     `sample` holds a few protected names and, when it is protected, the word
@@ -189,7 +189,7 @@ def run(
     try:
         reply = ask(url, repo_id, nonce, text, timeout=timeout)
     except (OSError, ValueError) as e:
-        return Outcome(
+        return CanaryOutcome(
             (f"the proxy did not answer the verify challenge ({e})",), False, False, None
         )
     verdict = check(
@@ -206,4 +206,4 @@ def run(
     refusal = None
     if not from_pretense and isinstance(error, dict):
         refusal = str(error.get("message", "no reason given"))
-    return Outcome(verdict.problems, True, from_pretense, refusal)
+    return CanaryOutcome(verdict.problems, True, from_pretense, refusal)

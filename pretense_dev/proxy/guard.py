@@ -44,7 +44,7 @@ class Refusal(Exception):
         self.secrets = secrets
 
 
-class Finding(Protocol):
+class GuardFinding(Protocol):
     """What the guard needs from a secrets finding (pretense_dev.secrets.Finding)."""
 
     @property
@@ -60,7 +60,7 @@ class Finding(Protocol):
 class Scanner(Protocol):
     """The detector's interface: `pretense_dev.secrets.Detector`."""
 
-    def scan_text(self, text: str, path: str | None = None) -> Sequence[Finding]: ...  # noqa: D102
+    def scan_text(self, text: str, path: str | None = None) -> Sequence[GuardFinding]: ...  # noqa: D102
 
 
 ScannerFactory = Callable[[bytes, Config, Path], Scanner]
@@ -99,9 +99,9 @@ def approved(policy: ProxyConfig, vendor: str, model: str | None) -> str | None:
     return None
 
 
-def scan(scanner: Scanner, leaves: list[tuple[str, str]]) -> list[tuple[str, Finding]]:
+def scan(scanner: Scanner, leaves: list[tuple[str, str]]) -> list[tuple[str, GuardFinding]]:
     """Every finding in the new leaves, with where it was; raise Refusal if the scan fails."""
-    found: list[tuple[str, Finding]] = []
+    found: list[tuple[str, GuardFinding]] = []
     try:
         for where, text in leaves:
             if text:
@@ -115,7 +115,7 @@ def scan(scanner: Scanner, leaves: list[tuple[str, str]]) -> list[tuple[str, Fin
     return found
 
 
-def blocked_message(findings: list[tuple[str, Finding]]) -> Refusal:
+def blocked_message(findings: list[tuple[str, GuardFinding]]) -> Refusal:
     """The 4xx for a request carrying secrets: rule and where, never the value."""
     refs = tuple(SecretRef(f.rule, f.fingerprint, where) for where, f in findings)
     first_where, first = findings[0]

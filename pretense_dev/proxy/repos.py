@@ -31,7 +31,7 @@ from pretense_dev.mutation import IdentifierMap
 
 # The guard's names are re-exported: callers that read them from here keep working.
 from pretense_dev.proxy.guard import (
-    Finding,
+    GuardFinding,
     Refusal,
     Scanner,
     ScannerFactory,
@@ -43,7 +43,7 @@ from pretense_dev.proxy.guard import (
 from pretense_dev.proxy.transform import LeafCache
 
 __all__ = [
-    "Finding",
+    "GuardFinding",
     "Refusal",
     "RepoContext",
     "RepoSource",

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class Context:
+class AnalyzerContext:
     """What an analyzer may know besides the bytes."""
 
     path: str | None
@@ -41,7 +41,7 @@ class Context:
     hits: list[tuple[int, int, int]] = field(default_factory=list)  # (line start, end, hit end)
 
 
-Analyzer = Callable[["Rule", bytes, Context], Iterable[Match]]
+Analyzer = Callable[["Rule", bytes, AnalyzerContext], Iterable[Match]]
 
 # -- private-key blocks -------------------------------------------------------
 
@@ -112,7 +112,7 @@ def _block_kind(label: bytes, pgp: bool) -> str:
     return "private-key"
 
 
-def pem(rule: Rule, data: bytes, ctx: Context) -> Iterator[Match]:
+def pem(rule: Rule, data: bytes, ctx: AnalyzerContext) -> Iterator[Match]:
     """Private-key blocks of the kind this rule names."""
     if rule.id == "putty-private-key":
         for m in _PUTTY.finditer(data):
@@ -143,7 +143,7 @@ _SA_KEY = re.compile(rb'"private_key"\s*:\s*"((?:[^"\\]|\\.){0,20000})"')
 _SA_KEY_ID = re.compile(rb'"private_key_id"\s*:\s*"([0-9a-f]{16,64})"')
 
 
-def service_account_json(rule: Rule, data: bytes, ctx: Context) -> Iterator[Match]:
+def service_account_json(rule: Rule, data: bytes, ctx: AnalyzerContext) -> Iterator[Match]:
     """A Google service-account key: the private key (and its id) of each account."""
     if not _SA_TYPE.search(data):
         return
@@ -166,7 +166,7 @@ _K8S_SECTION = re.compile(rb"(?m)^([ \t]*)(data|stringData):[ \t]*$")
 _K8S_ENTRY = re.compile(rb"""^([ \t]+)([\w.-]+):[ \t]*(?:["']?)([^\s"'#]*)(?:["']?)[ \t]*$""")
 
 
-def kubernetes_secret(rule: Rule, data: bytes, ctx: Context) -> Iterator[Match]:
+def kubernetes_secret(rule: Rule, data: bytes, ctx: AnalyzerContext) -> Iterator[Match]:
     """Each value under `data:` (base64) or `stringData:` of a `kind: Secret` document."""
     for doc_start, doc in _yaml_documents(data):
         if not _K8S_KIND.search(doc):
@@ -222,7 +222,7 @@ def _yaml_documents(data: bytes) -> Iterator[tuple[int, bytes]]:
 _DOCKER_AUTH = re.compile(rb'"auth"\s*:\s*"([A-Za-z0-9+/]{8,}={0,2})"')
 
 
-def docker_auth(rule: Rule, data: bytes, ctx: Context) -> Iterator[Match]:
+def docker_auth(rule: Rule, data: bytes, ctx: AnalyzerContext) -> Iterator[Match]:
     """`"auth": "<base64 user:password>"` in ~/.docker/config.json and dockerconfigjson."""
     for m in _DOCKER_AUTH.finditer(data):
         if checks.basic_auth(m.group(1)) == checks.HIGH:
@@ -294,7 +294,7 @@ def _unquote(val: bytes) -> tuple[bytes, bool]:
     return val, False
 
 
-def assignment(rule: Rule, data: bytes, ctx: Context) -> Iterator[Match]:
+def assignment(rule: Rule, data: bytes, ctx: AnalyzerContext) -> Iterator[Match]:
     """`name <op> "literal"` where the name's last word is one of the rule's `keys`.
 
     Names are read around each keyword hit and the assignment is matched right
@@ -365,7 +365,7 @@ def _compiled_keys(keys: str) -> re.Pattern[bytes]:
 KEY_FILE = re.compile(r"(?i)(?:^|/)[^/]+\.(?:p12|pfx|jks|keystore|bks)$")
 
 
-def key_file(rule: Rule, data: bytes, ctx: Context) -> Iterator[Match]:
+def key_file(rule: Rule, data: bytes, ctx: AnalyzerContext) -> Iterator[Match]:
     """A key store committed as a file: the file itself is the secret."""
     if ctx.path is not None and KEY_FILE.search(ctx.path) and data:
         digest = hashlib.sha256(data).digest()

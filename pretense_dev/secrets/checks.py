@@ -23,8 +23,8 @@ from pretense_dev.secrets import filters
 HIGH = "high"
 LOW = "low"
 REJECT = "reject"
-Verdict = str | None
-Check = Callable[[bytes], Verdict]
+VerifierVerdict = str | None
+Verifier = Callable[[bytes], VerifierVerdict]
 
 BASE62 = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 BECH32 = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l"
@@ -39,7 +39,7 @@ def base62(n: int, width: int) -> bytes:
     return bytes(reversed(out)).rjust(width, b"0")
 
 
-def github_crc32(value: bytes) -> Verdict:
+def github_crc32(value: bytes) -> VerifierVerdict:
     """GitHub (ghp_, gho_, ghu_, ghs_, ghr_) and npm tokens end in a CRC32 checksum.
 
     The last six characters are the CRC32 of the random part (between the
@@ -52,12 +52,12 @@ def github_crc32(value: bytes) -> Verdict:
     return HIGH if base62(zlib.crc32(body), 6) == crc else LOW
 
 
-def aws_key_id(value: bytes) -> Verdict:
+def aws_key_id(value: bytes) -> VerifierVerdict:
     """The AWS documentation key id ends in EXAMPLE; real ids never contain it."""
     return REJECT if b"EXAMPLE" in value else None
 
 
-def vault_legacy(value: bytes) -> Verdict:
+def vault_legacy(value: bytes) -> VerifierVerdict:
     """Legacy `s.` Vault tokens are random base62; a Go `s.someMethodName` is not."""
     if value.startswith(b"s."):
         rest = value[2:]
@@ -90,7 +90,7 @@ def _json_object(raw: bytes | None) -> dict[str, object] | None:
     return obj if isinstance(obj, dict) else None
 
 
-def jwt(value: bytes) -> Verdict:
+def jwt(value: bytes) -> VerifierVerdict:
     """A JWT's header and payload are base64url JSON; the header names an algorithm."""
     parts = value.split(b".")
     if len(parts) < 3:
@@ -104,7 +104,7 @@ def jwt(value: bytes) -> Verdict:
     return HIGH
 
 
-def jwt_base64(value: bytes) -> Verdict:
+def jwt_base64(value: bytes) -> VerifierVerdict:
     """Base64 whose decoding is a JWT."""
     raw = _b64decode(value)
     if raw is None:
@@ -113,18 +113,18 @@ def jwt_base64(value: bytes) -> Verdict:
     return jwt(m.group()) if m else REJECT
 
 
-def pypi_macaroon(value: bytes) -> Verdict:
+def pypi_macaroon(value: bytes) -> VerifierVerdict:
     """A PyPI token is `pypi-` + a base64url macaroon whose location is pypi.org."""
     raw = _b64decode(value[5:])
     return HIGH if raw is not None and b"pypi.org" in raw else LOW
 
 
-def openai_marker(value: bytes) -> Verdict:
+def openai_marker(value: bytes) -> VerifierVerdict:
     """T3BlbkFJ is base64 of "OpenAI": present in the key formats that carry it."""
     return HIGH if b"T3BlbkFJ" in value else None
 
 
-def bech32(value: bytes) -> Verdict:
+def bech32(value: bytes) -> VerifierVerdict:
     """Age secret keys are bech32 (BIP-173) with HRP "age-secret-key-"."""
     text = value.lower()
     pos = text.rfind(b"1")
@@ -167,7 +167,7 @@ _DEV_PASSWORDS = {
 _TEMPLATE = re.compile(rb"\{[A-Za-z_][\w:.-]*\}")
 
 
-def url_password(value: bytes) -> Verdict:
+def url_password(value: bytes) -> VerifierVerdict:
     """Passwords in URLs and connection strings: not references, not dev defaults."""
     v = value.strip(b"\"'")
     if _TEMPLATE.search(v):
@@ -183,7 +183,7 @@ def url_password(value: bytes) -> Verdict:
     return None
 
 
-def basic_auth(value: bytes) -> Verdict:
+def basic_auth(value: bytes) -> VerifierVerdict:
     """`Authorization: Basic` carries base64("user:password")."""
     raw = _b64decode(value)
     if raw is None or b":" not in raw:
@@ -200,14 +200,14 @@ def basic_auth(value: bytes) -> Verdict:
     return HIGH
 
 
-def generic_value(value: bytes) -> Verdict:
+def generic_value(value: bytes) -> VerifierVerdict:
     """The generic assignment filters, for header tokens."""
     if filters.generic_value_reason(value, password=False, quoted=True) is not None:
         return REJECT
     return None
 
 
-def keyed_vendor(value: bytes) -> Verdict:
+def keyed_vendor(value: bytes) -> VerifierVerdict:
     """Vendor-word rules with a loose value: require a token shape (letters and digits)."""
     if not re.search(rb"\d", value) or not re.search(rb"[A-Za-z]", value):
         return REJECT
@@ -216,7 +216,7 @@ def keyed_vendor(value: bytes) -> Verdict:
     return None
 
 
-CHECKS: dict[str, Check] = {
+CHECKS: dict[str, Verifier] = {
     "github-crc32": github_crc32,
     "aws-key-id": aws_key_id,
     "vault-legacy": vault_legacy,

@@ -76,7 +76,7 @@ class Engine:
 
     def candidates(self, data: bytes, path: str | None, depth: int = 0) -> list[Match]:
         """Every match in `data` (and its decoded views) after filters and checks."""
-        from pretense_dev.secrets.analyzers import ANALYZERS, Context
+        from pretense_dev.secrets.analyzers import ANALYZERS, AnalyzerContext
 
         out: list[Match] = []
         windows: dict[int, dict[int, int]] = defaultdict(dict)  # rule priority → {start: end}
@@ -124,7 +124,7 @@ class Engine:
             spans = [(0, n)] if p in whole else sorted(windows[p].items())
             if rule.analyzer is not None:
                 analyze = ANALYZERS[rule.analyzer]
-                for m in analyze(rule, data, Context(path, spans, rule_hits[p])):
+                for m in analyze(rule, data, AnalyzerContext(path, spans, rule_hits[p])):
                     if self._keep(rule, m):
                         out.append(m)
                 continue

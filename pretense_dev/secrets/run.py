@@ -42,7 +42,7 @@ _STORE_NAMES = re.compile(r"(?:^|/)(?:index\.db(?:-wal|-shm|-journal)?|repo-id)$
 
 
 @dataclass
-class Outcome:
+class ScanOutcome:
     """A scan's result and how it was set up."""
 
     result: ScanResult
@@ -75,7 +75,7 @@ def run_scan(
     use_baseline: bool = True,
     push_lines: Sequence[str] = (),
     root: Path | None = None,
-) -> Outcome:
+) -> ScanOutcome:
     """Scan what the options name (see `commands.scan`)."""
     if root is None:
         try:
@@ -130,7 +130,7 @@ def run_scan(
             result.skipped = (result.skipped or []) + [f"{shown}/{s}" for s in part.skipped or []]
         what = f"{result.scanned} file(s)"
     result.found.sort(key=lambda loc: (loc.finding.path or "", loc.finding.line, loc.finding.rule))
-    return Outcome(result, root, det, what, ephemeral, refusals)
+    return ScanOutcome(result, root, det, what, ephemeral, refusals)
 
 
 STDIN_NAME = "<stdin>"
@@ -161,7 +161,7 @@ def _rel(root: Path, p: str) -> str:
     return os.path.relpath(os.path.abspath(p), root).replace(os.sep, "/")
 
 
-def write_baseline(outcome: Outcome) -> tuple[Path, int]:
+def write_baseline(outcome: ScanOutcome) -> tuple[Path, int]:
     """Accept every finding of a work-tree scan: write the baseline (atomically)."""
     if outcome.ephemeral_key:
         from pretense_dev.errors import UsageError
@@ -219,7 +219,7 @@ STORE_HINT = (
 
 
 def emit(
-    outcome: Outcome, fmt: str = "text", version: str = "0", *, accept_skipped: bool = False
+    outcome: ScanOutcome, fmt: str = "text", version: str = "0", *, accept_skipped: bool = False
 ) -> int:
     """Print a scan's findings (stdout) and its notes (stderr); return the exit code.
 

@@ -7,18 +7,18 @@ from pathlib import Path
 
 from pretense_dev.audit import chain
 from pretense_dev.audit.events import AuditEvent
-from pretense_dev.audit.store import AuditStore, VerifyResult
+from pretense_dev.audit.store import AuditStore, ChainReport
 from tests.conftest import run_cli
 
 from .conftest import raw
 
 
-def verify(path: Path, **kw: object) -> VerifyResult:
+def verify(path: Path, **kw: object) -> ChainReport:
     with AuditStore.open_readonly(path) as store:
         return store.verify(**kw)  # type: ignore[arg-type]
 
 
-def kinds(result: VerifyResult) -> list[tuple[int, str]]:
+def kinds(result: ChainReport) -> list[tuple[int, str]]:
     return [(p.seq, p.kind) for p in result.problems]
 
 
