@@ -61,7 +61,7 @@ HINTS: dict[str, str] = {
 }
 DEFAULT_HINT = "nm"
 # Scheme 2: hints that are one token in o200k and cl100k in every shape
-# (lower, Capitalised, UPPER, after "_"), checked by tests/test_synth_tokens.py.
+# (lower, Capitalised, UPPER, after "_"), checked by tests/mutation/test_synth_tokens.py.
 HINTS2: dict[str, str] = {
     "function": "fn",
     "method": "mt",

@@ -1,6 +1,6 @@
 """Mutated code is still the same code to a parser, and keeps the shapes languages care about.
 
-For each language's snippet (tests/identifiers_cases.py) the map is built the
+For each language's snippet (tests/identifiers/cases.py) the map is built the
 way the indexer builds it (definitions + module names, `min_length` 4,
 `synthesize` with a key): the mutated file must parse into exactly the same
 sequence of node types (so no ERROR node appears, a Ruby constant stays a
@@ -23,7 +23,7 @@ from pretense_dev.identifiers.extract import extract_definitions, module_definit
 from pretense_dev.identifiers.languages import grammar
 from pretense_dev.mutation import IdentifierMap, synthesize
 from pretense_dev.mutation.synth import SCHEME
-from tests.identifiers_cases import CASES, Case
+from tests.identifiers.cases import CASES, Case
 
 MIN_LENGTH = 4  # config.IdentifiersConfig.min_length's default
 KEY = bytes(range(32))

@@ -1,6 +1,6 @@
 """What each language's definition query finds, on realistic snippets.
 
-For every language (tests/identifiers_cases.py): the exact set of (name, kind)
+For every language (tests/identifiers/cases.py): the exact set of (name, kind)
 after stop lists, that each stopped name was found by the query and is kept
 out by the list the case names, that names the code only uses are never
 captured, and that overrides / dependency bindings are excluded.
@@ -19,7 +19,7 @@ from pretense_dev.identifiers.extract import (
 )
 from pretense_dev.identifiers.languages import GRAMMARS, language_for_path
 from pretense_dev.identifiers.stoplists import reason
-from tests.identifiers_cases import CASES, Case
+from tests.identifiers.cases import CASES, Case
 
 REASON_WORDS = {
     "codewords": "generic in code",

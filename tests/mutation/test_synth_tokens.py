@@ -12,8 +12,8 @@ import pytest
 from bench._tokens import ENCODINGS, count, encoding
 from pretense_dev.mutation import IdentifierMap, synthesize
 from pretense_dev.mutation.synth import HINTS2
-from tests.identifiers_cases import CASES
-from tests.test_identifiers_mutation import MIN_LENGTH
+from tests.identifiers.cases import CASES
+from tests.mutation.test_parses_after_mutation import MIN_LENGTH
 
 KEY = bytes(range(32))
 
