@@ -202,6 +202,7 @@ def test_language_server_request_bug_is_answered_and_logged(git_repo: Path, tmp_
         rpc.send("textDocument/hover", where, 2)
         answer = rpc.reply(2)
         assert "error" in answer and "result" not in answer
+        assert "traceback" not in json.dumps(answer).lower()
         rpc.send("shutdown", None, 3)
         rpc.reply(3)
         rpc.send("exit", None)
