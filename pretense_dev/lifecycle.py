@@ -180,10 +180,12 @@ def blocking_lines(report: InitReport, width: int = 80) -> list[str]:
     for path in list(by_file)[:SHOWN_FILES]:
         first, *rest = by_file[path]
         more = f", and {len(rest)} more in this file" if rest else ""
-        out.append(
-            f"    {shown_path(path)}:{first.line}: {first.rule} ({first.confidence}) "
-            f"{first.redacted}{more}"
-        )
+        where = f"    {shown_path(path)}:{first.line}:"
+        what = f"{first.rule} ({first.confidence}) {first.redacted}{more}"
+        if len(where) + 1 + len(what) <= width:
+            out.append(f"{where} {what}")
+        else:  # a long path: the finding goes on its own line rather than wrap
+            out += [where, f"      {what}"]
     if files > SHOWN_FILES:
         out.append(
             f"    … and {_count(files - SHOWN_FILES, 'more file')} "

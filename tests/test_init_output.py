@@ -106,6 +106,16 @@ def test_init_groups_findings_by_file_and_shows_ten_files(git_repo: Path) -> Non
     assert section[12].startswith("  The tool hooks refuse an agent's read of these files, ")
 
 
+def test_a_long_path_puts_its_finding_on_the_next_line(git_repo: Path) -> None:
+    deep = "test/integration/targets/become_unprivileged/setup_unprivileged_users.yml"
+    write(git_repo, {deep: f"token: {_token(8)}\n"})
+    assert _section(_init(git_repo))[:3] == [
+        "  secrets: 1 finding in 1 file will block AI agents:",
+        f"    {deep}:1:",
+        "      github-pat (high) ghp_…(40)",
+    ]
+
+
 def test_init_leaves_out_what_allow_paths_allows_now(git_repo: Path) -> None:
     write(git_repo, {"fixtures/keys.txt": f"{_token(7)}\n"})
     assert any(line.startswith("  secrets: 1 finding") for line in _init(git_repo))
@@ -131,20 +141,21 @@ def _frames(raw: str) -> list[str]:
 def test_index_draws_progress_on_a_terminal_and_prints_one_line_when_piped(
     git_repo: Path,
 ) -> None:
-    write(git_repo, {f"pkg/mod_{i}.py": f"def handler_{i}(): pass\n" for i in range(40)})
+    write(git_repo, {f"pkg/mod_{i}.py": f"def handler_{i}(): pass\n" for i in range(39)})
+    (git_repo / "pkg/blob.dat").write_bytes(b"\x00\x01binary")  # read, then left out
     _init(git_repo)
     piped = run_cli("index", "--full", cwd=git_repo)
     assert piped.code == 0 and piped.err == ""
     assert re.fullmatch(
-        r"indexed 40 of 40 files \(0 removed\) in \d+\.\d\d s; 80 names protected \(\+0 −0\)\n",
+        r"indexed 39 of 40 files \(0 removed\) in \d+\.\d\d s; 78 names protected \(\+0 −0\)\n",
         piped.out,
     )
     code, out, err = cli_on_a_terminal(["index", "--full"], git_repo)
     assert code == 0
-    assert re.fullmatch(r"indexed 40 of 40 files .*\n", out)
+    assert re.fullmatch(r"indexed 39 of 40 files .*\n", out)
     frames = _frames(err)
     # The last frame drawn: every file read, the names found (handler_N and mod_N), time.
-    assert re.fullmatch(r"indexing ━+ 40/40 files, 80 names 0:00:\d\d", frames[-1]), frames
+    assert re.fullmatch(r"indexing ━+ 40/40 files, 78 names 0:00:\d\d", frames[-1]), frames
     assert all(
         re.fullmatch(r"indexing ━+ +\d+/(\d+|\?) files(, \d+ names)? 0:00:\d\d", f) for f in frames
     ), frames

@@ -296,6 +296,8 @@ def run_index(
         tx.__exit__(type(e), e, e.__traceback__)
         raise
     tx.__exit__(None, None, None)
+    if progress is not None:  # binary and unreadable files were read too
+        progress(len(todo), len(todo), len(names_seen))
     # A file that turned binary or unreadable since the last run leaves the index.
     removed += sorted(c.path for c in todo if c.path not in parsed and c.path in known)
     report.files_removed = len(removed)
