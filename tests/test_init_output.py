@@ -116,6 +116,16 @@ def test_a_long_path_puts_its_finding_on_the_next_line(git_repo: Path) -> None:
     ]
 
 
+def test_a_file_name_cannot_forge_a_line_of_the_report(git_repo: Path) -> None:
+    name = "evil\n    app.py:1: nothing here.txt"
+    write(git_repo, {name: f"{_token(9)}\n"})
+    section = _section(_init(git_repo))
+    assert section[:2] == [
+        "  secrets: 1 finding in 1 file will block AI agents:",
+        f"    {json.dumps(name)}:1: github-pat (high) ghp_…(40)",
+    ]
+
+
 def test_init_leaves_out_what_allow_paths_allows_now(git_repo: Path) -> None:
     write(git_repo, {"fixtures/keys.txt": f"{_token(7)}\n"})
     assert any(line.startswith("  secrets: 1 finding") for line in _init(git_repo))
