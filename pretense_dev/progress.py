@@ -13,6 +13,7 @@ honours ``NO_COLOR`` (the bar stays, without colour) and ``TERM=dumb``.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterator
 
@@ -22,8 +23,6 @@ Report = Callable[[int, int, int], None]
 
 def on_a_terminal() -> bool:
     """Whether progress is drawn: stderr is a terminal that can redraw a line."""
-    import os
-
     return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
 
 
@@ -63,5 +62,26 @@ def progress(label: str, *, enabled: bool = True) -> Iterator[Report | None]:
         shown = f", {names:,} names" if names >= 0 else ""
         bar.update(task, completed=done, total=total, names=shown)
 
+    global _drawing
     with bar:
-        yield report
+        _drawing = True
+        try:
+            yield report
+        finally:
+            _drawing = False
+
+
+# While the bar is drawn, Rich replaces sys.stdout and sys.stderr with proxies
+# that print above it under a lock its refresh thread takes.  A worker forked at
+# that moment (the index and scan pools) must write to the real streams: the
+# lock may be held in the copy it inherits, and its first warning would hang.
+_drawing = False
+
+
+def _real_streams_in_child() -> None:
+    if _drawing:
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_real_streams_in_child)

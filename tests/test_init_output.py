@@ -207,3 +207,36 @@ def test_scan_draws_progress_on_a_terminal_only_for_a_work_tree_scan(git_repo: P
     assert (piped.code, piped.out, piped.err) == (0, "", "")
     # A commit hook's scan of staged changes draws nothing, even on a terminal.
     assert cli_on_a_terminal(["scan", "--staged"], git_repo) == (0, "", "")
+
+
+def test_a_worker_forked_while_the_bar_is_drawn_writes_to_the_real_stderr(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    snippet = (
+        "import os, sys\n"
+        "from pretense_dev.progress import progress\n"
+        "with progress('x') as report:\n"
+        "    assert report is not None and sys.stderr is not sys.__stderr__\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        os._exit(0 if sys.stderr is sys.__stderr__ else 3)\n"
+        "    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])\n"
+        "    print('child', code, file=sys.__stdout__)\n"
+    )
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env["TERM"] = "xterm-256color"
+    p = subprocess.run(
+        [sys.executable, "-c", snippet],
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    os.close(slave)
+    os.close(master)
+    assert (p.returncode, p.stdout) == (0, b"child 0\n")
