@@ -127,16 +127,20 @@ def init(
                 err(f"pretense-dev: {problem}")
         return EXIT_FAILURE if any(r.plan.problems for r in results) else EXIT_OK
     from pretense_dev.index.build import stderr_line
+    from pretense_dev.lifecycle import blocking_lines
+    from pretense_dev.progress import progress
 
-    report = init_repo(
-        root,
-        workers=jobs,
-        tools=tools,
-        configure_tools=not no_tools,
-        hooks=not no_hooks,
-        new_key=new_key,
-        say=stderr_line,
-    )
+    with progress("indexing") as report_progress:
+        report = init_repo(
+            root,
+            workers=jobs,
+            tools=tools,
+            configure_tools=not no_tools,
+            hooks=not no_hooks,
+            new_key=new_key,
+            say=stderr_line,
+            progress=report_progress,
+        )
     idx = report.index
     assert idx is not None
     click.echo(f"pretense-dev initialised {report.root} (repo id {report.repo_id})")
@@ -147,11 +151,8 @@ def init(
     langs = ", ".join(f"{lang} {n}" for lang, n in idx.languages.most_common())
     click.echo(f"  files: {idx.files_seen} ({langs or 'none'})")
     click.echo(f"  names protected: {idx.names_protected}")
-    if report.secret_files:
-        click.echo(
-            f"  secrets: found in {report.secret_files} file(s) — "
-            "run `pretense-dev scan` to see where"
-        )
+    for line in blocking_lines(report):
+        click.echo(line)
     for note in report.notes:
         click.echo(f"  to do: {note}")
     if no_tools:
@@ -198,9 +199,19 @@ def index(full: bool, jobs: int | None) -> int:
     if not repo.repo_id_path.exists():
         repo.require_initialised()
     # A missing or damaged index is rebuilt here (issued names kept where readable).
-    r, notes = build(
-        repo.root, repo.index_path, repo.config, repo.key, full=full, workers=jobs, say=stderr_line
-    )
+    from pretense_dev.progress import progress
+
+    with progress("indexing") as report_progress:
+        r, notes = build(
+            repo.root,
+            repo.index_path,
+            repo.config,
+            repo.key,
+            full=full,
+            workers=jobs,
+            say=stderr_line,
+            progress=report_progress,
+        )
     for note in notes:
         err(f"pretense-dev: {note}")
     click.echo(

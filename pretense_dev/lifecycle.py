@@ -24,6 +24,7 @@ from pretense_dev.repo import GITIGNORE_TEXT, Repo
 
 if TYPE_CHECKING:
     from pretense_dev.integrations.base import Plan
+    from pretense_dev.secrets.model import Finding
 
 
 @dataclass
@@ -45,10 +46,14 @@ class InitReport:
     key: KeyInfo | None = None
     index: IndexReport | None = None
     seconds: float = 0.0
-    secret_files: int = 0  # indexed files holding at least one secret finding
+    secret_files: int = 0  # files holding at least one of `blocking`
     notes: list[str] = field(default_factory=list)  # steps left to the user
     tools: list[ToolResult] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)  # tools not detected here
+    # Secret findings neither in the team's baseline nor under `allow_paths`: each
+    # makes the tool hook refuse an agent's read of its file, and the proxy a request.
+    blocking: list[Finding] = field(default_factory=list)
+    baseline: str = ".pretense/baseline.json"  # where the team's accepted findings live
 
     @property
     def problems(self) -> list[str]:
@@ -65,6 +70,7 @@ def init_repo(
     hooks: bool = True,
     new_key: bool = False,
     say: Callable[[str], None] | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
 ) -> InitReport:
     """Initialise (or repair) `root`; see the module docstring.
 
@@ -72,7 +78,8 @@ def init_repo(
     plus those the team policy lists in `tools.configured`.  `new_key` allows
     issuing a new key where an index shows one existed (every synthetic name
     and secret fingerprint changes with it).  `say` shows progress lines (the
-    CLI passes one that writes to stderr).
+    CLI passes one that writes to stderr); `progress` follows the index build
+    (pretense_dev/progress.py).
     """
     t0 = time.perf_counter()
     repo = Repo(root)
@@ -103,20 +110,124 @@ def init_repo(
         created += plan.steps
         notes += plan.notes
     report, build_notes = build(
-        root, repo.index_path, config, key, workers=workers, fresh=new_key, say=say
+        root,
+        repo.index_path,
+        config,
+        key,
+        workers=workers,
+        fresh=new_key,
+        say=say,
+        progress=progress,
     )
     notes += build_notes
-    from pretense_dev.index.reader import IndexReader
+    from pretense_dev.index.store import IndexStore
 
-    with IndexReader(repo.index_path) as reader:
-        secret_files = int(
-            str(reader.conn.execute("SELECT count(DISTINCT path) FROM findings").fetchone()[0])
-        )
-    out = InitReport(root, repo_id, created, info, report, 0.0, secret_files, notes)
+    with IndexStore(repo.index_path) as store:
+        found = store.findings()
+    out = InitReport(root, repo_id, created, info, report, 0.0, 0, notes)
+    out.blocking = _not_accepted(root, config, found)
+    out.baseline = config.secrets.baseline
+    out.secret_files = len({f.path for f in out.blocking})
     if configure_tools:
         _configure_tools(out, repo, config, tools)
     out.seconds = time.perf_counter() - t0
     return out
+
+
+SHOWN_FILES = 10
+
+
+def blocking_lines(report: InitReport, width: int = 80) -> list[str]:
+    """What `init` says about the secrets already in the repository, and what they block.
+
+    Agents read files and send them: a secret in a file the agent opens makes
+    the tool hook refuse the read, and one that reaches a prompt makes the proxy
+    refuse the request.  Saying so at `init`, file by file, with the exact way
+    to accept what the team accepts, beats finding out from a blocked session.
+    Prose is wrapped at word boundaries to `width`; a path is never split.
+    """
+    import re
+    import textwrap
+
+    from pretense_dev.secrets.report import shown_path
+
+    found = report.blocking
+    if not found:
+        return []
+    by_file: dict[str, list[Finding]] = {}
+    for f in found:
+        by_file.setdefault(f.path or "", []).append(f)
+
+    def prose(text: str) -> list[str]:
+        # A quoted marker or a command is never split across lines (NBSP until wrapped).
+        for keep in re.findall(r'"[^"]*"|`[^`]*`', text):
+            text = text.replace(keep, keep.replace(" ", "\u00a0"))
+        return [
+            line.replace("\u00a0", " ")
+            for line in textwrap.wrap(
+                text,
+                width,
+                initial_indent="  ",
+                subsequent_indent="  ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        ]
+
+    n, files = len(found), len(by_file)
+    out = [f"  secrets: {_count(n, 'finding')} in {_count(files, 'file')} will block AI agents:"]
+    for path in list(by_file)[:SHOWN_FILES]:
+        first, *rest = by_file[path]
+        more = f", and {len(rest)} more in this file" if rest else ""
+        where = f"    {shown_path(path)}:{first.line}:"
+        what = f"{first.rule} ({first.confidence}) {first.redacted}{more}"
+        if len(where) + 1 + len(what) <= width:
+            out.append(f"{where} {what}")
+        else:  # a long path: the finding goes on its own line rather than wrap
+            out += [where, f"      {what}"]
+    if files > SHOWN_FILES:
+        out.append(
+            f"    … and {_count(files - SHOWN_FILES, 'more file')} "
+            "(`pretense-dev scan` lists every finding)"
+        )
+    out += prose(
+        f"The tool hooks refuse an agent's read of {'this file' if files == 1 else 'these files'}"
+        ", and the proxy refuses a request that carries one of these secrets. Remove each "
+        'secret; if one is not a secret, add "pretense: allow" to its line. To accept all '
+        "current findings as the team's: `pretense-dev scan --update-baseline`, then commit "
+        f"{report.baseline}."
+    )
+    return out
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _not_accepted(root: Path, config: Config, found: list[Finding]) -> list[Finding]:
+    """The stored findings an agent would be refused for: the baseline's and allowed paths' out.
+
+    The index keeps every finding it saw; the tool hooks and the proxy skip the
+    ones the team accepted in the baseline and those under `allow_paths` (which
+    may have been added since the file was indexed), so `init` does the same or
+    it would warn about findings that block nothing.
+    """
+    if not found:
+        return []
+    from pretense_dev.secrets.baseline import Baseline
+    from pretense_dev.worktree import PathFilter
+
+    allowed_path = PathFilter(config.secrets.allow_paths) if config.secrets.allow_paths else None
+    try:
+        baseline = Baseline.load(root / config.secrets.baseline)
+    except PretenseError:
+        baseline = Baseline()  # a corrupt baseline accepts nothing: the hooks refuse it too
+    return [
+        f
+        for f in found
+        if not (allowed_path is not None and f.path is not None and allowed_path(f.path))
+        and not baseline.contains(f.path, f.rule, f.fingerprint)
+    ]
 
 
 def _key_for(repo: Repo, repo_id: str, new_key: bool) -> tuple[bytes, KeyInfo]:

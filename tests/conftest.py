@@ -153,6 +153,47 @@ def run_cli(*args: str, cwd: Path | None = None, stdin: str | bytes | None = Non
     )
 
 
+def cli_on_a_terminal(
+    args: list[str], cwd: Path, *, columns: int = 100, env: dict[str, str] | None = None
+) -> tuple[int, str, str]:
+    """Run the CLI with stderr on a pseudo-terminal, stdout piped: (code, stdout, stderr).
+
+    Stderr is returned raw (terminal codes and all) so a test can assert what a
+    terminal was sent.  NO_COLOR, COLUMNS and LINES are removed unless `env` sets them.
+    """
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    full = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES")}
+    full.update({"TERM": "xterm-256color", **(env or {})})
+    p = subprocess.Popen(
+        [sys.executable, "-m", "pretense_dev", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env=full,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the child closed its side
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert p.stdout is not None
+    out = p.stdout.read().decode()
+    return p.wait(timeout=120), out, b"".join(chunks).decode("utf-8", "replace")
+
+
 @pytest.fixture
 def in_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """Chdir helper: `in_dir(path)`."""

@@ -80,3 +80,30 @@ def test_wheel_ships_code_data_and_kernel(tmp_path: Path) -> None:
     ).stdout.split()
     data = [t for t in tracked if not t.endswith((".py", ".c")) or "/demo/sample/" in t]
     assert [d for d in data if d not in names] == []
+
+
+def test_an_editable_install_prints_no_warning(tmp_path: Path) -> None:
+    """`make demo` and `make test` start with `pip install -e .`: its output must be clean."""
+    source = _clean_copy(tmp_path / "src")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "--no-deps",
+            "-v",
+            "-e",
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    log = built.stdout + built.stderr
+    assert [line for line in log.splitlines() if "Warning" in line] == []
+    assert "Successfully installed pretense-dev" in log

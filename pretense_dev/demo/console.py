@@ -56,9 +56,22 @@ def out(line: str = "") -> None:
     if console is None:
         sys.stdout.write(line + "\n")
         return
+    import textwrap
+
     from rich.text import Text
 
-    console.print(Text(line))
+    for part in line.split("\n"):
+        # Wrapped at spaces, continuation rows indented under their line's text.
+        lead = " " * (len(part) - len(part.lstrip(" ")))
+        rows = textwrap.wrap(
+            part,
+            console.width,
+            subsequent_indent=lead + "  ",
+            break_on_hyphens=False,
+            drop_whitespace=True,
+        ) or [""]
+        for row in rows:
+            console.print(Text(row), no_wrap=True, overflow="fold")
 
 
 def count(n: int, noun: str) -> str:
@@ -93,35 +106,86 @@ def changed_tokens(left: str, right: str) -> tuple[list[tuple[str, bool]], list[
     return list(zip(a, ma, strict=True)), list(zip(b, mb, strict=True))
 
 
-def wrap_tokens(tokens: list[tuple[str, bool]], col: int) -> list[list[tuple[str, bool]]]:
-    """Cut a line into rows of at most `col` characters, never inside a name that fits a row.
+def wrap_tokens(
+    tokens: list[tuple[str, bool]], col: int, indent: int = 0
+) -> list[list[tuple[str, bool]]]:
+    """Cut a line into rows: at spaces where possible, never inside a name that fits a row.
 
     Rich wraps at spaces only, so `self.fld_jz8k4a.net_for_batch(batch.fld_955pr9)`
-    would be cut mid-name; here a row may end after any punctuation instead.
+    would be cut mid-name; a run without spaces longer than a row is cut after
+    punctuation instead.  Rows after the first are `indent` columns narrower:
+    the caller shows them indented, so a continuation reads as one.  Every
+    character of the line is in exactly one row, in order.
     """
+    pieces: list[tuple[str, bool]] = []
+    for tok, changed in tokens:  # punctuation runs split at spaces: ")," and " "
+        pieces += [(p, changed) for p in re.findall(r"\s+|\S+", tok)]
     rows: list[list[tuple[str, bool]]] = [[]]
     used = 0
-    for tok, changed in tokens:
-        is_name = tok[:1].isalnum() or tok[:1] == "_"
+
+    def room() -> int:
+        return (col if len(rows) == 1 else max(1, col - indent)) - used
+
+    def new_row() -> None:
+        nonlocal used
+        rows.append([])
+        used = 0
+
+    def place(tok: str, changed: bool, is_name: bool) -> None:
+        """The old rule for one piece: whole if it fits a row, else cut to fill rows."""
+        nonlocal used
         while tok:
-            room = col - used
-            if len(tok) <= room:
+            if len(tok) <= room():
                 rows[-1].append((tok, changed))
                 used += len(tok)
-                break
-            if is_name and used and len(tok) <= col:
-                rows.append([])  # the whole name on the next row
-                used = 0
+                return
+            if is_name and used and len(tok) <= col - indent:
+                new_row()  # the whole name on the next row
                 continue
-            if room == 0:
-                rows.append([])
-                used = 0
+            if room() <= 0:
+                new_row()
                 continue
-            rows[-1].append((tok[:room], changed))
-            tok = tok[room:]
-            rows.append([])
-            used = 0
+            n = room()
+            rows[-1].append((tok[:n], changed))
+            tok = tok[n:]
+            new_row()
+
+    i = 0
+    while i < len(pieces):
+        tok, changed = pieces[i]
+        if tok.isspace():
+            fit = min(len(tok), max(0, room()))
+            if fit:
+                rows[-1].append((tok[:fit], changed))
+                used += fit
+            if fit < len(tok):  # a row exactly full: the rest of the space starts the next
+                new_row()
+                place(tok[fit:], changed, False)
+            i += 1
+            continue
+        j = i
+        while j < len(pieces) and not pieces[j][0].isspace():
+            j += 1
+        word = pieces[i:j]
+        width = sum(len(t) for t, _ in word)
+        if width > room() and used and width <= col - indent:
+            new_row()  # the word whole on the next row
+        for t, c in word:
+            place(t, c, t[:1].isalnum() or t[:1] == "_")
+        i = j
     return rows
+
+
+def _lstrip(row: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """A row without its leading spaces (shown only: the wrap keeps every character)."""
+    while row and row[0][0].isspace():
+        row = row[1:]
+    return row
+
+
+def _indent_of(line: str, col: int) -> int:
+    """How far continuation rows are indented: the line's own indent and 4, within reason."""
+    return min(len(line) - len(line.lstrip(" ")) + 4, col // 3)
 
 
 def _styled(tokens: list[tuple[str, bool]], style: str, col: int) -> Text:
@@ -163,10 +227,14 @@ def side_by_side(left: str, right: str, width: int, titles: tuple[str, str]) -> 
         x = a[i] if i < len(a) else ""
         y = b[i] if i < len(b) else ""
         tx, ty = changed_tokens(x, y)
-        rx, ry = wrap_tokens(tx, col), wrap_tokens(ty, col)
+        ix, iy = _indent_of(x, col), _indent_of(y, col)
+        rx, ry = wrap_tokens(tx, col, ix), wrap_tokens(ty, col, iy)
         for j in range(max(len(rx), len(ry))):
             cx = rx[j] if j < len(rx) else []
             cy = ry[j] if j < len(ry) else []
+            if j:  # a continuation row, indented under its line (its own leading space goes)
+                cx = [(" " * ix, False), *_lstrip(cx)] if cx else cx
+                cy = [(" " * iy, False), *_lstrip(cy)] if cy else cy
             console.print(
                 Text.assemble(
                     _styled(cx, ORIGINAL_STYLE, col), sep, _styled(cy, SYNTHETIC_STYLE, 0)

@@ -141,11 +141,13 @@ def build(
     workers: int | None = None,
     fresh: bool = False,
     say: Callable[[str], None] | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
 ) -> tuple[IndexReport, list[str]]:
     """Bring `index_path` up to date (see the module docstring); return the report and notes.
 
     `fresh` discards the existing index (a new key makes every synthetic and
-    fingerprint in it meaningless): it is moved aside, not salvaged.
+    fingerprint in it meaningless): it is moved aside, not salvaged.  `progress`
+    goes to `run_index`.
     """
     from pretense_dev.index.indexer import run_index
     from pretense_dev.index.store import IndexStore
@@ -167,7 +169,12 @@ def build(
                 )
             else:
                 with IndexStore(index_path) as store:
-                    return run_index(root, store, config, key, full=full, workers=workers), notes
+                    return (
+                        run_index(
+                            root, store, config, key, full=full, workers=workers, progress=progress
+                        ),
+                        notes,
+                    )
         new = index_path.with_name(index_path.name + ".new")
         for p in (new, Path(f"{new}-wal"), Path(f"{new}-shm"), Path(f"{new}-journal")):
             with contextlib.suppress(FileNotFoundError):
@@ -181,7 +188,9 @@ def build(
                             "(name, synthetic, kind, active, seq) VALUES (?, ?, ?, 0, ?)",
                             seed,
                         )
-                report = run_index(root, store, config, key, full=True, workers=workers)
+                report = run_index(
+                    root, store, config, key, full=True, workers=workers, progress=progress
+                )
                 # Everything in the main file, nothing in a WAL, before it is renamed.
                 store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 store.conn.execute("PRAGMA journal_mode=DELETE")

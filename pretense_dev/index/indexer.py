@@ -22,7 +22,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Container, Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Generator, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,12 +219,15 @@ def run_index(
     only: Iterable[str] | None = None,
     workers: int | None = None,
     extra_defined: Mapping[str, str] | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
 ) -> IndexReport:
     """Bring the index up to date with the work tree; see the module docstring.
 
     `only` limits the run to these repo-relative paths (the watcher and the
     language server pass the files that changed); a listed path that no longer
     exists is removed from the index.  `extra_defined` goes to `update_map`.
+    `progress(files read, files to read, distinct names defined so far)` is
+    called after each batch (the CLI draws it on a terminal: pretense_dev/progress.py).
     """
     t0 = time.perf_counter()
     report = IndexReport()
@@ -247,6 +250,10 @@ def run_index(
     # every definition row afterwards.
     first: dict[str, tuple[int, str, int, str]] | None = {} if full and only is None else None
     pending_bytes = 0
+    done = 0
+    names_seen: set[str] = set()
+    if progress is not None:
+        progress(0, len(todo), 0)
     tx = store.bulk()
     tx.__enter__()
     secrets = (key, config.secrets)
@@ -269,6 +276,10 @@ def run_index(
                         if old is None or rank < old:
                             first[name] = rank
             report.files_parsed += len(records)
+            if progress is not None:
+                done += len(batch)
+                names_seen.update(name for r in batch for name, _, _ in r.definitions)
+                progress(done, len(todo), len(names_seen))
             size = sum(r.size for r in records)
             report.bytes_parsed += size
             if records:
@@ -285,6 +296,8 @@ def run_index(
         tx.__exit__(type(e), e, e.__traceback__)
         raise
     tx.__exit__(None, None, None)
+    if progress is not None:  # binary and unreadable files were read too
+        progress(len(todo), len(todo), len(names_seen))
     # A file that turned binary or unreadable since the last run leaves the index.
     removed += sorted(c.path for c in todo if c.path not in parsed and c.path in known)
     report.files_removed = len(removed)

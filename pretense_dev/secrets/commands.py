@@ -79,14 +79,20 @@ def scan(
     from pretense_dev.secrets.run import emit, run_scan, write_baseline
 
     stdin_lines = sys.stdin.read().splitlines() if pre_push and not sys.stdin.isatty() else []
-    outcome = run_scan(
-        paths=paths,
-        staged=staged,
-        rev=rev,
-        pre_push=pre_push,
-        use_baseline=not (no_baseline or update_baseline),
-        push_lines=stdin_lines,
-    )
+    from pretense_dev.progress import progress
+
+    # Only a work-tree scan reports progress: the commit hooks' scans stay lean.
+    tree = not (staged or rev is not None or pre_push or "-" in paths)
+    with progress("scanning", enabled=tree) as report_progress:
+        outcome = run_scan(
+            paths=paths,
+            staged=staged,
+            rev=rev,
+            pre_push=pre_push,
+            use_baseline=not (no_baseline or update_baseline),
+            push_lines=stdin_lines,
+            progress=report_progress,
+        )
     if update_baseline:
         if outcome.result.skipped and not accept_skipped:
             return emit(outcome, fmt, accept_skipped=False)

@@ -14,7 +14,7 @@ import os
 import re
 import secrets as pysecrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,8 +75,9 @@ def run_scan(
     use_baseline: bool = True,
     push_lines: Sequence[str] = (),
     root: Path | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
 ) -> ScanOutcome:
-    """Scan what the options name (see `commands.scan`)."""
+    """Scan what the options name (see `commands.scan`); `progress` follows a work-tree scan."""
     if root is None:
         try:
             root = P.find_repo_root()
@@ -115,12 +116,12 @@ def run_scan(
         groups = _by_repository(root, paths) if paths else {root: []}
         result = ScanResult([], 0, [])
         if root in groups:
-            result = scan_files(det, root, list_files(root, groups.pop(root)))
+            result = scan_files(det, root, list_files(root, groups.pop(root)), progress=progress)
         for other, named in groups.items():
             # A path in another repository (or none) is scanned with that one's policy.
             other_det, other_ephemeral = detector_for(other, use_baseline=use_baseline)
             ephemeral = ephemeral or other_ephemeral
-            part = scan_files(other_det, other, list_files(other, named))
+            part = scan_files(other_det, other, list_files(other, named), progress=progress)
             shown = os.path.relpath(other, Path.cwd())
             result.found += [
                 Located(dataclasses.replace(loc.finding, path=f"{shown}/{loc.finding.path}"))

@@ -18,7 +18,7 @@ import contextlib
 import os
 import re
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,9 +176,17 @@ def _scan_batch(
 
 
 def scan_files(
-    detector: Detector, root: Path, files: Sequence[str], workers: int | None = None
+    detector: Detector,
+    root: Path,
+    files: Sequence[str],
+    workers: int | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
 ) -> ScanResult:
-    """Scan work-tree files; a process pool when there is enough to share."""
+    """Scan work-tree files; a process pool when there is enough to share.
+
+    `progress(files done, files in all, -1)` follows the work (the CLI draws it
+    on a terminal: pretense_dev/progress.py).
+    """
     files = [f for f in files if not detector.path_allowed(f)]
     total = 0
     for f in files:
@@ -188,11 +196,13 @@ def scan_files(
     result = ScanResult([], len(files), [])
     assert result.skipped is not None
     if workers <= 1 or total < PARALLEL_BYTES:
-        for rel in files:
+        for i, rel in enumerate(files, 1):
             found, skip = _scan_file(detector, root, rel)
             result.found.extend(Located(x) for x in found)
             if skip:
                 result.skipped.append(skip)
+            if progress is not None:
+                progress(i, len(files), -1)
         return result
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor  # deferred: 15 ms a hook never needs
@@ -200,12 +210,18 @@ def scan_files(
     setup = (detector.key, detector.config, detector.baseline)
     chunks = _chunks(root, files, workers * 8)
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    done = 0
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-        for found, skipped in pool.map(
-            _scan_batch, [setup] * len(chunks), [str(root)] * len(chunks), chunks
+        for chunk, (found, skipped) in zip(
+            chunks,
+            pool.map(_scan_batch, [setup] * len(chunks), [str(root)] * len(chunks), chunks),
+            strict=True,
         ):
             result.found.extend(Located(x) for x in found)
             result.skipped.extend(skipped)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(files), -1)
     return result
 
 

@@ -47,14 +47,14 @@ side_by_side({LEFT!r}, {RIGHT!r}, 80, ("on your machine", "what the AI vendor se
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def _on_a_terminal(columns: int, env_extra: dict[str, str]) -> str:
-    """Run SNIPPET with stdout on a pseudo-terminal of `columns` columns; what it printed."""
+def _on_a_terminal(columns: int, env_extra: dict[str, str], snippet: str = SNIPPET) -> str:
+    """Run `snippet` with stdout on a pseudo-terminal of `columns` columns; what it printed."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES")}
     env.update({"TERM": "xterm-256color", **env_extra})
     p = subprocess.Popen(
-        [sys.executable, "-c", SNIPPET], stdout=slave, stderr=slave, env=env, cwd=REPO_ROOT
+        [sys.executable, "-c", snippet], stdout=slave, stderr=slave, env=env, cwd=REPO_ROOT
     )
     os.close(slave)
     chunks = []
@@ -89,6 +89,80 @@ def test_on_a_terminal_the_view_fits_the_width_and_highlights_whole_names() -> N
     assert "net_for_batch" in left and "net_for_batch" in right
 
 
+def test_on_a_terminal_a_long_line_wraps_at_spaces_under_its_own_indent() -> None:
+    snippet = (
+        "from pretense_dev.demo.console import out\n"
+        "out('  pretense-dev: 1 secret(s) found (staged changes); the values are not shown')\n"
+        "out('head 71:sha256:51f4450f7f883ae138cd61a994924a560d1fe50401f1940fc21adf0b045516a7')\n"
+    )
+    plain = SGR.sub("", _on_a_terminal(40, {}, snippet))
+    assert plain.splitlines() == [
+        "  pretense-dev: 1 secret(s) found",
+        "    (staged changes); the values are not",
+        "    shown",
+        # A word longer than a row is the one thing cut (a hash here).
+        "head 71:sha256:51f4450f7f883ae138cd61a99",
+        "  4924a560d1fe50401f1940fc21adf0b045516a",
+        "  7",
+    ]
+
+
+def test_the_side_by_side_indents_continuation_rows_under_their_line() -> None:
+    plain = SGR.sub("", _on_a_terminal(80, {}))
+    rows = [line.split(" │ ") for line in plain.splitlines() if " │ " in line][1:]
+    assert [r[0].rstrip() for r in rows] == [
+        "        booked_net_cents = self.",
+        "            ledger_client.",
+        "            net_for_batch(batch.",
+        "            batch_reference)",
+    ]
+    assert [r[1].rstrip() for r in rows] == [
+        "        var_gq6vcs = self.fld_jz8k4a.",
+        "            net_for_batch(batch.",
+        "            fld_955pr9)",
+        "",
+    ]
+
+
+def test_the_whole_demo_on_an_80_column_terminal_fits_and_is_coloured() -> None:
+    from rich.cells import cell_len
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 80, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES")}
+    env["TERM"] = "xterm-256color"
+    p = subprocess.Popen(
+        [sys.executable, "-m", "pretense_dev", "demo"],
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        cwd=REPO_ROOT,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the child closed its side
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    raw = b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+    assert p.wait(timeout=300) == 0, raw[-2000:]
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw)
+    too_wide = [line for line in plain.splitlines() if cell_len(line) > 80]
+    assert too_wide == []
+    # Names highlighted: an original in yellow, its synthetic in cyan.
+    assert "\x1b[1;33mLedgerReconciler\x1b[0m" in raw
+    assert re.search(r"\x1b\[1;36mCls\d+\x1b\[0m", raw)
+    assert "Ignoring notification" not in plain and "LEAK" not in plain
+    assert "every file is back byte for byte" in plain
+    assert "verify caught every change" in plain
+
+
 def test_no_color_keeps_the_layout_without_colour() -> None:
     raw = _on_a_terminal(80, {"NO_COLOR": "1"})
     codes = {c for m in SGR.findall(raw) for c in m[2:-1].split(";") if c}
@@ -104,15 +178,28 @@ def test_no_color_keeps_the_layout_without_colour() -> None:
         max_size=30,
     ),
     st.integers(10, 60),
+    st.integers(0, 8),
 )
 def test_wrapping_keeps_every_character_and_splits_no_name_that_fits(
-    parts: list[str], col: int
+    parts: list[str], col: int, indent: int
 ) -> None:
     line = "".join(parts)
     tokens, _ = changed_tokens(line, line)
-    rows = wrap_tokens(tokens, col)
+    rows = wrap_tokens(tokens, col, indent)
     assert "".join(t for row in rows for t, _ in row) == line
-    assert all(sum(len(t) for t, _ in row) <= col for row in rows)
+    assert sum(len(t) for t, _ in rows[0]) <= col
+    assert all(sum(len(t) for t, _ in row) <= col - indent for row in rows[1:])
     for tok, _ in tokens:
-        if tok[:1].isalnum() and len(tok) <= col:
+        if tok[:1].isalnum() and len(tok) <= col - indent:
             assert any(tok in "".join(t for t, _ in row) for row in rows), tok
+
+
+def test_wrapping_breaks_at_spaces_and_keeps_punctuation_with_its_word() -> None:
+    line = 'The double count comes from `LedgerReconciler`: it calls "enterprise" once.'
+    tokens, _ = changed_tokens(line, line)
+    rows = ["".join(t for t, _ in row) for row in wrap_tokens(tokens, 38, 4)]
+    assert rows == [
+        "The double count comes from ",
+        "`LedgerReconciler`: it calls ",
+        '"enterprise" once.',
+    ]
