@@ -22,7 +22,7 @@ def hook(tool: str, event: str) -> int:
     The tools' settings call this; `pretense-dev init` writes them.  (The console
     script runs the same function without click, for speed: see `pretense_dev.entry`.)
     """
-    from pretense_dev.integrations.toolhook.run import main
+    from pretense_dev.integrations.toolhook.client import main
 
     return main([tool, event])
 

@@ -350,15 +350,29 @@ def _baseline(repo: Repo) -> Any:
 
 
 def _detector(repo: Repo) -> Any:
-    """The repository's detector with its policy and baseline (imported only when needed)."""
+    """The repository's detector with its policy and baseline (imported only when needed).
+
+    Kept between calls in a long-lived process (the proxy daemon answers the
+    gate): reused only while the key, the secrets policy and the baseline's
+    bytes are those it was built with, so an edited policy or baseline applies
+    to the next call.
+    """
+    key = repo.key
+    policy = repo.config.secrets
+    base_path = repo.root / policy.baseline
+    try:
+        base_bytes: bytes | None = base_path.read_bytes()
+    except FileNotFoundError:
+        base_bytes = None
+    stamp = (key, policy, base_bytes)
     cached = _DETECTORS.get(repo.root)
-    if cached is not None:
-        return cached
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
     from pretense_dev.secrets import Detector
 
-    det = Detector(repo.key, repo.config.secrets, _baseline(repo))
-    _DETECTORS[repo.root] = det
+    det = Detector(key, policy, _baseline(repo))
+    _DETECTORS[repo.root] = (stamp, det)
     return det
 
 
-_DETECTORS: dict[Path, Any] = {}
+_DETECTORS: dict[Path, tuple[tuple[bytes, Any, bytes | None], Any]] = {}
