@@ -384,7 +384,7 @@ class Proxy:
         )
 
     async def gate(self, request: web.Request) -> web.Response:
-        """A tool hook's call, decided here with the warm detector (integrations/toolhook/client.py).
+        """A tool hook's call, decided here with the warm detector (toolhook/client.py).
 
         Only for the holder of this run's key (the request's MAC), and the answer
         is signed with it, bound to the request.  Calls run one at a time in a

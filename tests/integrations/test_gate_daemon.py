@@ -136,7 +136,11 @@ CASES: dict[str, tuple[str, str, Any]] = {
     ),
     "session start": ("claude-code", "SessionStart", lambda r: claude("SessionStart", r)),
     "read of a secret file": ("claude-code", "PreToolUse", lambda r: read(r, "config/settings.py")),
-    "read of an ordinary file": ("claude-code", "PreToolUse", lambda r: read(r, "billing/ledger.py")),
+    "read of an ordinary file": (
+        "claude-code",
+        "PreToolUse",
+        lambda r: read(r, "billing/ledger.py"),
+    ),
     "shell reading a git-ignored .env": (
         "claude-code",
         "PreToolUse",
@@ -282,7 +286,11 @@ def test_the_daemon_down_refuses_a_prompt_as_before(protected: Path, daemon: Any
     assert Path(wire.gate_file()).exists()
     r = gate(protected, "claude-code", "UserPromptSubmit", claude("UserPromptSubmit", protected))
     line = "pretense-dev: pretense proxy is not running: run `pretense-dev proxy start`"
-    assert (r.code, json.loads(r.out), r.err) == (0, {"decision": "block", "reason": line}, line + "\n")
+    assert (r.code, json.loads(r.out), r.err) == (
+        0,
+        {"decision": "block", "reason": line},
+        line + "\n",
+    )
 
 
 def test_a_stalled_daemon_is_refused_within_the_deadline(protected: Path, daemon: Any) -> None:
@@ -352,7 +360,7 @@ def impostor() -> Iterator[tuple[int, int]]:
 def test_an_impostor_on_the_port_cannot_say_allow(
     protected: Path, daemon: Any, impostor: tuple[int, int]
 ) -> None:
-    """The real daemon gone, its gate file pointing at a live process on the port without the key."""
+    """The daemon gone, its gate file naming a live process on the port that lacks the key."""
     run_cli("proxy", "stop")
     pid, port = impostor
     path = Path(wire.gate_file())
@@ -381,15 +389,16 @@ def test_a_gate_file_open_to_others_is_not_trusted(protected: Path) -> None:
     assert r.err.startswith(f"pretense-dev: the proxy's gate file {path} is open to other users")
 
 
-def test_the_daemon_answers_only_requests_signed_with_its_key(
-    protected: Path, daemon: Any
-) -> None:
+def test_the_daemon_answers_only_requests_signed_with_its_key(protected: Path, daemon: Any) -> None:
     """Another local user cannot make the daemon read this user's files or write their log."""
     pid, host, port, key = wire.decode_file(Path(wire.gate_file()).read_text())
     assert (pid, port) == (daemon.pid, daemon.port)
-    body = wire.pack(
-        [wire.VERSION, os.urandom(16), str(protected).encode(), b"claude-code\0PreToolUse", b""]
-    ) + json.dumps(read(protected, "config/settings.py")).encode()
+    body = (
+        wire.pack(
+            [wire.VERSION, os.urandom(16), str(protected).encode(), b"claude-code\0PreToolUse", b""]
+        )
+        + json.dumps(read(protected, "config/settings.py")).encode()
+    )
 
     def post(mac: str) -> tuple[int, bytes]:
         conn = http.client.HTTPConnection(host, port, timeout=10)

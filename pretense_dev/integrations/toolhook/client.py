@@ -6,8 +6,8 @@ the gate, the answer in the tool's format, the audit event) runs in the proxy
 daemon, which keeps the detector, the policy and the map warm; this process
 sends the hook's stdin and context over loopback (`wire`) and prints the
 daemon's signed answer.  It imports almost nothing: the standard library's
-``os``, ``sys``, ``_socket`` and ``hmac`` (bench/hooks.py, and
-``python -X importtime``).
+``os``, ``sys``, ``time``, ``_socket`` and the builtin SHA-256 (bench/hooks.py,
+and ``python -X importtime``).
 
 When the daemon is **down** (no gate file, its pid gone, the port refusing
 connections) the call is decided in this process exactly as before the daemon
@@ -100,8 +100,7 @@ def ask(argv: list[str], raw: bytes) -> tuple[int, str, str]:
     except OSError:  # the working directory was removed: as before, in this process
         raise Down from None
     body = (
-        wire.pack([wire.VERSION, nonce, cwd, os.fsencode("\0".join(argv)), os.fsencode(env)])
-        + raw
+        wire.pack([wire.VERSION, nonce, cwd, os.fsencode("\0".join(argv)), os.fsencode(env)]) + raw
     )
     req_mac = wire.request_mac(key, body)
     head = (
@@ -115,10 +114,8 @@ def ask(argv: list[str], raw: bytes) -> tuple[int, str, str]:
     if status == 403:
         raise Fault(f"{where} refused this user's gate key: {RESTART}")
     proof = headers.get(wire.PROOF_HEADER.lower().encode(), b"")
-    import hmac
-
     expected = wire.answer_proof(key, req_mac, answer)
-    if status != 200 or not hmac.compare_digest(proof, expected.hex().encode()):
+    if status != 200 or not wire.same(proof, expected.hex().encode()):
         raise Fault(_impostor(port))
     try:
         (code, out, err), _ = wire.unpack(answer, 3)
@@ -171,7 +168,9 @@ def _exchange(host: str, port: int, request: bytes, where: str) -> bytes:
             f"{where} did not answer the gate within {wire.DEADLINE:g} s: {RESTART}"
         ) from None
     except OSError as e:
-        raise Fault(f"{where} broke off the gate's exchange ({e.strerror or e}): {RESTART}") from None
+        raise Fault(
+            f"{where} broke off the gate's exchange ({e.strerror or e}): {RESTART}"
+        ) from None
     finally:
         s.close()
     return b"".join(chunks)

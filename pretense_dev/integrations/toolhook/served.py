@@ -10,7 +10,6 @@ read files.
 
 from __future__ import annotations
 
-import hmac
 import os
 from pathlib import Path
 
@@ -19,7 +18,8 @@ from pretense_dev.integrations.toolhook import wire
 
 def check(key: bytes, body: bytes, mac_hex: str) -> bool:
     """Whether the request's MAC is the key holder's."""
-    return hmac.compare_digest(wire.request_mac(key, body).hex(), mac_hex.strip().lower())
+    expected = wire.request_mac(key, body).hex().encode()
+    return wire.same(expected, mac_hex.strip().lower().encode("ascii", "replace"))
 
 
 def answer_packed(body: bytes) -> bytes:
@@ -36,4 +36,6 @@ def answer_packed(body: bytes) -> bytes:
             environ[name] = value
     args = os.fsdecode(argv).split("\0") if argv else []
     code, out, err = answer(args, raw, environ, Path(os.fsdecode(cwd)))
-    return wire.pack([str(code).encode(), out.encode("utf-8", "replace"), err.encode("utf-8", "replace")])
+    return wire.pack(
+        [str(code).encode(), out.encode("utf-8", "replace"), err.encode("utf-8", "replace")]
+    )

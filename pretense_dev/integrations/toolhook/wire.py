@@ -23,6 +23,10 @@ from __future__ import annotations
 import os
 import sys
 
+TYPE_CHECKING = False  # `typing` itself costs a few ms to import: not on this path
+if TYPE_CHECKING:
+    from typing import Any
+
 PATH = "/pretense/gate"
 FILE_NAME = "gate"
 MAC_HEADER = "X-Pretense-Gate-Mac"
@@ -42,7 +46,8 @@ def state_dir() -> str:
     On Linux the XDG rule is applied directly (platformdirs' own rule: a blank
     ``XDG_STATE_HOME`` means unset); elsewhere platformdirs answers.
     """
-    if sys.platform.startswith("linux"):
+    platform: str = sys.platform  # a variable: the other branch is real on other systems
+    if platform.startswith("linux"):
         base = os.environ.get("XDG_STATE_HOME", "")
         if not base.strip():
             base = os.path.expanduser("~/.local/state")
@@ -57,14 +62,50 @@ def gate_file() -> str:
     return os.path.join(state_dir(), FILE_NAME)
 
 
-def mac(key: bytes, label: bytes, *parts: bytes) -> bytes:
-    """HMAC-SHA256 of `parts` under `key`, with a label so a request MAC is never an answer's."""
-    import hmac
+def _sha256() -> Any:
+    """The SHA-256 constructor, from the smallest module that has it.
 
-    h = hmac.new(key, label, "sha256")
+    ``import hmac`` loads OpenSSL's ``_hashlib`` (about 3 ms here, a tenth of
+    the hook's whole budget above the interpreter's start); the interpreter's
+    own SHA-256 module loads in about 0.25 ms (``python -X importtime``).
+    """
+    for name in ("_sha2", "_sha256"):  # Python 3.12 and later; 3.11
+        try:
+            return __import__(name).sha256
+        except ImportError:
+            continue
+    from hashlib import sha256  # pragma: no cover - a build without the builtin modules
+
+    return sha256
+
+
+def mac(key: bytes, label: bytes, *parts: bytes) -> bytes:
+    """HMAC-SHA256 (RFC 2104) of `label` and `parts` under `key`.
+
+    The label keeps a request's MAC from ever being taken for an answer's.  The
+    construction is spelled out rather than `hmac.new` only for the import cost
+    above; tests/integrations/test_gate_wire.py checks it against `hmac`.
+    """
+    sha256 = _sha256()
+    if len(key) > 64:
+        key = sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    inner = sha256(bytes(b ^ 0x36 for b in key))
+    inner.update(label)
     for p in parts:
-        h.update(p)
-    return h.digest()
+        inner.update(p)
+    outer = sha256(bytes(b ^ 0x5C for b in key))
+    outer.update(inner.digest())
+    return bytes(outer.digest())
+
+
+def same(a: bytes, b: bytes) -> bool:
+    """Compare in constant time (`hmac.compare_digest`, without importing `hmac`)."""
+    try:
+        compare = __import__("_operator")._compare_digest
+    except (ImportError, AttributeError):  # pragma: no cover - another interpreter
+        from hmac import compare_digest as compare
+    return bool(compare(a, b))
 
 
 def request_mac(key: bytes, body: bytes) -> bytes:
