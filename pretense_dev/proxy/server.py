@@ -387,9 +387,10 @@ class Proxy:
         """A tool hook's call, decided here with the warm detector (toolhook/client.py).
 
         Only for the holder of this run's key (the request's MAC), and the answer
-        is signed with it, bound to the request.  Calls run one at a time in a
-        thread of their own: the gate's `verify` sends its probes to this very
-        event loop, which must stay free to answer them.
+        is signed with it, bound to the request.  Calls run in a few threads of
+        their own (a tool may fire several file-read hooks at once): the gate's
+        `verify` sends its probes to this very event loop, which must stay free
+        to answer them.
         """
         from pretense_dev.integrations.toolhook import served
 
@@ -400,7 +401,7 @@ class Proxy:
         if not served.check(key, body, request.headers.get(wire.MAC_HEADER, "")):
             return web.Response(status=403, text="the gate request is not signed with this key\n")
         if self._gate_pool is None:
-            self._gate_pool = ThreadPoolExecutor(1, thread_name_prefix="pretense-gate")
+            self._gate_pool = ThreadPoolExecutor(4, thread_name_prefix="pretense-gate")
         loop = asyncio.get_running_loop()
         try:
             answer = await loop.run_in_executor(self._gate_pool, served.answer_packed, body)

@@ -415,3 +415,35 @@ def test_the_daemon_answers_only_requests_signed_with_its_key(protected: Path, d
     status, answer = post(wire.request_mac(key, body).hex())
     assert status == 200 and b"holds a secret" in answer
     assert [row.event for row in audit_rows()] == ["file_read_blocked"]
+
+
+def test_concurrent_calls_each_get_their_own_decision(protected: Path) -> None:
+    """A tool fires several file-read hooks at once; the daemon's threads keep them apart."""
+    files = ["config/settings.py", "billing/ledger.py", ".env"] * 3
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "pretense_dev", "hook", "claude-code", "PreToolUse"],
+            cwd=protected,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=os.environ.copy(),
+        )
+        for _ in files
+    ]
+    for p, rel in zip(procs, files, strict=True):
+        assert p.stdin is not None
+        p.stdin.write(json.dumps(read(protected, rel)).encode())
+        p.stdin.close()
+    for p, rel in zip(procs, files, strict=True):
+        assert p.stdout is not None and p.stderr is not None
+        out, err = p.stdout.read(), p.stderr.read()  # a few hundred bytes each
+        p.wait(timeout=60)
+        if rel == "billing/ledger.py":
+            assert (p.returncode, out, err) == (0, b"", b"")
+        else:
+            decision = json.loads(out)["hookSpecificOutput"]
+            assert decision["permissionDecision"] == "deny"
+            assert f"pretense-dev: {rel} holds a secret" in decision["permissionDecisionReason"]
+    rows = audit_rows()
+    assert sorted(row.files for row in rows) == sorted((rel,) for rel in files)
