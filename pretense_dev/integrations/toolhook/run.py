@@ -1,5 +1,8 @@
 """One tool-hook call from start to end: read, decide, answer, log; fail closed.
 
+The proxy daemon runs `answer` for the hook process (`client`); `main` runs
+it in the hook's own process when no daemon runs.
+
 Every hook event is written to the audit log (no prompt text, no secret
 value).  A gate that crashes on a blocking event blocks it, with the log file
 named.  A hook that cannot write the audit log says so on stderr and keeps its
