@@ -69,7 +69,8 @@ def _sha256() -> Any:
     the hook's whole budget above the interpreter's start); the interpreter's
     own SHA-256 module loads in about 0.25 ms (``python -X importtime``).
     """
-    for name in ("_sha2", "_sha256"):  # Python 3.12 and later; 3.11
+    names = ("_sha2", "_sha256") if sys.version_info >= (3, 12) else ("_sha256", "_sha2")
+    for name in names:
         try:
             return __import__(name).sha256
         except ImportError:
