@@ -217,12 +217,13 @@ def test_a_clean_prompt_is_allowed_by_the_daemon_without_the_gate_in_the_hook(
 ) -> None:
     """The hook process imports the client and nothing of the decision (the daemon decided)."""
     code = (
-        "import json, sys\n"
+        "import sys\n"
         "sys.argv = ['pretense-dev', 'hook', 'claude-code', 'UserPromptSubmit']\n"
         "from pretense_dev.entry import main\n"
         "rc = main()\n"
-        "print(json.dumps([rc, sorted(m for m in sys.modules if m.startswith('pretense_dev'))]),"
-        " file=sys.stderr)\n"
+        "loaded = sorted(sys.modules)\n"
+        "import json\n"
+        "print(json.dumps([rc, loaded]), file=sys.stderr)\n"
     )
     payload = claude("UserPromptSubmit", protected, prompt="fix reconcile_invoices")
     p = subprocess.run(
@@ -234,7 +235,10 @@ def test_a_clean_prompt_is_allowed_by_the_daemon_without_the_gate_in_the_hook(
     )
     rc, loaded = json.loads(p.stderr.decode().strip().splitlines()[-1])
     assert (rc, p.stdout) == (0, b"")
-    assert loaded == [
+    # Nothing that costs milliseconds to import: the standard library's heavier helpers
+    # (the interpreter's start-up may load others, which the floor pays as well).
+    assert {"json", "socket", "hmac", "_hashlib", "typing", "dataclasses"} & set(loaded) == set()
+    assert [m for m in loaded if m.startswith("pretense_dev")] == [
         "pretense_dev",
         "pretense_dev.entry",
         "pretense_dev.integrations",
