@@ -400,13 +400,18 @@ class Proxy:
         body = await request.read()
         if not served.check(key, body, request.headers.get(wire.MAC_HEADER, "")):
             return web.Response(status=403, text="the gate request is not signed with this key\n")
+        try:
+            call = served.parse(body)
+        except ValueError:
+            return web.Response(status=400, text="not a gate request of this version\n")
         if self._gate_pool is None:
             self._gate_pool = ThreadPoolExecutor(4, thread_name_prefix="pretense-gate")
         loop = asyncio.get_running_loop()
         try:
-            answer = await loop.run_in_executor(self._gate_pool, served.answer_packed, body)
-        except ValueError:
-            return web.Response(status=400, text="not a gate request of this version\n")
+            answer = await loop.run_in_executor(self._gate_pool, served.answer_packed, call)
+        except Exception:  # the client refuses on anything but a signed answer
+            log.exception("internal error in the tool-hook gate")
+            return web.Response(status=500, text="the gate hit an internal error\n")
         proof = wire.answer_proof(key, wire.request_mac(key, body), answer)
         return web.Response(
             body=answer,

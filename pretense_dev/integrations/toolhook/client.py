@@ -112,6 +112,10 @@ def ask(argv: list[str], raw: bytes) -> tuple[int, str, str]:
     status, headers, answer = _parse(reply, where, port)
     if status == 403:
         raise Fault(f"{where} refused this user's gate key: {RESTART}")
+    if status != 200:
+        raise Fault(
+            f"{where} could not decide (HTTP {status}): see `pretense-dev proxy logs`, or {RESTART}"
+        )
     proof = headers.get(wire.PROOF_HEADER.lower().encode(), b"")
     expected = wire.answer_proof(key, req_mac, answer)
     if status != 200 or not wire.same(proof, expected.hex().encode()):

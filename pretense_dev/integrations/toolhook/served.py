@@ -11,6 +11,7 @@ read files.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from pretense_dev.integrations.toolhook import wire
@@ -22,10 +23,18 @@ def check(key: bytes, body: bytes, mac_hex: str) -> bool:
     return wire.same(expected, mac_hex.strip().lower().encode("ascii", "replace"))
 
 
-def answer_packed(body: bytes) -> bytes:
-    """The packed (exit code, stdout, stderr) for one packed call; ValueError if malformed."""
-    from pretense_dev.integrations.toolhook.run import answer
+@dataclass(frozen=True)
+class Call:
+    """One hook call as the hook process sent it."""
 
+    argv: list[str]
+    stdin: bytes
+    environ: dict[str, str]
+    cwd: Path
+
+
+def parse(body: bytes) -> Call:
+    """The call in a request's body; ValueError if it is not one of this version."""
     (version, _nonce, cwd, argv, env), raw = wire.unpack(body, 5)
     if version != wire.VERSION or not cwd:
         raise ValueError("not a gate request of this version")
@@ -35,7 +44,14 @@ def answer_packed(body: bytes) -> bytes:
         if sep and name in wire.ENV_NAMES:
             environ[name] = value
     args = os.fsdecode(argv).split("\0") if argv else []
-    code, out, err = answer(args, raw, environ, Path(os.fsdecode(cwd)))
+    return Call(args, raw, environ, Path(os.fsdecode(cwd)))
+
+
+def answer_packed(call: Call) -> bytes:
+    """The packed (exit code, stdout, stderr) of the call, its audit event written."""
+    from pretense_dev.integrations.toolhook.run import answer
+
+    code, out, err = answer(call.argv, call.stdin, call.environ, call.cwd)
     return wire.pack(
         [str(code).encode(), out.encode("utf-8", "replace"), err.encode("utf-8", "replace")]
     )
