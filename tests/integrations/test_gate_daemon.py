@@ -418,6 +418,9 @@ def test_the_daemon_answers_only_requests_signed_with_its_key(protected: Path, d
         assert status == 403 and b"holds a secret" not in answer
     status, answer = post(wire.request_mac(key, body).hex())
     assert status == 200 and b"holds a secret" in answer
+    body = b"not netstrings"  # signed, but not a call: refused before anything is decided
+    status, answer = post(wire.request_mac(key, body).hex())
+    assert (status, answer) == (400, b"not a gate request of this version\n")
     assert [row.event for row in audit_rows()] == ["file_read_blocked"]
 
 
