@@ -1,12 +1,12 @@
 """The console script: `pretense-dev hook …` without click, everything else through `cli`.
 
 Tool hooks run before every prompt and every agent file read, and the whole
-process is what the user waits for (≤ 80 ms).  Importing click costs about
-20 ms here (`python -X importtime -c "import click"`, and bench/hooks.py), a
-quarter of that budget, for argument parsing that `hook <tool> <event>` does not
-need.  So the console script starts here and hands `hook` straight to
-`pretense_dev.integrations.toolhook.run`; every other command goes to
-`cli.main` unchanged.
+process is what the user waits for (≤ 45 ms).  Importing click costs about
+20 ms here (`python -X importtime -c "import click"`, and bench/hooks.py), for
+argument parsing that `hook <tool> <event>` does not need.  So the console
+script starts here and hands `hook` straight to the thin client of the proxy
+daemon (`pretense_dev.integrations.toolhook.client`); every other command goes
+to `cli.main` unchanged.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["hook"] and not {"-h", "--help"} & set(args):
         from pretense_dev.bugs import run_guarded
-        from pretense_dev.integrations.toolhook.run import main as tool_hook_main
+        from pretense_dev.integrations.toolhook.client import main as tool_hook_main
 
         # Every tool reads exit 2 as "refuse": a failure outside the gate's own
         # fail-closed answer (bad input, a bug) must block too.

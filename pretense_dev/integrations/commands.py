@@ -23,7 +23,7 @@ def hook(tool: str, event: str) -> int:
     script runs the same function without click, for speed: see `pretense_dev.entry`.)
     """
     from pretense_dev.bugs import run_guarded
-    from pretense_dev.integrations.toolhook.run import main
+    from pretense_dev.integrations.toolhook.client import main
 
     # As in `pretense_dev.entry`: a failure exits 2, the code every tool reads as "refuse".
     return run_guarded(lambda: main([tool, event]), block_code=2)

@@ -33,6 +33,7 @@ import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -43,6 +44,7 @@ from aiohttp.compression_utils import HAS_BROTLI
 from yarl import URL
 
 from pretense_dev.audit.events import BLOCKED, ERROR, FORWARDED, REQUEST, AuditEvent
+from pretense_dev.integrations.toolhook import wire
 from pretense_dev.mutation import IdentifierMap
 from pretense_dev.proxy import canary, jsonx, state
 from pretense_dev.proxy.apis import (
@@ -293,6 +295,10 @@ class Proxy:
         self.started_at = time.time()
         self.port = settings.port
         self.version = version()
+        # The tool-hook gate's key (`serve` makes one per run and writes the gate file);
+        # None: no gate served (an app built in-process without the daemon's state).
+        self.gate_key: bytes | None = None
+        self._gate_pool: ThreadPoolExecutor | None = None
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -324,11 +330,14 @@ class Proxy:
             await asyncio.get_running_loop().run_in_executor(None, self.audit.close)
         for ctx in self.contexts.values():
             ctx.close()
+        if self._gate_pool is not None:
+            self._gate_pool.shutdown(wait=False, cancel_futures=True)
 
     def create_app(self) -> web.Application:
         """The aiohttp application."""
         app = web.Application(client_max_size=MAX_BODY, middlewares=[self.loopback_only])
         app.router.add_get("/health", self.health)
+        app.router.add_post(wire.PATH, self.gate)
         app.router.add_post("/r/{repo_id}/" + canary.VERIFY_PATH, self.verify)
         app.router.add_route("*", "/r/{repo_id}/{tail:.*}", self.handle)
         app.router.add_route("*", "/{tail:.*}", self.not_found)
@@ -372,6 +381,42 @@ class Proxy:
                 "port": self.port,
                 "started_at": self.started_at,
             }
+        )
+
+    async def gate(self, request: web.Request) -> web.Response:
+        """A tool hook's call, decided here with the warm detector (toolhook/client.py).
+
+        Only for the holder of this run's key (the request's MAC), and the answer
+        is signed with it, bound to the request.  Calls run in a few threads of
+        their own (a tool may fire several file-read hooks at once): the gate's
+        `verify` sends its probes to this very event loop, which must stay free
+        to answer them.
+        """
+        from pretense_dev.integrations.toolhook import served
+
+        key = self.gate_key
+        if key is None:
+            return web.Response(status=503, text="this proxy serves no tool-hook gate\n")
+        body = await request.read()
+        if not served.check(key, body, request.headers.get(wire.MAC_HEADER, "")):
+            return web.Response(status=403, text="the gate request is not signed with this key\n")
+        try:
+            call = served.parse(body)
+        except ValueError:
+            return web.Response(status=400, text="not a gate request of this version\n")
+        if self._gate_pool is None:
+            self._gate_pool = ThreadPoolExecutor(4, thread_name_prefix="pretense-gate")
+        loop = asyncio.get_running_loop()
+        try:
+            answer = await loop.run_in_executor(self._gate_pool, served.answer_packed, call)
+        except Exception:  # the client refuses on anything but a signed answer
+            log.exception("internal error in the tool-hook gate")
+            return web.Response(status=500, text="the gate hit an internal error\n")
+        proof = wire.answer_proof(key, wire.request_mac(key, body), answer)
+        return web.Response(
+            body=answer,
+            content_type="application/octet-stream",
+            headers={wire.PROOF_HEADER: proof.hex()},
         )
 
     async def not_found(self, request: web.Request) -> web.Response:
@@ -889,6 +934,8 @@ async def serve(
         log_path=str(state.log_path()),
     )
     if write_state:
+        # The gate file first: once `proxy start` sees the state file, hooks may ask.
+        proxy.gate_key = _write_gate_file(settings.host, port)
         state.write_state(st)
     log.info("listening on http://%s:%d (pid %d)", settings.host, port, os.getpid())
     # The daemon keeps every registered repo's index current (the watcher
@@ -907,10 +954,37 @@ async def serve(
             await loop.run_in_executor(None, watcher.stop)
         if write_state:
             state.remove_state(os.getpid())
+            _remove_gate_file(os.getpid())
         await runner.cleanup()
 
 
 REGISTRY_POLL_SECONDS = 5.0
+
+
+def _write_gate_file(host: str, port: int) -> bytes:
+    """A fresh key for this run, written with the address to the user's gate file (0600)."""
+    from pathlib import Path
+
+    from pretense_dev import paths
+
+    key = os.urandom(32)
+    path = Path(wire.gate_file())
+    paths.ensure_private_dir(path.parent)
+    paths.atomic_write(path, wire.encode_file(os.getpid(), host, port, key), mode=0o600)
+    return key
+
+
+def _remove_gate_file(pid: int) -> None:
+    """Remove the gate file if it is still this run's (a newer proxy may own it)."""
+    path = wire.gate_file()
+    try:
+        with open(path, encoding="ascii") as f:
+            owner = wire.decode_file(f.read())[0]
+    except (OSError, ValueError):
+        return
+    if owner == pid:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
 
 def _start_watcher() -> IndexWatcher | None:

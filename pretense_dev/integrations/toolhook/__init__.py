@@ -14,10 +14,15 @@
 * the `hooks` command (`pretense-dev hooks install|check|remove`) manages git hooks.
 
 The tool hook has one route in: the console script (`pretense_dev.entry`)
-hands ``hook`` to `run.main` without importing click; the click command of the
-same name (`integrations.commands.hook`, reached by ``--help`` or `cli.main`)
-calls the same function.  Inside:
+hands ``hook`` to `client.main` without importing click; the click command of
+the same name (`integrations.commands.hook`, reached by ``--help`` or
+`cli.main`) calls the same function.  Inside:
 
+* `client`: the hook process, a thin client of the proxy daemon; decides in
+  its own process (`run.main`) when no daemon runs, refuses when the daemon is
+  slow or not ours;
+* `wire`: the signed loopback exchange between the two (stdlib, imports
+  almost nothing); `served`: the daemon's half;
 * `dialects`: which tool is calling (recognised from stdin) and the answer in
   that tool's own format;
 * `gate`: the decision (initialised, approved, verified, no secret in the

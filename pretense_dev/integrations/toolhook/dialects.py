@@ -115,8 +115,14 @@ class Decision:
 # -- reading the call ---------------------------------------------------------------------
 
 
-def read_input(argv: list[str], raw: bytes, environ: dict[str, str]) -> ToolHookCall:
-    """Parse `hook <tool> <event>` and the JSON on stdin."""
+def read_input(
+    argv: list[str], raw: bytes, environ: dict[str, str], cwd: Path | None = None
+) -> ToolHookCall:
+    """Parse `hook <tool> <event>` and the JSON on stdin.
+
+    `environ` and `cwd` are the hook process's (the proxy daemon decides for a
+    hook process whose directory is not its own); `cwd` defaults to this one's.
+    """
     if len(argv) != 2:
         raise ToolHookUsageError(
             "usage: pretense-dev hook <tool> <event>", "the tools' settings write this for you"
@@ -140,7 +146,7 @@ def read_input(argv: list[str], raw: bytes, environ: dict[str, str]) -> ToolHook
         or ""
     )
     return ToolHookCall(
-        caller, event, KINDS.get(event, OTHER), payload, str(session), _cwd(payload, environ)
+        caller, event, KINDS.get(event, OTHER), payload, str(session), _cwd(payload, environ, cwd)
     )
 
 
@@ -156,7 +162,7 @@ def detect_caller(payload: dict[str, Any], tool: str) -> str:
     return {"claude-code": CLAUDE, "cursor": CURSOR, "copilot": COPILOT_CLI}[tool]
 
 
-def _cwd(payload: dict[str, Any], environ: dict[str, str]) -> Path:
+def _cwd(payload: dict[str, Any], environ: dict[str, str], cwd: Path | None) -> Path:
     roots = payload.get("workspace_roots")
     for candidate in (
         payload.get("cwd"),
@@ -165,8 +171,9 @@ def _cwd(payload: dict[str, Any], environ: dict[str, str]) -> Path:
         environ.get("CURSOR_PROJECT_DIR"),
     ):
         if isinstance(candidate, str) and candidate:
-            return Path(candidate)
-    return Path.cwd()
+            path = Path(candidate)
+            return path if cwd is None or path.is_absolute() else cwd / path
+    return Path.cwd() if cwd is None else cwd
 
 
 # -- answering ----------------------------------------------------------------------------

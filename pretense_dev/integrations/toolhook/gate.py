@@ -54,7 +54,7 @@ def decide(inp: ToolHookCall) -> Decision:
     from pretense_dev.repo import Repo
 
     try:
-        repo = Repo.discover(inp.cwd)
+        repo = _with_cached_policy(Repo.discover(inp.cwd))
     except PretenseError:
         if inp.kind in BLOCKING or inp.kind == SESSION:
             return Decision(
@@ -83,6 +83,33 @@ def decide(inp: ToolHookCall) -> Decision:
         d.repo = repo
         return d
     return Decision(event=ev.TOOL_USE, repo=repo)
+
+
+def _with_cached_policy(repo: Repo) -> Repo:
+    """`repo` with its policy parsed once per content of config.toml in a long-lived process.
+
+    Parsing and validating the policy is most of a warm call's own work (about
+    7 ms here; the proxy daemon answers every hook), and the same bytes always
+    give the same policy.  A changed, missing or invalid file is read afresh,
+    so its errors stay the ones a fresh process reports.
+    """
+    from pretense_dev.config import parse_config
+
+    try:
+        raw = repo.config_path.read_bytes()
+        cached = _POLICIES.get(repo.config_path)
+        if cached is None or cached[0] != raw:
+            # Parsed from the very bytes it is keyed by (a file replaced meanwhile
+            # must not leave another text's policy under these bytes).
+            cached = (raw, parse_config(raw.decode("utf-8"), str(repo.config_path)))
+            _POLICIES[repo.config_path] = cached
+    except (OSError, UnicodeDecodeError, PretenseError):
+        return repo  # Repo.config reads it again and reports the problem as ever
+    repo.__dict__["config"] = cached[1]  # Repo.config is a cached_property
+    return repo
+
+
+_POLICIES: dict[Path, tuple[bytes, Any]] = {}
 
 
 def _gate(inp: ToolHookCall, repo: Repo) -> Decision | None:
@@ -350,15 +377,29 @@ def _baseline(repo: Repo) -> Any:
 
 
 def _detector(repo: Repo) -> Any:
-    """The repository's detector with its policy and baseline (imported only when needed)."""
+    """The repository's detector with its policy and baseline (imported only when needed).
+
+    Kept between calls in a long-lived process (the proxy daemon answers the
+    gate): reused only while the key, the secrets policy and the baseline's
+    bytes are those it was built with, so an edited policy or baseline applies
+    to the next call.
+    """
+    key = repo.key
+    policy = repo.config.secrets
+    base_path = repo.root / policy.baseline
+    try:
+        base_bytes: bytes | None = base_path.read_bytes()
+    except FileNotFoundError:
+        base_bytes = None
+    stamp = (key, policy, base_bytes)
     cached = _DETECTORS.get(repo.root)
-    if cached is not None:
-        return cached
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
     from pretense_dev.secrets import Detector
 
-    det = Detector(repo.key, repo.config.secrets, _baseline(repo))
-    _DETECTORS[repo.root] = det
+    det = Detector(key, policy, _baseline(repo))
+    _DETECTORS[repo.root] = (stamp, det)
     return det
 
 
-_DETECTORS: dict[Path, Any] = {}
+_DETECTORS: dict[Path, tuple[tuple[bytes, Any, bytes | None], Any]] = {}
