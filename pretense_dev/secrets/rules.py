@@ -41,7 +41,7 @@ KEYED_TEMPLATE = (
 KNOWN_KEYS = {
     "id", "description", "family", "regex", "keys", "value", "analyzer", "secret_group",
     "keywords", "entropy", "check", "confidence", "allow", "paths", "multiline", "scope",
-    "gitleaks", "sample", "sample_key", "sample_path", "negatives",
+    "gitleaks", "gitleaks_disagree", "sample", "sample_key", "sample_path", "negatives",
 }  # fmt: skip
 
 
@@ -66,6 +66,9 @@ class Rule:
     multiline: bool = False
     scope: str = "line"  # "line": run on the lines holding a keyword; "file": whole text
     gitleaks: tuple[str, ...] = ()
+    # gitleaks id → why we deliberately do not report that rule's own samples
+    # (bench/secrets_samples.py leaves them out of the recall goal, and says so).
+    gitleaks_disagree: dict[str, str] = field(default_factory=dict)
     sample: str | None = None
     sample_key: str | None = None
     sample_path: str | None = None
@@ -184,11 +187,18 @@ def rules_from_data(
             multiline=bool(raw.get("multiline", False)),
             scope=raw.get("scope", "line"),
             gitleaks=tuple(raw.get("gitleaks", ())),
+            gitleaks_disagree=dict(raw.get("gitleaks_disagree", {})),
             sample=raw.get("sample"),
             sample_key=raw.get("sample_key"),
             sample_path=raw.get("sample_path"),
             negatives=tuple(raw.get("negatives", ())),
         )
+        if set(rule.gitleaks_disagree) - set(rule.gitleaks) or not all(
+            isinstance(v, str) and v for v in rule.gitleaks_disagree.values()
+        ):
+            raise RulesError(
+                f"{where}: gitleaks_disagree names a rule it does not cover, or no reason"
+            )
         if not rule.description:
             raise RulesError(f"{where}: needs a description")
         if compile_all:
