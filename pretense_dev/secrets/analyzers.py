@@ -247,7 +247,11 @@ _CALL_BEFORE = re.compile(rb"\([ \t]*[\"']$")
 # --password=…, --password …, -p …: after the name.
 _FLAG_AFTER = re.compile(rb"(?:=|[ \t]+)(?P<val>" + _LIT + rb"|[^\s'\"`;|&]{1,300})")
 # <password>…</password>: after the name's `>`.
-_XML_AFTER = re.compile(rb">(?P<val>[^<\n]{1,300})</")
+# The value may stand alone on the next line, as pretty-printers write it.
+_XML_AFTER = re.compile(
+    rb">(?:[ \t]*\r?\n[ \t]*(?P<own>[^<\s][^<\n]{0,299}?)[ \t]*\r?\n[ \t]*"
+    rb"|(?P<val>[^<\n]{1,300}))</"
+)
 _NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.$@-")
 _SPLIT = re.compile(rb"[._\-$@\[\]]+|(?<=[a-z0-9])(?=[A-Z])")
 _BARE_OK = re.compile(
@@ -261,6 +265,9 @@ _NEVER_SEGMENTS = {
     b"format", b"type", b"name", b"url", b"uri", b"path", b"file", b"dir", b"env", b"var",
     b"id", b"ids", b"count", b"size", b"expiry", b"expires", b"ttl", b"endpoint", b"template",
     b"message", b"error", b"text", b"title", b"description", b"example", b"sample", b"mask",
+    # Not secrets by design: publishable keys, and anti-forgery tokens that a
+    # server puts in every page it renders (Rails' authenticity_token, csrf).
+    b"public", b"publishable", b"csrf", b"xsrf", b"authenticity",
 }  # fmt: skip
 _HASHED = re.compile(
     rb"^(?:\$2[aby]?\$\d\d\$|\$argon2|\$scrypt|\$pbkdf2|pbkdf2_|\{SSHA\}|\$[156]\$|\$g?y\$|\$7\$)"
@@ -334,7 +341,8 @@ def assignment(rule: Rule, data: bytes, ctx: Context) -> Iterator[Match]:
             m = _AFTER.match(data, t, le)
         if m is None:
             continue
-        raw = m.group("val")
+        group = "own" if xml and m.group("own") is not None else "val"
+        raw = m.group(group)
         value, quoted = _unquote(raw)
         quoted = quoted or xml
         if not quoted and (not bare_ok or re.search(rb"[(\[{]", value)):
@@ -346,8 +354,8 @@ def assignment(rule: Rule, data: bytes, ctx: Context) -> Iterator[Match]:
         if not password and rule.entropy is not None and filters.shannon(value) < rule.entropy:
             continue
         inner = 1 if quoted and not xml else 0
-        start = m.start("val") + inner
-        yield Match(rule.id, start, m.end("val") - inner, value, rule.confidence, rule.priority)
+        start = m.start(group) + inner
+        yield Match(rule.id, start, m.end(group) - inner, value, rule.confidence, rule.priority)
 
 
 _KEYS_CACHE: dict[str, re.Pattern[bytes]] = {}

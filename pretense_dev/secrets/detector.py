@@ -100,6 +100,8 @@ class Engine:
                 if line_e < 0:
                     line_e = n
             ls, le = line_s, line_e
+            if le > ls and data[le - 1 : le] in b">\r" and le < n:
+                le = _xml_value_lines(data, ls, le)
             if le - ls > LONG_LINE:
                 ls, le = max(ls, end - LONG_LINE // 2), min(le, end + LONG_LINE // 2)
             if hit_lines.get(ls, -1) < le:
@@ -189,6 +191,26 @@ class Engine:
                     m.priority += 100_000  # a plain-text match of the same span wins ties
                     out.append(m)
         return out
+
+
+def _xml_value_lines(data: bytes, ls: int, le: int) -> int:
+    """A line ending in an opening tag: widen to the value and closing tag below it.
+
+    `<apiToken>` / the value alone on the next line / `</apiToken>` is how
+    XML pretty-printers and Jenkins' `credentials.xml` write a value; the
+    keyword is on the first line only.  One byte test per hit line, at most two
+    more lines (each at most LONG_LINE bytes).
+    """
+    line = data[ls:le].rstrip(b"\r")
+    if not line.endswith(b">") or line.endswith((b"/>", b"->")) or b"<" not in line:
+        return le
+    end = le
+    for _ in range(2):
+        nxt = data.find(b"\n", end + 1, end + 1 + LONG_LINE)
+        if nxt < 0:
+            return min(len(data), end + 1 + LONG_LINE)
+        end = nxt
+    return end
 
 
 def _around(data: bytes, lines: dict[int, int], k: int) -> list[tuple[int, int]]:

@@ -7,17 +7,19 @@ with a short reason (for tests and `--explain`), or None to keep the value.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
+import string
 from collections import Counter
 
 _PLACEHOLDER_WORDS = re.compile(
     rb"(?i)example|place[_-]?holder|changeme|change[_-]me|dummy|redacted|replace[_-]?me|"
     rb"your[_-]?(?:own[_-]?)?(?:api[_-]?)?(?:key|token|secret|password|pass|pwd|app|client|access)|"
     rb"insert[_-]?(?:your|key|token)|fake[_-]?(?:key|token|secret|password)|"
-    rb"^(?:x+|\*+|\.+|#+|-+|_+|0+|1234\w*|abc\w*|test\w*|none|null|nil|undefined|"
+    rb"^(?:x+|\*+|\.+|#+|-+|_+|0+|1234\w{0,12}|abc\w{0,12}|test\w{0,12}|none|null|nil|undefined|"
     rb"true|false|secret|password|passwd|pass|pwd|token|key|empty|default|hidden|masked|"
-    rb"todo|tbd|fixme|sample|string|value|foo|bar|baz|qwerty\w*|letmein|admin|root|guest|"
+    rb"todo|tbd|fixme|sample|string|value|foo|bar|baz|qwerty\w{0,12}|letmein|admin|root|guest|"
     rb"user(?:name)?|s3cr3t|p@ssw0rd|passw0rd|hunter2)$"
 )
 _RUN = re.compile(rb"(.)\1{5,}")  # six equal characters in a row: xxxxxx, ******, 000000
@@ -71,8 +73,40 @@ def shannon(value: bytes) -> float:
 
 
 def is_placeholder(value: bytes) -> bool:
-    """Obvious stand-ins: xxxx, <token>, your-token-here, ${X}, ..."""
-    return bool(_PLACEHOLDER_WORDS.search(value) or _ELLIPSIS.search(value) or _filler_run(value))
+    """Obvious stand-ins: xxxx, <token>, your-token-here, ${X}, 12345678-ABCD-1234."""
+    return bool(
+        _PLACEHOLDER_WORDS.search(value)
+        or _ELLIPSIS.search(value)
+        or _filler_run(value)
+        or _counting(value)
+    )
+
+
+# Runs of four or more consecutive characters counting up: 1234, 5678, abcd, ABCDEF.
+def _counting_run(alphabet: str) -> str:
+    """`a(?=b)|b(?=c)|…` three or more times, then one more of the alphabet."""
+    steps = "|".join(f"{a}(?={b})" for a, b in itertools.pairwise(alphabet))
+    return f"(?:{steps}){{3,}}[{alphabet[0]}-{alphabet[-1]}]"
+
+
+_COUNT_RUN = re.compile(
+    "|".join(
+        _counting_run(a) for a in ("0123456789", string.ascii_lowercase, string.ascii_uppercase)
+    ).encode()
+)
+
+
+def _counting(value: bytes) -> bool:
+    """A third of the value or more counts up (`12345678ABCDEFH…`, `abc123-klmnopqrstu…`).
+
+    Typed by a person, not drawn at random: a random token holds a run of four
+    counting characters about once in tens of thousands; a third of its
+    length, never.
+    """
+    if len(value) < 16:
+        return False
+    counted = sum(m.end() - m.start() for m in _COUNT_RUN.finditer(value))
+    return 3 * counted >= len(value)
 
 
 MIN_RANDOM_REST = 16  # random characters a value must keep besides its runs

@@ -26,22 +26,25 @@ from typing import Any
 from pretense_dev.paths import read_cache, write_cache
 from pretense_dev.secrets.model import CONFIDENCES
 
-# A vendor word, up to 25 more name characters, an optional type annotation
-# (`: string`, `: &str`, Go's `name string`), an assignment operator of any of
-# the languages and formats we read (=, :=, :, =>, ?=, <-, a JSON/XML/argument
-# separator), optional quotes, then the value.  The value is matched without
-# regard to case, like the vendor word.
+# A vendor word where a word or a camelCase part starts (so `okta` is not read
+# in `rookTable`, nor `etsy` in `SetSysctl`), up to 25 more name characters,
+# an optional type annotation (`: string`, `: &str`, Go's `name string`), an
+# assignment operator of any of the languages and formats we read (=, :=, :,
+# =>, ?=, <-, a JSON/XML/argument separator, `:::=` of GNU make 4.4, PHP's
+# `.=`, an XML tag with the value on the next line), optional quotes, then the
+# value.  The value is matched without regard to case, like the vendor word.
 KEYED_TEMPLATE = (
-    r"""(?i:(?:{keys}))[\w.-]{{0,25}}?["'\]]{{0,2}}"""
+    r"""(?:(?<![A-Za-z])|(?<=[a-z0-9])(?=[A-Z]))(?i:(?:{keys}))[\w.-]{{0,25}}?["'\]]{{0,2}}"""
     r"""(?::\s{{0,3}}&?(?:'static\s+)?[\w.<>\[\]|]{{1,30}}|\s+[\w.\[\]*]{{1,30}})?\s{{0,3}}"""
-    r"""(?:=|:=|::=|:|=>|\?=|,|\|\||<-|>)\s{{0,3}}["'`]{{0,3}}\s{{0,2}}"""
-    r"""((?i:{value}))(?![\w-])"""
+    r"""(?:=|:=|::=|:::=|\.=|:|=>|\?=|,|\|\||<-|>[ \t]*\r?\n[ \t]{{0,40}}|>)\s{{0,3}}"""
+    r"""["'`]{{0,3}}\s{{0,2}}((?i:{value}))(?![\w-])"""
 )
 
 KNOWN_KEYS = {
     "id", "description", "family", "regex", "keys", "value", "analyzer", "secret_group",
     "keywords", "entropy", "check", "confidence", "allow", "paths", "multiline", "scope",
-    "gitleaks", "gitleaks_disagree", "sample", "sample_key", "sample_path", "negatives",
+    "gitleaks", "gitleaks_disagree", "allow_sha256", "sample", "sample_key", "sample_path",
+    "negatives",
 }  # fmt: skip
 
 
@@ -62,6 +65,9 @@ class Rule:
     check: str | None = None
     confidence: str = "medium"
     allow: tuple[str, ...] = ()
+    # Published example values (SDK samples, documentation), as SHA-256 hex
+    # digests so the rules file holds no secret-shaped literal.
+    allow_sha256: frozenset[str] = frozenset()
     paths: tuple[str, ...] = ()
     multiline: bool = False
     scope: str = "line"  # "line": run on the lines holding a keyword; "file": whole text
@@ -95,6 +101,8 @@ class Rule:
 
     def allowed(self, value: bytes) -> bool:
         """True if the rule's own allowlist accepts this value."""
+        if self.allow_sha256 and hashlib.sha256(value).hexdigest() in self.allow_sha256:
+            return True
         if not self.allow:
             return False
         if self._allow is None:
@@ -183,6 +191,7 @@ def rules_from_data(
             check=check,
             confidence=confidence,
             allow=tuple(raw.get("allow", ())),
+            allow_sha256=frozenset(raw.get("allow_sha256", ())),
             paths=tuple(raw.get("paths", ())),
             multiline=bool(raw.get("multiline", False)),
             scope=raw.get("scope", "line"),

@@ -51,7 +51,6 @@ def test_every_gitleaks_rule_has_samples_and_every_disagreement_a_rule() -> None
     assert set(disagreed()) <= ids
 
 
-@pytest.mark.xfail(reason="0.908 today: the rule fixes follow", strict=True)
 def test_recall_on_gitleaks_positives(results: list[tuple[Sample, bool]]) -> None:
     skip = set(disagreed())
     counted = [(s, f) for s, f in results if s.positive and s.rule not in skip]
