@@ -62,13 +62,21 @@ def test_recall_on_gitleaks_positives(results: list[tuple[Sample, bool]]) -> Non
     assert recall >= RECALL_GOAL, {k: v for k, v in sorted(misses.items()) if v}
 
 
-@pytest.mark.xfail(reason="67 today: the filter fixes follow", strict=True)
+# Negatives we report on purpose (rules.toml says why, above the telegram rule):
+# token-shaped literals assigned to `*_token` names that are not valid tokens
+# of that vendor.  Counted apart, never silently.
+FLAGGED_ON_PURPOSE = {"telegram-bot-api-token": 9}
+
+
 def test_negatives_flagged_no_more_often_than_gitleaks_flags_them(
     results: list[tuple[Sample, bool]],
 ) -> None:
     flagged = [s.rule for s, f in results if not s.positive and f]
     assert len([s for s, _ in results if not s.positive]) == 374
-    assert len(flagged) <= GITLEAKS_FLAGGED_NEGATIVES, sorted(flagged)
+    for rule, n in FLAGGED_ON_PURPOSE.items():
+        assert flagged.count(rule) == n, rule
+    rest = [r for r in flagged if r not in FLAGGED_ON_PURPOSE]
+    assert len(rest) <= GITLEAKS_FLAGGED_NEGATIVES, sorted(rest)
 
 
 def test_regex_generator_draws_full_matches() -> None:
