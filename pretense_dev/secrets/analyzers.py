@@ -256,7 +256,7 @@ _NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 _SPLIT = re.compile(rb"[._\-$@\[\]]+|(?<=[a-z0-9])(?=[A-Z])")
 _BARE_OK = re.compile(
     r"(?i)(?:^|/)(?:\.env(?:\.[\w.-]+)?|[^/]*\.(?:env|ini|cfg|conf|properties|ya?ml|sh|bash|zsh|"
-    r"npmrc|pypirc|netrc|txt|service|mk)|dockerfile|[^/]*\.dockerfile|\.?netrc|procfile|"
+    r"npmrc|pypirc|netrc|txt|service|mk|log|out)|dockerfile|[^/]*\.dockerfile|\.?netrc|procfile|"
     r"(?:gnu)?makefile)$"
 )
 _NEVER_SEGMENTS = {

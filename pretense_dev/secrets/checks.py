@@ -227,6 +227,15 @@ def keyed_vendor(value: bytes) -> Verdict:
     return None
 
 
+def ghs_jwt(value: bytes) -> Verdict:
+    """`ghs_` and a JWT: high when the JWT's header and payload are JSON, low otherwise.
+
+    Low, not rejected: GitHub may change what it signs; a token of this shape
+    is still reported (fail closed).
+    """
+    return HIGH if jwt(value[4:]) == HIGH else LOW
+
+
 def curl_header(value: bytes) -> Verdict:
     """A header credential: not a reference or placeholder, a token's length and mix.
 
@@ -254,4 +263,5 @@ CHECKS: dict[str, Check] = {
     "generic-value": generic_value,
     "keyed-vendor": keyed_vendor,
     "curl-header": curl_header,
+    "ghs-jwt": ghs_jwt,
 }

@@ -25,6 +25,12 @@ _PLACEHOLDER_WORDS = re.compile(
 _RUN = re.compile(rb"(.)\1{5,}")  # six equal characters in a row: xxxxxx, ******, 000000
 # A run that makes up a value's last part (after a separator, or its end).
 _TAIL_RUN = re.compile(rb"(.)\1{5,}=*$|(?:^|[._/:-])(.)\2{5,}(?:[._/:-]|$)")
+# What loggers and frameworks print instead of a value: Rails' [FILTERED],
+# [REDACTED], <masked>, (hidden), ***.
+_REDACTION = re.compile(
+    rb"(?i)^[\[(<{]?(?:filtered|redacted|masked|hidden|scrubbed|omitted|removed|sanitized|"
+    rb"obfuscated|sensitive|secret)[\])>}]?$"
+)
 _ELLIPSIS = re.compile(rb"\.\.\.|\xe2\x80\xa6|<[^>]*>")
 # Environment and template references, in every syntax we know of.
 _ENV_REF = re.compile(
@@ -76,6 +82,7 @@ def is_placeholder(value: bytes) -> bool:
     """Obvious stand-ins: xxxx, <token>, your-token-here, ${X}, 12345678-ABCD-1234."""
     return bool(
         _PLACEHOLDER_WORDS.search(value)
+        or _REDACTION.match(value)
         or _ELLIPSIS.search(value)
         or _filler_run(value)
         or _counting(value)
