@@ -187,6 +187,8 @@ def url_password(value: bytes) -> Verdict:
         v = v[1:-1]  # ODBC quotes a password holding ';' in braces: Pwd={a;b}
     if filters.quiet_reason(v) is not None or v.lower() in _DEV_PASSWORDS:
         return REJECT
+    if re.fullmatch(rb"(?i)[a-z]{0,10}pass", v):
+        return REJECT  # myuser:mypass, baduser:badpass: documentation's stand-ins
     if re.search(rb"(?i)passw(?:or)?d|secret|fake|dummy|changeme", v):
         return REJECT
     if v.startswith((b"$", b"%", b"{", b"<")) or len(v) < 6 or re.search(rb"[\"'\\]", v):

@@ -88,7 +88,7 @@ class Engine:
         n = len(data)
         # The last line's bounds: hits come in order, so each line is measured
         # once (measuring per hit was quadratic on one-line JSON and minified code).
-        line_s, line_e = 0, -1
+        line_s, line_e, line_x = 0, -1, -1
         for kid, end in self.prefilter.scan(data):
             if kid == self.b64_id:
                 assert b64_runs is not None
@@ -99,9 +99,10 @@ class Engine:
                 line_e = data.find(b"\n", end)
                 if line_e < 0:
                     line_e = n
-            ls, le = line_s, line_e
-            if le > ls and data[le - 1 : le] in b">\r" and le < n:
-                le = _xml_value_lines(data, ls, le)
+                line_x = line_e  # the window's end: the line, or past an XML value below it
+                if line_e < n and (data[line_e - 1] == 0x3E or data[line_e - 2 : line_e] == b">\r"):
+                    line_x = _xml_value_lines(data, line_s, line_e)
+            ls, le = line_s, line_x
             if le - ls > LONG_LINE:
                 ls, le = max(ls, end - LONG_LINE // 2), min(le, end + LONG_LINE // 2)
             if hit_lines.get(ls, -1) < le:
