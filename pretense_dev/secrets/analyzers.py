@@ -184,13 +184,27 @@ def kubernetes_secret(rule: Rule, data: bytes, ctx: AnalyzerContext) -> Iterator
                     if e is None or len(e.group(1)) <= indent:
                         break
                     value = e.group(3)
-                    plain = _k8s_value(value, encoded)
+                    plain = None if _k8s_not_secret(e.group(2)) else _k8s_value(value, encoded)
                     if plain is not None:
                         start = doc_start + pos + e.start(3)
                         yield Match(
                             rule.id, start, start + len(value), plain, "high", rule.priority
                         )
                 pos = eol + 1
+
+
+# Secret data that says what to connect to, not how to prove who you are.
+_K8S_NOT_SECRET = re.compile(
+    rb"(?i)(?:user(?:name)?|login|e-?mail|address|host(?:name)?|port|url|uri|endpoint|"
+    rb"name|region|namespace|database|db|id|bucket|server|domain)(?:[_.-]?in)?$"
+)
+
+
+def _k8s_not_secret(key: bytes) -> bool:
+    """`apiUsername`, `accountname`, `auth.username_in`: the key names no credential."""
+    return _K8S_NOT_SECRET.search(key) is not None and not re.search(
+        rb"(?i)pass|secret|token|key|cred", key
+    )
 
 
 def _k8s_value(value: bytes, encoded: bool) -> bytes | None:
@@ -204,6 +218,9 @@ def _k8s_value(value: bytes, encoded: bool) -> bytes | None:
             return None
         if not plain.strip() or filters.quiet_reason(plain.strip()) is not None:
             return None
+        p = plain.strip()
+        if len(p) < 64 and filters.generic_value_reason(p, password=True, quoted=True):
+            return None  # demo, mypassword, a one-word product default
     elif len(plain) < 6:
         return None
     return plain
@@ -247,12 +264,16 @@ _CALL_BEFORE = re.compile(rb"\([ \t]*[\"']$")
 # --password=…, --password …, -p …: after the name.
 _FLAG_AFTER = re.compile(rb"(?:=|[ \t]+)(?P<val>" + _LIT + rb"|[^\s'\"`;|&]{1,300})")
 # <password>…</password>: after the name's `>`.
-_XML_AFTER = re.compile(rb">(?P<val>[^<\n]{1,300})</")
+# The value may stand alone on the next line, as pretty-printers write it.
+_XML_AFTER = re.compile(
+    rb">(?:[ \t]*\r?\n[ \t]*(?P<own>[^<\s][^<\n]{0,299}?)[ \t]*\r?\n[ \t]*"
+    rb"|(?P<val>[^<\n]{1,300}))</"
+)
 _NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.$@-")
 _SPLIT = re.compile(rb"[._\-$@\[\]]+|(?<=[a-z0-9])(?=[A-Z])")
 _BARE_OK = re.compile(
     r"(?i)(?:^|/)(?:\.env(?:\.[\w.-]+)?|[^/]*\.(?:env|ini|cfg|conf|properties|ya?ml|sh|bash|zsh|"
-    r"npmrc|pypirc|netrc|txt|service|mk)|dockerfile|[^/]*\.dockerfile|\.?netrc|procfile|"
+    r"npmrc|pypirc|netrc|txt|service|mk|log|out)|dockerfile|[^/]*\.dockerfile|\.?netrc|procfile|"
     r"(?:gnu)?makefile)$"
 )
 _NEVER_SEGMENTS = {
@@ -261,6 +282,9 @@ _NEVER_SEGMENTS = {
     b"format", b"type", b"name", b"url", b"uri", b"path", b"file", b"dir", b"env", b"var",
     b"id", b"ids", b"count", b"size", b"expiry", b"expires", b"ttl", b"endpoint", b"template",
     b"message", b"error", b"text", b"title", b"description", b"example", b"sample", b"mask",
+    # Not secrets by design: publishable keys, and anti-forgery tokens that a
+    # server puts in every page it renders (Rails' authenticity_token, csrf).
+    b"public", b"publishable", b"csrf", b"xsrf", b"authenticity", b"forgery",
 }  # fmt: skip
 _HASHED = re.compile(
     rb"^(?:\$2[aby]?\$\d\d\$|\$argon2|\$scrypt|\$pbkdf2|pbkdf2_|\{SSHA\}|\$[156]\$|\$g?y\$|\$7\$)"
@@ -280,6 +304,8 @@ def _names_secret(name: bytes, keys: re.Pattern[bytes]) -> bool:
         return True
     if len(segs) >= 2 and keys.fullmatch(segs[-2] + b"_" + last):
         return True
+    if len(segs) >= 3 and keys.fullmatch(b"_".join(segs[-3:])):
+        return True  # key_derivation_salt
     # PGPASSWORD, MYSQLPWD-style fused names: only for long, unambiguous words.
     m = keys.search(last)
     return bool(m and m.end() == len(last) and len(m.group()) >= 6)
@@ -334,7 +360,10 @@ def assignment(rule: Rule, data: bytes, ctx: AnalyzerContext) -> Iterator[Match]
             m = _AFTER.match(data, t, le)
         if m is None:
             continue
-        raw = m.group("val")
+        group = "own" if xml and m.group("own") is not None else "val"
+        if _DOC_HTML_FORM.search(data, ls, le):
+            continue  # `# => <input type="hidden" name="token" value="…">`: rendered docs
+        raw = m.group(group)
         value, quoted = _unquote(raw)
         quoted = quoted or xml
         if not quoted and (not bare_ok or re.search(rb"[(\[{]", value)):
@@ -343,11 +372,38 @@ def assignment(rule: Rule, data: bytes, ctx: AnalyzerContext) -> Iterator[Match]
             continue
         if filters.generic_value_reason(value, password=password, quoted=quoted):
             continue
+        if _quiet_base64(value, password):
+            continue
         if not password and rule.entropy is not None and filters.shannon(value) < rule.entropy:
             continue
         inner = 1 if quoted and not xml else 0
-        start = m.start("val") + inner
-        yield Match(rule.id, start, m.end("val") - inner, value, rule.confidence, rule.priority)
+        start = m.start(group) + inner
+        yield Match(rule.id, start, m.end(group) - inner, value, rule.confidence, rule.priority)
+
+
+# A form field shown in a doc comment (`# => <input type="hidden" name="token" …>`):
+# rendered output in documentation, after a comment marker on the same line.
+_DOC_HTML_FORM = re.compile(
+    rb"(?i)(?:^|[ \t])(?:#|//|\*|///|--)[^\n<]{0,80}<(?:input|form|meta|button|select|textarea)\b"
+)
+_B64_VALUE = re.compile(rb"(?:[A-Za-z0-9+/]{4}){1,16}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
+def _quiet_base64(value: bytes, password: bool) -> bool:
+    """Base64 of a value the filters call quiet (`cGFzc3dvcmQ=`): a manifest's demo value.
+
+    The decoded views are scanned on their own, so a real secret in base64
+    is still found there.
+    """
+    if not _B64_VALUE.fullmatch(value):
+        return False
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    if not raw or any(b < 0x20 or b > 0x7E for b in raw):
+        return False
+    return filters.generic_value_reason(raw, password=password, quoted=True) is not None
 
 
 _KEYS_CACHE: dict[str, re.Pattern[bytes]] = {}

@@ -91,7 +91,7 @@ def _json_object(raw: bytes | None) -> dict[str, object] | None:
 
 
 def jwt(value: bytes) -> VerifierVerdict:
-    """A JWT's header and payload are base64url JSON; the header names an algorithm."""
+    """A JWT's header and payload are base64url JSON; the header holds JOSE parameters."""
     parts = value.split(b".")
     if len(parts) < 3:
         return REJECT
@@ -99,9 +99,20 @@ def jwt(value: bytes) -> VerifierVerdict:
     payload = _json_object(_b64decode(parts[1]))
     if header is None or payload is None:
         return REJECT
-    if "alg" not in header or len(parts[2]) < 16:
-        return REJECT  # unsigned or truncated: an example in documentation
+    if not JOSE_HEADER.intersection(header) or len(parts[2]) < 16:
+        return REJECT  # not a JOSE header, or unsigned/truncated: documentation
     return HIGH
+
+
+# Registered JOSE header parameters (https://www.iana.org/assignments/jose/jose.xhtml):
+# a JWS header names "alg", but a JWE or a nested token may lead with others.
+JOSE_HEADER = frozenset(
+    {
+        "alg", "enc", "zip", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ",
+        "cty", "crit", "epk", "apu", "apv", "iv", "tag", "p2s", "p2c", "iss", "sub", "aud",
+        "b64", "ppt", "url", "nonce", "svt", "key_ops", "kty", "use", "ver", "version",
+    }
+)  # fmt: skip
 
 
 def jwt_base64(value: bytes) -> VerifierVerdict:
@@ -176,6 +187,8 @@ def url_password(value: bytes) -> VerifierVerdict:
         v = v[1:-1]  # ODBC quotes a password holding ';' in braces: Pwd={a;b}
     if filters.quiet_reason(v) is not None or v.lower() in _DEV_PASSWORDS:
         return REJECT
+    if re.fullmatch(rb"(?i)[a-z]{0,10}pass", v):
+        return REJECT  # myuser:mypass, baduser:badpass: documentation's stand-ins
     if re.search(rb"(?i)passw(?:or)?d|secret|fake|dummy|changeme", v):
         return REJECT
     if v.startswith((b"$", b"%", b"{", b"<")) or len(v) < 6 or re.search(rb"[\"'\\]", v):
@@ -216,6 +229,28 @@ def keyed_vendor(value: bytes) -> VerifierVerdict:
     return None
 
 
+def ghs_jwt(value: bytes) -> VerifierVerdict:
+    """`ghs_` and a JWT: high when the JWT's header and payload are JSON, low otherwise.
+
+    Low, not rejected: GitHub may change what it signs; a token of this shape
+    is still reported (fail closed).
+    """
+    return HIGH if jwt(value[4:]) == HIGH else LOW
+
+
+def curl_header(value: bytes) -> VerifierVerdict:
+    """A header credential: not a reference or placeholder, a token's length and mix.
+
+    UUID-shaped keys count here (the header names it a credential), unlike in
+    the generic assignment filters.
+    """
+    if filters.quiet_reason(value) is not None or value.startswith((b"$", b"%", b"{", b"<")):
+        return REJECT
+    if len(value) < 8 or filters.char_classes(value) < 2 or filters.shannon(value) < 2.8:
+        return REJECT
+    return None
+
+
 CHECKS: dict[str, Verifier] = {
     "github-crc32": github_crc32,
     "aws-key-id": aws_key_id,
@@ -229,4 +264,6 @@ CHECKS: dict[str, Verifier] = {
     "basic-auth": basic_auth,
     "generic-value": generic_value,
     "keyed-vendor": keyed_vendor,
+    "curl-header": curl_header,
+    "ghs-jwt": ghs_jwt,
 }

@@ -88,7 +88,7 @@ class Engine:
         n = len(data)
         # The last line's bounds: hits come in order, so each line is measured
         # once (measuring per hit was quadratic on one-line JSON and minified code).
-        line_s, line_e = 0, -1
+        line_s, line_e, line_x = 0, -1, -1
         for kid, end in self.prefilter.scan(data):
             if kid == self.b64_id:
                 assert b64_runs is not None
@@ -99,7 +99,10 @@ class Engine:
                 line_e = data.find(b"\n", end)
                 if line_e < 0:
                     line_e = n
-            ls, le = line_s, line_e
+                line_x = line_e  # the window's end: the line, or past an XML value below it
+                if line_e < n and (data[line_e - 1] == 0x3E or data[line_e - 2 : line_e] == b">\r"):
+                    line_x = _xml_value_lines(data, line_s, line_e)
+            ls, le = line_s, line_x
             if le - ls > LONG_LINE:
                 ls, le = max(ls, end - LONG_LINE // 2), min(le, end + LONG_LINE // 2)
             if hit_lines.get(ls, -1) < le:
@@ -189,6 +192,26 @@ class Engine:
                     m.priority += 100_000  # a plain-text match of the same span wins ties
                     out.append(m)
         return out
+
+
+def _xml_value_lines(data: bytes, ls: int, le: int) -> int:
+    """A line ending in an opening tag: widen to the value and closing tag below it.
+
+    `<apiToken>` / the value alone on the next line / `</apiToken>` is how
+    XML pretty-printers and Jenkins' `credentials.xml` write a value; the
+    keyword is on the first line only.  One byte test per hit line, at most two
+    more lines (each at most LONG_LINE bytes).
+    """
+    line = data[ls:le].rstrip(b"\r")
+    if not line.endswith(b">") or line.endswith((b"/>", b"->")) or b"<" not in line:
+        return le
+    end = le
+    for _ in range(2):
+        nxt = data.find(b"\n", end + 1, end + 1 + LONG_LINE)
+        if nxt < 0:
+            return min(len(data), end + 1 + LONG_LINE)
+        end = nxt
+    return end
 
 
 def _around(data: bytes, lines: dict[int, int], k: int) -> list[tuple[int, int]]:

@@ -7,22 +7,30 @@ with a short reason (for tests and `--explain`), or None to keep the value.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
+import string
 from collections import Counter
 
 _PLACEHOLDER_WORDS = re.compile(
     rb"(?i)example|place[_-]?holder|changeme|change[_-]me|dummy|redacted|replace[_-]?me|"
     rb"your[_-]?(?:own[_-]?)?(?:api[_-]?)?(?:key|token|secret|password|pass|pwd|app|client|access)|"
     rb"insert[_-]?(?:your|key|token)|fake[_-]?(?:key|token|secret|password)|"
-    rb"^(?:x+|\*+|\.+|#+|-+|_+|0+|1234\w*|abc\w*|test\w*|none|null|nil|undefined|"
+    rb"^(?:x+|\*+|\.+|#+|-+|_+|0+|1234\w{0,12}|abc\w{0,12}|test\w{0,12}|none|null|nil|undefined|"
     rb"true|false|secret|password|passwd|pass|pwd|token|key|empty|default|hidden|masked|"
-    rb"todo|tbd|fixme|sample|string|value|foo|bar|baz|qwerty\w*|letmein|admin|root|guest|"
-    rb"user(?:name)?|s3cr3t|p@ssw0rd|passw0rd|hunter2)$"
+    rb"todo|tbd|fixme|sample|string|value|foo|bar|baz|qwerty\w{0,12}|letmein|admin|root|guest|"
+    rb"user(?:name)?|s3cr3t|p@ssw0rd|passw0rd|hunter\d{0,4})$"
 )
 _RUN = re.compile(rb"(.)\1{5,}")  # six equal characters in a row: xxxxxx, ******, 000000
 # A run that makes up a value's last part (after a separator, or its end).
 _TAIL_RUN = re.compile(rb"(.)\1{5,}=*$|(?:^|[._/:-])(.)\2{5,}(?:[._/:-]|$)")
+# What loggers and frameworks print instead of a value: Rails' [FILTERED],
+# [REDACTED], <masked>, (hidden), ***.
+_REDACTION = re.compile(
+    rb"(?i)^[\[(<{]?(?:filtered|redacted|masked|hidden|scrubbed|omitted|removed|sanitized|"
+    rb"obfuscated|sensitive|secret)[\])>}]?$"
+)
 _ELLIPSIS = re.compile(rb"\.\.\.|\xe2\x80\xa6|<[^>]*>")
 # Environment and template references, in every syntax we know of.
 _ENV_REF = re.compile(
@@ -33,6 +41,7 @@ _ENV_REF = re.compile(
     | ^%[A-Za-z_]\w*%$                     # Windows %X%
     | ^\$\([^)]*\)$                        # $(command) / Azure $(var)
     | ^@[A-Za-z_]\w*@$                     # autotools @X@
+    | ^\$\{?[A-Za-z_]\w*\}?[/\\]       # $PWD/config, ${HOME}/.netrc: a path under a variable
     | os\.environ|os\.getenv|getenv\(|process\.env|ENV\[|ENV\.fetch|System\.getenv|
       Environment\.GetEnvironmentVariable|env\(|secretKeyRef|valueFrom|vault:|
       ssm:|arn:aws:secretsmanager|<%=|\#\{
@@ -40,7 +49,9 @@ _ENV_REF = re.compile(
 )
 # Words that make a generic value a fixture or a description, not a credential.
 _FIXTURE_WORDS = re.compile(
-    rb"(?i)passw(?:or)?d|passwd|secret|fake|dummy|sample|test|mock|lookup\("
+    rb"(?i)passw(?:or)?d|passwd|p[a@4][s$5]{2}w[o0]rd|[s$5][e3][ck]r[e3]t|fake|dummy|sample|test|"
+    rb"hunter\d|"
+    rb"mock|lookup\("
 )
 # %s, %d, %(name)s, {}, {0}, {name}: a template filled in elsewhere.  Not %r or
 # %f: passwords contain those (bench/secrets_quality.py found one).
@@ -70,9 +81,48 @@ def shannon(value: bytes) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
 
 
+# active_storage/disk#update, app/models/user.rb: words joined by slashes (a
+# route, a relative path), never a token's random mix.
+_WORD_PATH = re.compile(rb"^[a-z_][a-z0-9_.-]*(?:/[a-z_][a-z0-9_.-]*)+(?:#[a-z_]\w*)?$")
+
+
 def is_placeholder(value: bytes) -> bool:
-    """Obvious stand-ins: xxxx, <token>, your-token-here, ${X}, ..."""
-    return bool(_PLACEHOLDER_WORDS.search(value) or _ELLIPSIS.search(value) or _filler_run(value))
+    """Obvious stand-ins: xxxx, <token>, your-token-here, ${X}, 12345678-ABCD-1234."""
+    return bool(
+        _PLACEHOLDER_WORDS.search(value)
+        or _REDACTION.match(value)
+        or _ELLIPSIS.search(value)
+        or _filler_run(value)
+        or _counting(value)
+        or _interleaved_counting(value)
+    )
+
+
+# Runs of four or more consecutive characters counting up: 1234, 5678, abcd, ABCDEF.
+def _counting_run(alphabet: str) -> str:
+    """`a(?=b)|b(?=c)|…` three or more times, then one more of the alphabet."""
+    steps = "|".join(f"{a}(?={b})" for a, b in itertools.pairwise(alphabet))
+    return f"(?:{steps}){{3,}}[{alphabet[0]}-{alphabet[-1]}]"
+
+
+_COUNT_RUN = re.compile(
+    "|".join(
+        _counting_run(a) for a in ("0123456789", string.ascii_lowercase, string.ascii_uppercase)
+    ).encode()
+)
+
+
+def _counting(value: bytes) -> bool:
+    """A third of the value or more counts up (`12345678ABCDEFH…`, `abc123-klmnopqrstu…`).
+
+    Typed by a person, not drawn at random: a random token holds a run of four
+    counting characters about once in tens of thousands; a third of its
+    length, never.
+    """
+    if len(value) < 16:
+        return False
+    counted = sum(m.end() - m.start() for m in _COUNT_RUN.finditer(value))
+    return 3 * counted >= len(value)
 
 
 MIN_RANDOM_REST = 16  # random characters a value must keep besides its runs
@@ -96,6 +146,25 @@ def _filler_run(value: bytes) -> bool:
     if 3 * (len(value) - len(rest)) >= len(value):
         return True  # a third or more is filler: hooks.slack.com/services/T000…/B000…/XXXX…
     return len(rest) < MIN_RANDOM_REST or shannon(rest) < 3.0
+
+
+def _interleaved_counting(value: bytes) -> bool:
+    """`a1B2c3D4e5F6`, `AbcDef123!@#`: letters and digits that each count up, interleaved.
+
+    Its letters (any case) are a run of the alphabet, its digits a run of
+    0-9, with at most three other characters: a typed example, not a secret.
+    """
+    if not 6 <= len(value) <= 40:
+        return False
+    letters = bytes(c | 0x20 for c in value if 0x41 <= (c & ~0x20) <= 0x5A)
+    digits = bytes(c for c in value if 0x30 <= c <= 0x39)
+    other = len(value) - len(letters) - len(digits)
+    if other > 3 or len(letters) < 3 or (digits and len(digits) < 3):
+        return False
+    return letters in _ALPHABET and (not digits or digits in b"01234567890")
+
+
+_ALPHABET = string.ascii_lowercase.encode()
 
 
 def is_env_reference(value: bytes) -> bool:
@@ -159,10 +228,14 @@ def generic_value_reason(value: bytes, *, password: bool, quoted: bool) -> str |
         return "code expression"
     if _CALL.match(value):
         return "code expression"
+    if not password and _WORD_PATH.match(value):
+        return "path or route"
     classes = char_classes(value)
     if password:
         if classes < 2 or re.fullmatch(rb"[A-Za-z_.\-/ ]+", value):
             return "words"  # also word paths: credentials/db
+        if re.fullmatch(rb"[A-Za-z_]\w*\[[A-Za-z_]\w*\]", value):
+            return "code expression"  # login[pass]: a form field's name
         return None
     if _EMAILISH.search(value):
         return "address"
@@ -172,6 +245,6 @@ def generic_value_reason(value: bytes, *, password: bool, quoted: bool) -> str |
         return "a single character class"
     if shannon(value) < 3.0:
         return "low entropy"
-    if re.fullmatch(rb"[A-Za-z]+(?:[_\-.][A-Za-z]+)*", value):
+    if re.fullmatch(rb"_*[A-Za-z]+(?:[_\-.][A-Za-z]+)*_*", value):
         return "words"
     return None

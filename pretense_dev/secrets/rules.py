@@ -26,22 +26,25 @@ from typing import Any
 from pretense_dev.paths import read_cache, write_cache
 from pretense_dev.secrets.model import CONFIDENCES
 
-# A vendor word, up to 25 more name characters, an optional type annotation
-# (`: string`, `: &str`, Go's `name string`), an assignment operator of any of
-# the languages and formats we read (=, :=, :, =>, ?=, <-, a JSON/XML/argument
-# separator), optional quotes, then the value.  The value is matched without
-# regard to case, like the vendor word.
+# A vendor word where a word or a camelCase part starts (so `okta` is not read
+# in `rookTable`, nor `etsy` in `SetSysctl`), up to 25 more name characters,
+# an optional type annotation (`: string`, `: &str`, Go's `name string`), an
+# assignment operator of any of the languages and formats we read (=, :=, :,
+# =>, ?=, <-, a JSON/XML/argument separator, `:::=` of GNU make 4.4, PHP's
+# `.=`, an XML tag with the value on the next line), optional quotes, then the
+# value.  The value is matched without regard to case, like the vendor word.
 KEYED_TEMPLATE = (
-    r"""(?i:(?:{keys}))[\w.-]{{0,25}}?["'\]]{{0,2}}"""
+    r"""(?:(?<![A-Za-z])|(?<=[a-z0-9])(?=[A-Z]))(?i:(?:{keys}))[\w.-]{{0,25}}?["'\]]{{0,2}}"""
     r"""(?::\s{{0,3}}&?(?:'static\s+)?[\w.<>\[\]|]{{1,30}}|\s+[\w.\[\]*]{{1,30}})?\s{{0,3}}"""
-    r"""(?:=|:=|::=|:|=>|\?=|,|\|\||<-|>)\s{{0,3}}["'`]{{0,3}}\s{{0,2}}"""
-    r"""((?i:{value}))(?![\w-])"""
+    r"""(?:=|:=|::=|:::=|\.=|:|=>|\?=|,|\|\||<-|>[ \t]*\r?\n[ \t]{{0,40}}|>)\s{{0,3}}"""
+    r"""["'`]{{0,3}}\s{{0,2}}((?i:{value}))(?![\w-])"""
 )
 
 KNOWN_KEYS = {
     "id", "description", "family", "regex", "keys", "value", "analyzer", "secret_group",
     "keywords", "entropy", "check", "confidence", "allow", "paths", "multiline", "scope",
-    "gitleaks", "sample", "sample_key", "sample_path", "negatives",
+    "gitleaks", "gitleaks_disagree", "allow_sha256", "sample", "sample_key", "sample_path",
+    "negatives",
 }  # fmt: skip
 
 
@@ -62,10 +65,16 @@ class Rule:
     check: str | None = None
     confidence: str = "medium"
     allow: tuple[str, ...] = ()
+    # Published example values (SDK samples, documentation), as SHA-256 hex
+    # digests so the rules file holds no secret-shaped literal.
+    allow_sha256: frozenset[str] = frozenset()
     paths: tuple[str, ...] = ()
     multiline: bool = False
     scope: str = "line"  # "line": run on the lines holding a keyword; "file": whole text
     gitleaks: tuple[str, ...] = ()
+    # gitleaks id → why we deliberately do not report that rule's own samples
+    # (bench/secrets_samples.py leaves them out of the recall goal, and says so).
+    gitleaks_disagree: dict[str, str] = field(default_factory=dict)
     sample: str | None = None
     sample_key: str | None = None
     sample_path: str | None = None
@@ -92,6 +101,8 @@ class Rule:
 
     def allowed(self, value: bytes) -> bool:
         """True if the rule's own allowlist accepts this value."""
+        if self.allow_sha256 and hashlib.sha256(value).hexdigest() in self.allow_sha256:
+            return True
         if not self.allow:
             return False
         if self._allow is None:
@@ -180,15 +191,23 @@ def rules_from_data(
             check=check,
             confidence=confidence,
             allow=tuple(raw.get("allow", ())),
+            allow_sha256=frozenset(raw.get("allow_sha256", ())),
             paths=tuple(raw.get("paths", ())),
             multiline=bool(raw.get("multiline", False)),
             scope=raw.get("scope", "line"),
             gitleaks=tuple(raw.get("gitleaks", ())),
+            gitleaks_disagree=dict(raw.get("gitleaks_disagree", {})),
             sample=raw.get("sample"),
             sample_key=raw.get("sample_key"),
             sample_path=raw.get("sample_path"),
             negatives=tuple(raw.get("negatives", ())),
         )
+        if set(rule.gitleaks_disagree) - set(rule.gitleaks) or not all(
+            isinstance(v, str) and v for v in rule.gitleaks_disagree.values()
+        ):
+            raise RulesError(
+                f"{where}: gitleaks_disagree names a rule it does not cover, or no reason"
+            )
         if not rule.description:
             raise RulesError(f"{where}: needs a description")
         if compile_all:
