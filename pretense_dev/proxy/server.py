@@ -32,7 +32,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -202,17 +202,35 @@ def raw_tail(raw_path: str, repo_id: str) -> str:
     return path[len(prefix) :] if path.startswith(prefix) else path.lstrip("/")
 
 
-def tool_of(user_agent: str) -> str:
-    """Which client sent a request, from its User-Agent."""
+def tool_of(user_agent: str, headers: Mapping[str, str] | None = None) -> str:
+    """Which client sent a request, from what it sends about itself.
+
+    Each real CLI was captured with a loopback server: Claude Code sends
+    ``claude-cli/<v> (external, …)``; Codex ``codex_exec/<v> …`` (or
+    ``codex_cli_rs``, …) with an ``originator`` header of the same name; the
+    Gemini CLI ``GeminiCLI-…/<v>``; a Copilot user agent says ``copilot``.  aider talks
+    through litellm, whose OpenAI calls carry only the OpenAI SDK's
+    ``OpenAI/Python`` agent plus ``X-Stainless-Raw-Response: true`` (litellm
+    reads raw responses): nothing in them names aider, so they are audited as
+    ``litellm``.  `llm` and other programs on the official SDKs are ``sdk``.
+    """
     ua = user_agent.lower()
+    originator = (headers.get("originator", "") if headers is not None else "").lower()
     if "claude-cli" in ua or "claude-code" in ua:
         return "claude-code"
+    if ua.startswith("codex_") or originator.startswith("codex_"):
+        return "codex"
     if "copilot" in ua:
         return "copilot"
     if "cursor" in ua:
         return "cursor"
     if ua.startswith("geminicli"):  # "GeminiCLI-tui/0.61.0/<model> (…) google-genai-sdk/…"
         return "gemini-cli"
+    if ua.startswith("litellm"):
+        return "litellm"
+    raw = headers.get("X-Stainless-Raw-Response", "") if headers is not None else ""
+    if ua.startswith(("openai/python", "asyncopenai/python")) and raw.lower() == "true":
+        return "litellm"
     if ua.startswith(("anthropic/", "asyncanthropic/", "openai/", "asyncopenai/")):
         return "sdk"
     if "google-genai-sdk/" in ua or ua.startswith(("boto3/", "botocore/")):
@@ -434,7 +452,7 @@ class Proxy:
         tail = raw_tail(request.raw_path, repo_id)
         ex = Exchange(time.perf_counter(), "/" + tail, repo_id=repo_id)
         ex.session_id = request.headers.get("X-Claude-Code-Session-Id", "")[:128]
-        ex.tool = tool_of(request.headers.get("User-Agent", ""))
+        ex.tool = tool_of(request.headers.get("User-Agent", ""), request.headers)
         route = route_of(tail, request.headers, self.apis)
         if route is not None:
             ex.vendor, errors = route.vendor, route.api.errors
