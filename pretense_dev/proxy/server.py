@@ -48,8 +48,10 @@ from pretense_dev.proxy import canary, jsonx, state
 from pretense_dev.proxy.apis import (
     ANTHROPIC_ERRORS,
     APIS,
+    JSON_ARRAY,
     Api,
     ErrorFormat,
+    Framing,
     Outbound,
     Received,
     Route,
@@ -65,6 +67,7 @@ from pretense_dev.proxy.guard import (
     default_scanner,
     scan,
 )
+from pretense_dev.proxy.jsonarray import ArrayWriter
 from pretense_dev.proxy.repos import RepoContext, RepoSource, Resolver, registry_resolver
 from pretense_dev.proxy.transform import Outgoing, Unprotectable
 
@@ -688,8 +691,9 @@ class Proxy:
         ex.upstream_status = up.status
         try:
             out_headers = {k: v for k, v in up.headers.items() if k.lower() not in _DROP_RESPONSE}
-            if up.content_type == route.api.framing.content_type:
-                return await self._stream(request, route, ex, up, out_headers, mapping)
+            framing = self._framing(route, up)
+            if framing is not None:
+                return await self._stream(request, route, ex, up, out_headers, mapping, framing)
             try:
                 body = await self._read_body(up)
             except (TimeoutError, aiohttp.ClientError) as e:
@@ -749,6 +753,21 @@ class Proxy:
             data = api.unmutate(data, m)
         return jsonx.dumps(data)
 
+    @staticmethod
+    def _framing(route: Route, up: aiohttp.ClientResponse) -> Framing | None:
+        """How to stream this answer, or None to read it whole."""
+        api = route.api
+        if up.content_type == api.framing.content_type:
+            return api.framing
+        if (
+            api.json_stream is not None
+            and up.status < 400
+            and up.content_type == JSON_ARRAY.content_type
+            and api.json_stream(route.params)
+        ):
+            return JSON_ARRAY
+        return None
+
     async def _stream(
         self,
         request: web.Request,
@@ -757,12 +776,14 @@ class Proxy:
         up: aiohttp.ClientResponse,
         headers: dict[str, str],
         mapping: IdentifierMap,
+        framing: Framing,
     ) -> web.StreamResponse:
         resp = web.StreamResponse(status=up.status, headers=headers)
         await resp.prepare(request)
         ex.status = up.status
-        framing = route.api.framing
         rw = route.api.rewriter(mapping, framing.encode)
+        if framing is JSON_ARRAY:
+            rw = ArrayWriter(rw)
         parser = framing.decoder()
         sent = 0
         try:
@@ -787,7 +808,10 @@ class Proxy:
                 f"pretense-dev: the upstream stream broke ({type(e).__name__})",
                 "upstream_error",
             )
-            tail = rw.end() + errors.event(body)
+            if isinstance(rw, ArrayWriter):
+                tail = rw.error(jsonx.dumps(body))
+            else:
+                tail = rw.end() + errors.event(body)
             with contextlib.suppress(ConnectionResetError, RuntimeError):
                 await resp.write(tail)
         except ConnectionResetError:
