@@ -86,12 +86,17 @@ class Fake:
         self.bg = BackgroundServer()
         self.url = f"http://127.0.0.1:{self.bg.serve(self.upstream.app)}"
 
-    def respond(self, rec: Recorded) -> Reply:
+    def respond_names(self, rec: Recorded) -> bool:
+        """Note the synthetic names the task reached the vendor with; whether they are known."""
         text = rec.body.decode("utf-8", "replace")
         if TASK.split(":")[0] in text and not self.names:
             m = re.search(r"make (\w+) return double (\w+)\.", text)
             assert m, "the task did not reach the vendor"
             self.names = {"meth": m.group(1), "var": m.group(2)}
+        return bool(self.names)
+
+    def respond(self, rec: Recorded) -> Reply:
+        self.respond_names(rec)
         return reply_for(rec, self.script(rec, self.names))
 
     def close(self) -> None:
@@ -180,6 +185,7 @@ def test_codex_edit_goes_through_the_proxy_and_lands_with_real_names(
     assert len(turns) >= 2
     meta = turns[0].headers["x-codex-turn-metadata"]
     assert "/reconcile_invoices" not in meta and f"/{fake.names['meth']}" in meta
+    assert json.loads(meta)["analytics_enabled"] is False  # the profile turned analytics off
     assert f"/{fake.names['meth']}" in json.dumps(turns[0].json()["client_metadata"])
     assert all(r.headers["Authorization"] == f"Bearer {KEY}" for r in turns)
     assert "codex" in audited_tools()
@@ -228,3 +234,59 @@ def test_aider_edit_goes_through_the_proxy_and_lands_with_real_names(
     chats = [r for r in fake.upstream.records if r.path.endswith("/chat/completions")]
     assert chats and all(r.headers["Authorization"] == f"Bearer {KEY}" for r in chats)
     assert "litellm" in audited_tools()
+
+
+# -- Gemini CLI (set up by init: .gemini/.env) --------------------------------------------
+
+GEMINI = _find(".tools/gemini-cli/node_modules/.bin/gemini", "gemini")
+GEMINI_INSTALL = "npm install --prefix .tools/gemini-cli @google/gemini-cli@0.61.0"
+
+
+@pytest.mark.skipif(
+    GEMINI is None, reason=f"the Gemini CLI is not installed: run `{GEMINI_INSTALL}`"
+)
+def test_gemini_cli_is_routed_by_the_env_file_init_writes(repo: Path, isolated_user: Path) -> None:
+    from pretense_dev.config import DEFAULT_CONFIG_TEXT
+    from pretense_dev.proxy.replay_cloud import cloud_reply
+
+    # The team's policy approves Gemini (committed before this clone's init).
+    policy = DEFAULT_CONFIG_TEXT.replace(
+        'vendors = ["anthropic", "openai"]', 'vendors = ["anthropic", "openai", "gemini"]'
+    )
+    assert policy != DEFAULT_CONFIG_TEXT
+    write(repo, {".pretense/config.toml": policy})
+    fake = Fake(lambda rec, n: Answer(text=f"{n['meth']} doubles {n['var']}.", pieces=4))
+    try:
+        r = run_cli("proxy", "start", "--port", "0", "--upstream", f"gemini={fake.url}")
+        assert r.code == 0, r.err
+        assert run_cli("init", "--tools", "gemini-cli", cwd=repo).code == 0
+        settings = {  # API-key auth; usage statistics and updates off (they would go direct)
+            "security": {"auth": {"selectedType": "gemini-api-key"}},
+            "privacy": {"usageStatisticsEnabled": False},
+            "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
+        }
+        write(isolated_user, {".gemini/settings.json": json.dumps(settings)})
+        env = tool_env(isolated_user)
+        env.pop("GOOGLE_GEMINI_BASE_URL", None)  # only the .env file init wrote routes it
+        env.update(GEMINI_API_KEY="gemini-test-key", GEMINI_CLI_NO_RELAUNCH="true", NO_COLOR="1")
+        fake.upstream.responder = lambda rec: cloud_reply(
+            rec, fake.script(rec, fake.names) if fake.respond_names(rec) else Answer("ok")
+        )
+        assert GEMINI is not None
+        p = subprocess.run(
+            [GEMINI, "--skip-trust", "-m", "gemini-2.5-pro", "-p", TASK],
+            cwd=repo, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+    finally:
+        run_cli("proxy", "stop")
+        fake.close()
+    assert "reconcile_invoices doubles batch_total." in p.stdout, (
+        p.stdout[-2000:],
+        p.stderr[-2000:],
+    )
+    assert [r.path for r in fake.upstream.records] == [
+        "/v1beta/models/gemini-2.5-pro:streamGenerateContent"
+    ]
+    assert_nothing_real_was_sent(fake, protected(repo))
+    assert "gemini-cli" in audited_tools()
