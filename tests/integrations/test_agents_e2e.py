@@ -290,3 +290,67 @@ def test_gemini_cli_is_routed_by_the_env_file_init_writes(repo: Path, isolated_u
     ]
     assert_nothing_real_was_sent(fake, protected(repo))
     assert "gemini-cli" in audited_tools()
+
+
+# -- Claude Code on Bedrock (set up by init: ANTHROPIC_BEDROCK_BASE_URL) --------------------
+
+CLAUDE = _find(".tools/claude-code/node_modules/.bin/claude", "claude")
+CLAUDE_INSTALL = "npm install --prefix .tools/claude-code @anthropic-ai/claude-code@2.1.331"
+
+
+@pytest.mark.skipif(CLAUDE is None, reason=f"Claude Code is not installed: run `{CLAUDE_INSTALL}`")
+def test_claude_code_in_bedrock_mode_is_routed_by_what_init_writes(
+    repo: Path, isolated_user: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pretense_dev.config import DEFAULT_CONFIG_TEXT
+    from pretense_dev.proxy.replay_cloud import cloud_reply
+    from tests.proxy.test_cloud import AKID, SECRET
+
+    policy = DEFAULT_CONFIG_TEXT.replace(
+        'vendors = ["anthropic", "openai"]', 'vendors = ["anthropic", "openai", "bedrock"]'
+    )
+    write(repo, {".pretense/config.toml": policy})
+    # The developer's shell: Bedrock mode and AWS credentials, for Claude Code and the proxy.
+    aws = {
+        "CLAUDE_CODE_USE_BEDROCK": "1",
+        "AWS_ACCESS_KEY_ID": AKID,
+        "AWS_SECRET_ACCESS_KEY": SECRET,
+        "AWS_REGION": "us-west-2",
+        "AWS_CONFIG_FILE": str(isolated_user / "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(isolated_user / "aws-credentials"),
+    }
+    for k, v in aws.items():
+        monkeypatch.setenv(k, v)
+    fake = Fake(lambda rec, n: Answer(text=f"{n['meth']} doubles {n['var']}.", pieces=4))
+    fake.upstream.responder = lambda rec: cloud_reply(
+        rec, fake.script(rec, fake.names) if fake.respond_names(rec) else Answer("ok")
+    )
+    try:
+        r = run_cli("proxy", "start", "--port", "0", "--upstream", f"bedrock={fake.url}")
+        assert r.code == 0, r.err
+        assert run_cli("init", "--tools", "claude-code", cwd=repo).code == 0
+        local = json.loads((repo / ".claude/settings.local.json").read_text())
+        assert list(local["env"]) == ["ANTHROPIC_BEDROCK_BASE_URL"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+        env.update(
+            HOME=str(isolated_user),
+            CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
+            DISABLE_AUTOUPDATER="1",
+        )
+        assert CLAUDE is not None
+        p = subprocess.run(
+            [CLAUDE, "-p", TASK, "--output-format", "json"],
+            cwd=repo, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+    finally:
+        run_cli("proxy", "stop")
+        fake.close()
+    assert p.returncode == 0, (p.stdout[-2000:], p.stderr[-2000:])
+    result = json.loads(p.stdout.strip().splitlines()[-1])
+    assert result.get("result") == "reconcile_invoices doubles batch_total.", result
+    calls = [r for r in fake.upstream.records if "/invoke" in r.path]
+    assert calls and all(r.path.startswith("/model/") for r in calls)
+    assert all("Signature=" in r.headers["Authorization"] for r in calls)  # signed again
+    assert_nothing_real_was_sent(fake, protected(repo))
+    assert "claude-code" in audited_tools()
