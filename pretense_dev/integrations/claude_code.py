@@ -22,6 +22,11 @@ Every handler says ``"onFailure": "block"`` (Claude Code ≥ 2.1.295): a hook th
 cannot start or times out then blocks instead of failing open.  Older versions
 ignore the key; `doctor` and `verify` warn about them.
 
+On Amazon Bedrock or Google Vertex AI (``CLAUDE_CODE_USE_BEDROCK`` /
+``CLAUDE_CODE_USE_VERTEX`` on in settings ``env`` or the shell) Claude Code reads
+``ANTHROPIC_BEDROCK_BASE_URL`` / ``ANTHROPIC_VERTEX_BASE_URL`` instead, so the
+local file gets that variable (`Mode`); the rest is the same.
+
 A gateway the user already had (``ANTHROPIC_BASE_URL`` in local, project or
 user settings, or in the environment `init` runs in — often a corporate LLM
 gateway) is not replaced: it is recorded for this repository in the registry
@@ -179,8 +184,10 @@ def plan(ctx: Context) -> Plan:
             "forwards this repository's Anthropic traffic to it; `pretense-dev uninstall` "
             "restores the setting."
         )
+    m = mode(ctx)
+    via = "" if m is ANTHROPIC else f" on {m.name.capitalize()}, {m.var}"
     p.notes.append(
-        f"Claude Code: prompts go through the proxy ({ctx.repo_url}), mutated and checked "
+        f"Claude Code{via}: prompts go through the proxy ({m.url(ctx)}), mutated and checked "
         "for secrets; the UserPromptSubmit hook refuses every prompt while the proxy is "
         "down or not protecting this repository."
     )

@@ -1,15 +1,19 @@
-"""End to end: the real Codex CLI and aider, set up only by `pretense-dev init`, via the proxy.
+"""End to end: real CLIs (Codex, aider, Gemini CLI, Claude Code on Bedrock/Vertex) via the proxy.
+
+Each is set up only by `pretense-dev init` (plus the user's own environment: a
+key, a cloud mode) and must reach its loopback vendor through the proxy.
 
 A tmp repository (in a directory named after one of its protected identifiers,
 so the checkout path the CLIs send is itself something to hide), a tmp HOME,
-the proxy started as a user would, and a scripted loopback fake of the OpenAI
-API (the one part that cannot exist here) that acts on what it receives —
-synthetic names.  Each CLI is asked to change a function; the fake answers
-with an edit written against the synthetic names, in the tool's own way (a
-shell command for Codex, a SEARCH/REPLACE block in streamed text for aider).
-The edit must land on the real file with the real names, the CLI must show the
-real names, no request (body or header) may carry a protected name, and the
-audit names the client.
+the proxy started as a user would, and a scripted loopback fake of the vendor
+(OpenAI, Gemini, Bedrock, Vertex: the one part that cannot exist here) that
+acts on what it receives — synthetic names.  Codex and aider are asked to
+change a function; the fake answers with an edit written against the synthetic
+names, in the tool's own way (a shell command for Codex, a SEARCH/REPLACE
+block in streamed text for aider).
+The edit must land on the real file with the real names (Codex, aider; the
+others are asked for prose), the CLI must show the real names, no request
+(body or header) may carry a protected name, and the audit names the client.
 
 The CLIs are looked up under `.tools/` (`make tools` installs them there, pinned),
 then on PATH; a test says why it skipped when its CLI is missing.
@@ -354,3 +358,55 @@ def test_claude_code_in_bedrock_mode_is_routed_by_what_init_writes(
     assert all("Signature=" in r.headers["Authorization"] for r in calls)  # signed again
     assert_nothing_real_was_sent(fake, protected(repo))
     assert "claude-code" in audited_tools()
+
+
+@pytest.mark.skipif(CLAUDE is None, reason=f"Claude Code is not installed: run `{CLAUDE_INSTALL}`")
+def test_claude_code_in_vertex_mode_is_routed_by_what_init_writes(
+    repo: Path, isolated_user: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pretense_dev.config import DEFAULT_CONFIG_TEXT
+    from pretense_dev.proxy.replay_cloud import cloud_reply
+
+    policy = DEFAULT_CONFIG_TEXT.replace(
+        'vendors = ["anthropic", "openai"]', 'vendors = ["anthropic", "openai", "vertex"]'
+    )
+    write(repo, {".pretense/config.toml": policy})
+    monkeypatch.setenv("CLAUDE_CODE_USE_VERTEX", "1")
+    fake = Fake(lambda rec, n: Answer(text=f"{n['meth']} doubles {n['var']}.", pieces=4))
+    fake.upstream.responder = lambda rec: cloud_reply(
+        rec, fake.script(rec, fake.names) if fake.respond_names(rec) else Answer("ok")
+    )
+    try:
+        r = run_cli("proxy", "start", "--port", "0", "--upstream", f"vertex={fake.url}")
+        assert r.code == 0, r.err
+        assert run_cli("init", "--tools", "claude-code", cwd=repo).code == 0
+        local = json.loads((repo / ".claude/settings.local.json").read_text())
+        assert local["env"]["ANTHROPIC_VERTEX_BASE_URL"].endswith("/v1")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+        env.update(
+            HOME=str(isolated_user),
+            CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
+            DISABLE_AUTOUPDATER="1",
+            # The Google access token would pass through untouched; the fake needs none.
+            CLAUDE_CODE_SKIP_VERTEX_AUTH="1",
+            ANTHROPIC_VERTEX_PROJECT_ID="acme-dev",
+            CLOUD_ML_REGION="us-east5",
+        )
+        assert CLAUDE is not None
+        p = subprocess.run(
+            [CLAUDE, "-p", TASK, "--output-format", "json"],
+            cwd=repo, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+    finally:
+        run_cli("proxy", "stop")
+        fake.close()
+    assert p.returncode == 0, (p.stdout[-2000:], p.stderr[-2000:])
+    result = json.loads(p.stdout.strip().splitlines()[-1])
+    assert result.get("result") == "reconcile_invoices doubles batch_total.", result
+    calls = [r for r in fake.upstream.records if "RawPredict" in r.path]
+    assert calls and all(
+        r.path.startswith("/v1/projects/acme-dev/locations/us-east5/publishers/anthropic/")
+        for r in calls
+    )
+    assert_nothing_real_was_sent(fake, protected(repo))
