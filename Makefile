@@ -14,6 +14,12 @@ CLAUDE := .tools/claude-code/node_modules/.bin/claude
 # The real Gemini CLI for its end-to-end test through the Gemini route.
 GEMINI_CLI_VERSION := 0.61.0
 GEMINI := .tools/gemini-cli/node_modules/.bin/gemini
+# The real Codex CLI and aider for their end-to-end tests (aider in a virtualenv
+# of its own: its pinned dependencies must not meet ours).
+CODEX_VERSION := 0.171.0
+CODEX := .tools/codex/node_modules/.bin/codex
+AIDER_VERSION := 0.86.2
+AIDER := .tools/aider/bin/aider
 # The VS Code / Cursor extension, compiled so its tests run against the real build.
 VSCODE_OUT := lsp/vscode/out/extension.js
 
@@ -34,6 +40,13 @@ $(GEMINI):
 	npm install --silent --no-audit --no-fund --prefix .tools/gemini-cli \
 		@google/gemini-cli@$(GEMINI_CLI_VERSION)
 
+$(CODEX):
+	npm install --silent --no-audit --no-fund --prefix .tools/codex @openai/codex@$(CODEX_VERSION)
+
+$(AIDER):
+	$(PYTHON) -m venv .tools/aider
+	.tools/aider/bin/python -m pip install --quiet aider-chat==$(AIDER_VERSION)
+
 $(VSCODE_OUT): lsp/vscode/package.json lsp/vscode/package-lock.json lsp/vscode/tsconfig.json $(wildcard lsp/vscode/src/*.ts)
 	cd lsp/vscode && npm ci --prefer-offline --no-audit --no-fund --silent && npm run --silent compile
 
@@ -48,7 +61,7 @@ tmux:
 			echo "tmux could not be installed: the tmux end-to-end test will skip"; \
 		else echo "tmux is missing: the tmux end-to-end test will skip"; fi; }
 
-tools: $(CLAUDE) $(GEMINI) $(VSCODE_OUT) tmux
+tools: $(CLAUDE) $(GEMINI) $(CODEX) $(AIDER) $(VSCODE_OUT) tmux
 
 demo: $(STAMP)
 	$(BIN)/pretense-dev demo

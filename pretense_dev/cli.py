@@ -33,6 +33,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "hook": "pretense_dev.integrations.commands:hook",
     "verify": "pretense_dev.integrations.commands:verify",
     "copilot": "pretense_dev.integrations.commands:copilot",
+    "codex": "pretense_dev.integrations.commands:codex",
     "env": "pretense_dev.integrations.commands:env",
     "lsp": "pretense_dev.lsp.commands:lsp",
     "watch": "pretense_dev.lsp.commands:watch",
@@ -87,7 +88,10 @@ def cli() -> None:
     "--tools",
     "tools_spec",
     metavar="LIST",
-    help="Configure these tools (claude-code,cursor,copilot) instead of the detected ones.",
+    help=(
+        "Configure these tools (claude-code,cursor,copilot,codex,aider,gemini-cli) "
+        "instead of the detected ones."
+    ),
 )
 @click.option("--dry-run", is_flag=True, help="Show tool settings changes as a diff only.")
 @click.option("--jobs", type=click.IntRange(1), default=None, help="Index with N processes.")

@@ -156,7 +156,7 @@ class AuditConfig:
 
 
 # The AI tools pretense-dev can set up (pretense_dev/integrations/).
-TOOL_NAMES = ("claude-code", "cursor", "copilot")
+TOOL_NAMES = ("claude-code", "cursor", "copilot", "codex", "aider", "gemini-cli")
 
 
 def _known_tools(v: Any) -> str | None:
@@ -258,13 +258,14 @@ vendors = ["anthropic", "openai"]
 models = []
 
 [tools]
-# AI tools this repository is set up for ("claude-code", "cursor", "copilot").
+# AI tools this repository is set up for ("claude-code", "cursor", "copilot", "codex",
+# "aider", "gemini-cli").
 # `pretense-dev init` adds what it configures; `pretense-dev verify` checks each.
 configured = []
 # Tools that may be used on this repository.  Cursor cannot be routed through the
 # proxy: its prompts are checked for secrets but sent unmutated.  Remove "cursor"
 # to refuse every Cursor prompt.
-approved = ["claude-code", "cursor", "copilot"]
+approved = ["claude-code", "cursor", "copilot", "codex", "aider", "gemini-cli"]
 # Models offered in VS Code chat through the proxy (Copilot bring-your-own-key).
 copilot_models = ["gpt-4.1"]
 """

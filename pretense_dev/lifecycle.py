@@ -275,10 +275,11 @@ def _configure_tools(
     ok = [t.tool for t in out.tools if not t.plan.problems]
     from pretense_dev.proxy import state as proxy_state
 
-    if {"claude-code", "copilot"} & set(ok) and proxy_state.running(probe=False) is None:
+    routed = {"claude-code", "copilot", "codex", "aider", "gemini-cli"}
+    if routed & set(ok) and proxy_state.running(probe=False) is None:
         out.notes.append(
             "start the proxy with `pretense-dev proxy start`: until it runs, the Claude Code "
-            "and Copilot hooks refuse every prompt"
+            "and Copilot hooks refuse every prompt and the routed tools' calls fail"
         )
     added = policy.add_configured(repo.config_path, ok)
     if added:

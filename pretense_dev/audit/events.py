@@ -76,7 +76,9 @@ class AuditEvent:
     event: str  # one of EVENT_TYPES
     time: float = field(default_factory=time.time)  # Unix seconds
     session_id: str = ""  # Claude Code: X-Claude-Code-Session-Id / hook session_id
-    tool: str = ""  # "claude-code", "cursor", "copilot", "sdk", "" if unknown
+    tool: str = (
+        ""  # "claude-code", "codex", "copilot", "gemini-cli", "litellm", "sdk", …; "" unknown
+    )
     user: str = field(default_factory=lambda: _user())
     machine: str = field(default_factory=lambda: socket.gethostname())
     repo_id: str = ""

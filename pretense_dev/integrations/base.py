@@ -46,7 +46,10 @@ from pretense_dev.errors import PretenseError
 CLAUDE_CODE = "claude-code"
 CURSOR = "cursor"
 COPILOT = "copilot"
-TOOLS = (CLAUDE_CODE, CURSOR, COPILOT)
+CODEX = "codex"
+AIDER = "aider"
+GEMINI_CLI = "gemini-cli"
+TOOLS = (CLAUDE_CODE, CURSOR, COPILOT, CODEX, AIDER, GEMINI_CLI)
 
 DEFAULT_PROXY_URL = "http://127.0.0.1:9339"
 STATE_NAME = "integrations.json"
@@ -489,3 +492,123 @@ class JsonFile:
 
 
 _MISSING = object()
+
+
+# -- a marked block of lines in a text file ---------------------------------------------
+
+
+def _block_span(text: str, start: str, end: str) -> tuple[int, int] | None:
+    """Where our block (its `start` line through its `end` line) sits in `text`."""
+    i = 0 if text.startswith(start + "\n") else text.find("\n" + start + "\n")
+    if i < 0:
+        return None
+    if i > 0:
+        i += 1
+    j = text.find("\n" + end + "\n", i)
+    if j < 0:
+        return None
+    return i, j + len(end) + 2
+
+
+def edit_block(
+    ctx: Context,
+    p: Plan,
+    path: Path,
+    block: str,
+    *,
+    removing: bool,
+    key: str | None = None,
+) -> None:
+    """Add, refresh or take out our block of lines in a line-based text file.
+
+    `block` is whole lines, its first line the start mark and its last the end
+    mark (both comments in the file's syntax).  It is appended at the end of the
+    file; a block of ours already there (an older proxy port, say) is replaced
+    where it stands.  Taking it out restores the file byte for byte: the newline
+    we had to add before it, on a file without a final one, goes too, and a file
+    we created is deleted (with the directories we created for it, if empty).
+    `key` names the ownership record when one file holds blocks of several tools.
+    """
+    lines = block.split("\n")
+    start, end = lines[0], lines[-2]
+    display = ctx.display(path)
+    before = read_text(path)
+    text = before or ""
+    key = key or file_key(ctx, path)
+    span = _block_span(text, start, end)
+    if removing:
+        if span is None:
+            return
+        rec = load_state(ctx)["files"].get(key) or {}
+        i, j = span
+        after: str | None = text[:i] + text[j:]
+        if rec.get("added_newline") and j == len(text) and after and after.endswith("\n"):
+            after = after[:-1]
+        dirs: tuple[Path, ...] = ()
+        if after == "" and rec.get("created"):
+            after = None
+            dirs = tuple(Path(d) for d in rec.get("created_dirs", []))
+        p.changes.append(FileChange(path, display, before, after, dirs))
+        p.records[key] = {}
+        return
+    if span is not None:
+        p.changes.append(
+            FileChange(path, display, before, text[: span[0]] + block + text[span[1] :])
+        )
+        return
+    sep = "" if text == "" or text.endswith("\n") else "\n"
+    p.changes.append(FileChange(path, display, before, text + sep + block))
+    rec = {
+        "created": before is None,
+        "added_newline": bool(sep),
+        "created_dirs": [str(d) for d in missing_dirs(path)] if before is None else [],
+    }
+    p.records[key] = {k: v for k, v in rec.items() if v}
+
+
+def has_block(path: Path, block: str) -> bool:
+    """Whether the file holds exactly our `block` (for drift checks)."""
+    text = read_text(path)
+    return text is not None and (text.startswith(block) or ("\n" + block) in text)
+
+
+def exclude_locally(ctx: Context, p: Plan, rel: str, tool: str, *, removing: bool) -> None:
+    """Keep a per-clone file out of git with a marked block in ``.git/info/exclude``.
+
+    Only when git neither tracks nor already ignores `rel`; one block per tool,
+    with its own ownership record, so tools are set up and taken out separately.
+    """
+    import subprocess  # deferred: `check` runs on every prompt without it
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "-C", str(ctx.root), *args], capture_output=True, text=True, check=False
+        )
+
+    r = git("rev-parse", "--git-path", "info/exclude")
+    if r.returncode != 0 or not r.stdout.strip():
+        return
+    path = Path(r.stdout.strip())
+    path = path if path.is_absolute() else ctx.root / path
+    block = (
+        f"# pretense-dev: local {tool} settings (pretense-dev uninstall removes this)\n"
+        f"/{rel}\n# pretense-dev: end of local {tool} settings\n"
+    )
+    if not removing:
+        text = read_text(path) or ""
+        if block not in text and git("check-ignore", "-q", "--no-index", rel).returncode == 0:
+            return
+    edit_block(ctx, p, path, block, removing=removing, key=f"{file_key(ctx, path)}#{tool}")
+
+
+def is_tracked(ctx: Context, rel: str) -> bool:
+    """Whether git tracks `rel` (a committed file must not get a per-clone URL)."""
+    import subprocess
+
+    r = subprocess.run(
+        ["git", "-C", str(ctx.root), "ls-files", "--error-unmatch", "--", rel],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return r.returncode == 0

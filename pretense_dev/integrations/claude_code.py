@@ -22,6 +22,11 @@ Every handler says ``"onFailure": "block"`` (Claude Code ≥ 2.1.295): a hook th
 cannot start or times out then blocks instead of failing open.  Older versions
 ignore the key; `doctor` and `verify` warn about them.
 
+On Amazon Bedrock or Google Vertex AI (``CLAUDE_CODE_USE_BEDROCK`` /
+``CLAUDE_CODE_USE_VERTEX`` on in settings ``env`` or the shell) Claude Code reads
+``ANTHROPIC_BEDROCK_BASE_URL`` / ``ANTHROPIC_VERTEX_BASE_URL`` instead, so the
+local file gets that variable (`Mode`); the rest is the same.
+
 A gateway the user already had (``ANTHROPIC_BASE_URL`` in local, project or
 user settings, or in the environment `init` runs in — often a corporate LLM
 gateway) is not replaced: it is recorded for this repository in the registry
@@ -37,6 +42,7 @@ from __future__ import annotations
 
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +69,39 @@ if TYPE_CHECKING:
 SHARED = ".claude/settings.json"
 LOCAL = ".claude/settings.local.json"
 BASE_URL_KEY: list[str | int] = ["env", "ANTHROPIC_BASE_URL"]
+
+
+@dataclass(frozen=True)
+class Mode:
+    """How Claude Code reaches its model: the variable holding the base URL, and our value's shape.
+
+    ``CLAUDE_CODE_USE_BEDROCK=1`` makes Claude Code call Bedrock's InvokeModel
+    routes under ``ANTHROPIC_BEDROCK_BASE_URL``; ``CLAUDE_CODE_USE_VERTEX=1``
+    calls Vertex AI's ``rawPredict`` routes under ``ANTHROPIC_VERTEX_BASE_URL``
+    (a base that ends in ``/v1``), and neither reads ``ANTHROPIC_BASE_URL``
+    (https://code.claude.com/docs/en/llm-gateway).  The proxy serves all three
+    under the repository's prefix.
+    """
+
+    name: str  # also the registry's upstream key for a gateway of the user's
+    var: str
+    suffix: str = ""
+
+    @property
+    def key(self) -> list[str | int]:
+        """Where the URL sits in a settings file."""
+        return ["env", self.var]
+
+    def url(self, ctx: Context) -> str:
+        """Our base URL for this repository in this mode."""
+        return ctx.repo_url + self.suffix
+
+
+ANTHROPIC = Mode("anthropic", "ANTHROPIC_BASE_URL")
+BEDROCK = Mode("bedrock", "ANTHROPIC_BEDROCK_BASE_URL")
+VERTEX = Mode("vertex", "ANTHROPIC_VERTEX_BASE_URL", "/v1")
+MODES = (ANTHROPIC, BEDROCK, VERTEX)
+_SWITCHES = (("CLAUDE_CODE_USE_BEDROCK", BEDROCK), ("CLAUDE_CODE_USE_VERTEX", VERTEX))
 # The handlers (events, matcher, timeout, onFailure) are data: hooks/claude-code.json.
 # PreToolUse matches the tools whose use reveals a file's content to the model
 # (plain names match exactly, reference §4); Write is left out: it does not read.
@@ -92,10 +131,38 @@ def is_our_group(g: Any) -> bool:
 
 
 def is_our_url(ctx: Context) -> Any:
-    """A predicate: a base URL we wrote for this repository (any proxy port)."""
+    """A predicate: a base URL we wrote for this repository (any proxy port, any mode)."""
     rid = re.escape(ctx.repo_id) if ctx.repo_id else "[A-Za-z0-9]+"
-    pattern = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\]):\d+/r/" + rid + "$")
+    pattern = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\]):\d+/r/" + rid + "(/v1)?$")
     return lambda v: isinstance(v, str) and bool(pattern.match(v))
+
+
+def _truthy(value: object) -> bool:
+    return isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def mode(ctx: Context) -> Mode:
+    """Which route Claude Code takes here: Bedrock or Vertex when the user switched it on.
+
+    Read where Claude Code reads it, settings ``env`` first (local, project,
+    user: it outranks the shell), then the environment `init` runs in.
+    """
+    places = [
+        _read_json(ctx.root / LOCAL),
+        _read_json(ctx.root / SHARED),
+        _read_json(ctx.home / ".claude" / "settings.json"),
+    ]
+    for var, m in _SWITCHES:
+        for data in places:
+            value = _dig(data, ["env", var]) if isinstance(data, dict) else None
+            if value is not None:
+                if _truthy(value):
+                    return m
+                break
+        else:
+            if _truthy(ctx.environ.get(var)):
+                return m
+    return ANTHROPIC
 
 
 # -- plan / apply / remove ------------------------------------------------------------
@@ -117,8 +184,10 @@ def plan(ctx: Context) -> Plan:
             "forwards this repository's Anthropic traffic to it; `pretense-dev uninstall` "
             "restores the setting."
         )
+    m = mode(ctx)
+    via = "" if m is ANTHROPIC else f" on {m.name.capitalize()}, {m.var}"
     p.notes.append(
-        f"Claude Code: prompts go through the proxy ({ctx.repo_url}), mutated and checked "
+        f"Claude Code{via}: prompts go through the proxy ({m.url(ctx)}), mutated and checked "
         "for secrets; the UserPromptSubmit hook refuses every prompt while the proxy is "
         "down or not protecting this repository."
     )
@@ -140,13 +209,14 @@ def apply(ctx: Context) -> Plan:
         return p
     url = gateway[0] if isinstance(gateway, tuple) else None
     try:
-        _set_upstream(ctx, url)
+        _set_upstream(ctx, url, mode(ctx))
     except PretenseError as e:
         p.problems.append(" ".join(e.lines()))
     return p
 
 
-def _set_upstream(ctx: Context, url: str | None) -> None:
+def _set_upstream(ctx: Context, url: str | None, m: Mode | None = None) -> None:
+    """Record the user's gateway for this repository's mode (None: every mode back to default)."""
     from pretense_dev import registry
 
     entry = registry.lookup(ctx.repo_id)
@@ -157,15 +227,21 @@ def _set_upstream(ctx: Context, url: str | None) -> None:
                 "run `pretense-dev init`",
             )
         return
-    registry.set_upstream(ctx.repo_id, "anthropic", url)
+    if m is None:  # uninstall: every mode back to its default upstream
+        for each in MODES:
+            registry.set_upstream(ctx.repo_id, each.name, None)
+        return
+    if url is not None and m.suffix:
+        url = url.rstrip("/").removesuffix(m.suffix)  # the proxy adds the path itself
+    registry.set_upstream(ctx.repo_id, m.name, url)
 
 
 KEEP = ("", "")  # the local setting is already ours: the upstream recorded before stands
-_ANY_OF_OURS = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\]):\d+/r/[A-Za-z0-9]+/?$")
+_ANY_OF_OURS = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\]):\d+/r/[A-Za-z0-9]+(/v1)?/?$")
 
 
 def user_gateway(ctx: Context) -> tuple[str, str] | str | None:
-    """The Anthropic base URL Claude Code would use here without us: (url, where), or None.
+    """The base URL Claude Code would use here without us, in its mode: (url, where), or None.
 
     Looked for in Claude Code's order (local settings, project settings, user
     settings, then the environment).  `KEEP` when the local setting is already
@@ -176,17 +252,18 @@ def user_gateway(ctx: Context) -> tuple[str, str] | str | None:
         (ctx.root / SHARED, SHARED),
         (ctx.home / ".claude" / "settings.json", "~/.claude/settings.json"),
     )
+    m = mode(ctx)
     for path, where in places:
         data = _read_json(path)
-        value = _dig(data, BASE_URL_KEY) if isinstance(data, dict) else None
+        value = _dig(data, m.key) if isinstance(data, dict) else None
         if value is None:
             continue
         if path == ctx.root / LOCAL and isinstance(value, str) and _ANY_OF_OURS.match(value):
             return KEEP
-        return _gateway(value, f"env.ANTHROPIC_BASE_URL in {where}")
-    value = ctx.environ.get("ANTHROPIC_BASE_URL")
+        return _gateway(value, f"env.{m.var} in {where}")
+    value = ctx.environ.get(m.var)
     if value:
-        return _gateway(value, "ANTHROPIC_BASE_URL in the environment")
+        return _gateway(value, f"{m.var} in the environment")
     return None
 
 
@@ -257,10 +334,15 @@ def _edit_local(ctx: Context, p: Plan, *, removing: bool) -> None:
         if env is not None and not isinstance(env, dict):
             raise IntegrationError(f"{f.display}: env is not an object; left untouched")
         if removing:
-            f.unset_owned(BASE_URL_KEY, is_our_url(ctx))
+            for m in MODES:
+                f.unset_owned(m.key, is_our_url(ctx))
             f.prune(["env"], emptied=bool(env))
         else:
-            f.set_owned(BASE_URL_KEY, ctx.repo_url, is_our_url(ctx))
+            m = mode(ctx)
+            for other in MODES:
+                if other != m:  # the user switched modes since: our old URL goes
+                    f.unset_owned(other.key, is_our_url(ctx))
+            f.set_owned(m.key, m.url(ctx), is_our_url(ctx))
     except IntegrationError as e:
         p.problems.append(e.message)
         return
@@ -335,13 +417,12 @@ def check(ctx: Context) -> list[Drift]:
     if isinstance(local, str):
         out.append(Drift(CLAUDE_CODE, LOCAL, local, f"fix {LOCAL}, then `pretense-dev init`"))
     else:
-        url = _dig(local, BASE_URL_KEY)
+        m = mode(ctx)
+        url = _dig(local, m.key)
         if url is None:
-            out.append(Drift(CLAUDE_CODE, LOCAL, "ANTHROPIC_BASE_URL is not set"))
-        elif url != ctx.repo_url:
-            out.append(
-                Drift(CLAUDE_CODE, LOCAL, f"ANTHROPIC_BASE_URL is {url}, not {ctx.repo_url}")
-            )
+            out.append(Drift(CLAUDE_CODE, LOCAL, f"{m.var} is not set"))
+        elif url != m.url(ctx):
+            out.append(Drift(CLAUDE_CODE, LOCAL, f"{m.var} is {url}, not {m.url(ctx)}"))
     shared = _read_json(ctx.root / SHARED)
     if isinstance(shared, str):
         out.append(Drift(CLAUDE_CODE, SHARED, shared, f"fix {SHARED}, then `pretense-dev init`"))
@@ -366,14 +447,15 @@ def check(ctx: Context) -> list[Drift]:
     if managed is not None:
         data = _read_json(managed)
         if isinstance(data, dict):
-            url = _dig(data, BASE_URL_KEY)
-            if url is not None and url != ctx.repo_url:
+            m = mode(ctx)
+            url = _dig(data, m.key)
+            if url is not None and url != m.url(ctx):
                 out.append(
                     Drift(
                         CLAUDE_CODE,
                         str(managed),
                         f"managed settings send traffic to {url}, overriding the proxy",
-                        "ask your administrator to remove ANTHROPIC_BASE_URL there",
+                        f"ask your administrator to remove {m.var} there",
                     )
                 )
             if data.get("disableAllHooks") is True or data.get("allowManagedHooksOnly") is True:

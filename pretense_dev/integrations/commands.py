@@ -1,14 +1,18 @@
-"""Commands of the integrations part: `hook`, `verify`, `copilot`, `env`, `hooks` (wiring only)."""
+"""Commands of the integrations part: `hook`, `verify`, `copilot`, `codex`, `env`, `hooks` (wiring)."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from pretense_dev.errors import EXIT_FAILURE, EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    from pretense_dev.integrations.base import Context
 
 
 @click.command(
@@ -107,23 +111,51 @@ def copilot(args: tuple[str, ...]) -> int:  # returns only on failure
     os.execve(exe, [exe, *args], env)  # replaces this process: the CLI's exit code is the user's
 
 
+@click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def codex(args: tuple[str, ...]) -> int:  # returns only on failure
+    """Run the Codex CLI through the proxy (after `verify` passes): pretense-dev codex ARGS."""
+    import shutil
+
+    from pretense_dev.integrations import codex as codex_tool
+    from pretense_dev.integrations.verify import run
+    from pretense_dev.repo import Repo
+
+    repo = Repo.discover()
+    result = run(repo, tools=("codex",))
+    if not result.ok:
+        for c in result.failures:
+            click.echo(f"pretense-dev: {c.line()}", err=True)
+        return EXIT_FAILURE
+    exe = shutil.which("codex")
+    if exe is None:
+        raise UsageError("the Codex CLI (`codex`) is not on PATH", "npm install -g @openai/codex")
+    ctx = _context(repo, result.proxy_url)
+    sys.stdout.flush()
+    os.execv(exe, [exe, *codex_tool.cli_arguments(ctx), *args])
+
+
+ENV_TOOLS = ("copilot", "aider", "gemini-cli")
+
+
 @click.command()
-@click.argument("tool", type=click.Choice(["copilot"]))
+@click.argument("tool", type=click.Choice(ENV_TOOLS))
 def env(tool: str) -> int:
-    """Print `export` lines routing TOOL through the proxy: eval "$(pretense-dev env copilot)"."""
+    """Print `export` lines routing TOOL through the proxy: eval "$(pretense-dev env TOOL)"."""
+    import importlib
     import shlex
 
     from pretense_dev.repo import Repo
 
     repo = Repo.discover().require_initialised()
-    for k, v in _copilot_env(repo, "").items():
+    module = importlib.import_module(f"pretense_dev.integrations.{tool.replace('-', '_')}")
+    for k, v in module.cli_environment(_context(repo, "")).items():
         click.echo(f"export {k}={shlex.quote(v)}")
     return EXIT_OK
 
 
-def _copilot_env(repo: object, proxy_url: str) -> dict[str, str]:
+def _context(repo: object, proxy_url: str) -> Context:
     from pretense_dev.integrations import setup
-    from pretense_dev.integrations.copilot import cli_environment
     from pretense_dev.repo import Repo
 
     assert isinstance(repo, Repo)
@@ -132,7 +164,13 @@ def _copilot_env(repo: object, proxy_url: str) -> dict[str, str]:
         from dataclasses import replace
 
         ctx = replace(ctx, proxy_url=proxy_url)
-    return cli_environment(ctx)
+    return ctx
+
+
+def _copilot_env(repo: object, proxy_url: str) -> dict[str, str]:
+    from pretense_dev.integrations.copilot import cli_environment
+
+    return cli_environment(_context(repo, proxy_url))
 
 
 @click.group()

@@ -252,12 +252,24 @@ def check(ctx: Context) -> list[Drift]:
     return out
 
 
+WIRE_APIS = ("completions", "responses")
+
+
 def cli_environment(ctx: Context) -> dict[str, str]:
-    """The variables that route the Copilot CLI through the proxy (reference §3)."""
+    """The variables that route the Copilot CLI through the proxy, and only there.
+
+    ``COPILOT_OFFLINE=true`` keeps the CLI from contacting GitHub's API (it
+    would otherwise reach ``api.github.com`` beside the provider).  The wire
+    API is the user's choice when they made one (``COPILOT_PROVIDER_WIRE_API``
+    ``completions`` or ``responses``: the proxy serves both); Chat Completions
+    otherwise.
+    """
+    wire = ctx.environ.get("COPILOT_PROVIDER_WIRE_API", "").strip().lower()
     env = {
         "COPILOT_PROVIDER_BASE_URL": f"{ctx.repo_url}/v1",
         "COPILOT_PROVIDER_TYPE": "openai",
-        "COPILOT_PROVIDER_WIRE_API": "completions",
+        "COPILOT_PROVIDER_WIRE_API": wire if wire in WIRE_APIS else "completions",
+        "COPILOT_OFFLINE": "true",
     }
     if ctx.copilot_models and "COPILOT_MODEL" not in ctx.environ:
         env["COPILOT_MODEL"] = ctx.copilot_models[0]

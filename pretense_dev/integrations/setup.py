@@ -18,10 +18,13 @@ from typing import Protocol
 
 from pretense_dev.errors import UsageError
 from pretense_dev.integrations.base import (
+    AIDER,
     CLAUDE_CODE,
+    CODEX,
     COPILOT,
     CURSOR,
     DEFAULT_PROXY_URL,
+    GEMINI_CLI,
     TOOLS,
     Context,
     Drift,
@@ -41,6 +44,9 @@ _MODULES = {
     CLAUDE_CODE: "pretense_dev.integrations.claude_code",
     CURSOR: "pretense_dev.integrations.cursor",
     COPILOT: "pretense_dev.integrations.copilot",
+    CODEX: "pretense_dev.integrations.codex",
+    AIDER: "pretense_dev.integrations.aider",
+    GEMINI_CLI: "pretense_dev.integrations.gemini_cli",
 }
 
 
@@ -103,6 +109,21 @@ def detect(ctx: Context) -> dict[str, str]:
         exists(home / ".copilot", "~/.copilot exists"),
     ):
         found[COPILOT] = r
+    codex_home = Path(ctx.environ.get("CODEX_HOME") or home / ".codex")
+    if r := first(on_path("codex"), exists(codex_home, f"{ctx.display(codex_home)} exists")):
+        found[CODEX] = r
+    if r := first(
+        on_path("aider"),
+        exists(ctx.root / ".aider.conf.yml", ".aider.conf.yml is in the repository"),
+        exists(home / ".aider", "~/.aider exists"),
+    ):
+        found[AIDER] = r
+    if r := first(
+        on_path("gemini"),
+        exists(ctx.root / ".gemini", ".gemini/ is in the repository"),
+        exists(home / ".gemini", "~/.gemini exists"),
+    ):
+        found[GEMINI_CLI] = r
     return found
 
 

@@ -65,7 +65,7 @@ from typing import Any, Protocol
 from yarl import URL
 
 from pretense_dev.mutation import IdentifierMap
-from pretense_dev.proxy import bedrock, eventstream, google, jsonx, sse
+from pretense_dev.proxy import bedrock, eventstream, google, jsonarray, jsonx, sse
 from pretense_dev.proxy.guard import Refusal
 from pretense_dev.proxy.sse import Encoder, Event
 from pretense_dev.proxy.streams import (
@@ -111,6 +111,9 @@ class Framing:
 
 
 SSE = Framing("sse", "text/event-stream", sse.SSEParser, sse.encode)
+JSON_ARRAY = Framing(
+    "json-array", jsonarray.CONTENT_TYPE, jsonarray.ArraySplitter, jsonarray.raw_encode
+)
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,10 @@ class Api:
     unmutate: Unmutator | None = None
     rewriter: Callable[[IdentifierMap, Encoder], Rewriter] = PassThrough
     framing: Framing = SSE
+    # Whether a JSON answer (not `framing`'s content type) to this request is a streamed
+    # JSON array, un-mutated element by element (Gemini's streamGenerateContent without
+    # alt=sse); None: a JSON answer is one document, read whole.
+    json_stream: Callable[[Params], bool] | None = None
     path: Callable[[str, Params], str] = _same_path
     model: Callable[[Any, Params], str | None] = _body_model
     sign: Callable[[Outbound], None] | None = None
@@ -388,6 +395,7 @@ def _gemini(name: str, vendor: str, regex: str, upstream: str, sign: Any) -> Api
         model=google.path_model,
         sign=sign,
         exempt=GEMINI_EXEMPT,
+        json_stream=google.is_stream,
     )
 
 

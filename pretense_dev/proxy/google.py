@@ -11,8 +11,9 @@ other APIs.  Answers carry the same parts under ``candidates[].content``.
 
 Streams: with ``?alt=sse`` each SSE event is a whole ``GenerateContentResponse``
 whose text parts continue the previous ones; without it the answer is one JSON
-array of those responses, which the proxy reads whole and un-mutates as one
-stream (so a name cut across two elements still comes back whole).
+array of those responses, streamed too: `jsonarray` cuts it into elements as
+they complete and the same rewriter un-mutates them as one stream (so a name
+cut across two elements still comes back whole).
 
 Claude on Vertex (``…/publishers/anthropic/models/{model}:rawPredict`` and
 ``:streamRawPredict``) is the Anthropic Messages API with the model in the path.
@@ -48,6 +49,11 @@ def path_model(body: Any, params: Any) -> str | None:
     """The model named in the path."""
     model = params.get("model")
     return model if isinstance(model, str) else None
+
+
+def is_stream(params: Any) -> bool:
+    """Whether the request asked for a stream (then a JSON answer is a streamed array)."""
+    return bool(params.get("op") == "streamGenerateContent")
 
 
 def vertex_route(outbound: Any) -> None:

@@ -32,7 +32,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -50,8 +50,10 @@ from pretense_dev.proxy import canary, jsonx, state
 from pretense_dev.proxy.apis import (
     ANTHROPIC_ERRORS,
     APIS,
+    JSON_ARRAY,
     Api,
     ErrorFormat,
+    Framing,
     Outbound,
     Received,
     Route,
@@ -67,6 +69,7 @@ from pretense_dev.proxy.guard import (
     default_scanner,
     scan,
 )
+from pretense_dev.proxy.jsonarray import ArrayWriter
 from pretense_dev.proxy.repos import RepoContext, RepoSource, Resolver, registry_resolver
 from pretense_dev.proxy.transform import Outgoing, Unprotectable
 
@@ -204,17 +207,35 @@ def raw_tail(raw_path: str, repo_id: str) -> str:
     return path[len(prefix) :] if path.startswith(prefix) else path.lstrip("/")
 
 
-def tool_of(user_agent: str) -> str:
-    """Which client sent a request, from its User-Agent."""
+def tool_of(user_agent: str, headers: Mapping[str, str] | None = None) -> str:
+    """Which client sent a request, from what it sends about itself.
+
+    Each real CLI was captured with a loopback server: Claude Code sends
+    ``claude-cli/<v> (external, …)``; Codex ``codex_exec/<v> …`` (or
+    ``codex_cli_rs``, …) with an ``originator`` header of the same name; the
+    Gemini CLI ``GeminiCLI-…/<v>``; a Copilot user agent says ``copilot``.  aider talks
+    through litellm, whose OpenAI calls carry only the OpenAI SDK's
+    ``OpenAI/Python`` agent plus ``X-Stainless-Raw-Response: true`` (litellm
+    reads raw responses): nothing in them names aider, so they are audited as
+    ``litellm``.  `llm` and other programs on the official SDKs are ``sdk``.
+    """
     ua = user_agent.lower()
+    originator = (headers.get("originator", "") if headers is not None else "").lower()
     if "claude-cli" in ua or "claude-code" in ua:
         return "claude-code"
+    if ua.startswith("codex_") or originator.startswith("codex_"):
+        return "codex"
     if "copilot" in ua:
         return "copilot"
     if "cursor" in ua:
         return "cursor"
     if ua.startswith("geminicli"):  # "GeminiCLI-tui/0.61.0/<model> (…) google-genai-sdk/…"
         return "gemini-cli"
+    if ua.startswith("litellm"):
+        return "litellm"
+    raw = headers.get("X-Stainless-Raw-Response", "") if headers is not None else ""
+    if ua.startswith(("openai/python", "asyncopenai/python")) and raw.lower() == "true":
+        return "litellm"
     if ua.startswith(("anthropic/", "asyncanthropic/", "openai/", "asyncopenai/")):
         return "sdk"
     if "google-genai-sdk/" in ua or ua.startswith(("boto3/", "botocore/")):
@@ -479,7 +500,7 @@ class Proxy:
         tail = raw_tail(request.raw_path, repo_id)
         ex = Exchange(time.perf_counter(), "/" + tail, repo_id=repo_id)
         ex.session_id = request.headers.get("X-Claude-Code-Session-Id", "")[:128]
-        ex.tool = tool_of(request.headers.get("User-Agent", ""))
+        ex.tool = tool_of(request.headers.get("User-Agent", ""), request.headers)
         route = route_of(tail, request.headers, self.apis)
         if route is not None:
             ex.vendor, errors = route.vendor, route.api.errors
@@ -715,8 +736,9 @@ class Proxy:
         ex.upstream_status = up.status
         try:
             out_headers = {k: v for k, v in up.headers.items() if k.lower() not in _DROP_RESPONSE}
-            if up.content_type == route.api.framing.content_type:
-                return await self._stream(request, route, ex, up, out_headers, mapping)
+            framing = self._framing(route, up)
+            if framing is not None:
+                return await self._stream(request, route, ex, up, out_headers, mapping, framing)
             try:
                 body = await self._read_body(up)
             except (TimeoutError, aiohttp.ClientError) as e:
@@ -776,6 +798,21 @@ class Proxy:
             data = api.unmutate(data, m)
         return jsonx.dumps(data)
 
+    @staticmethod
+    def _framing(route: Route, up: aiohttp.ClientResponse) -> Framing | None:
+        """How to stream this answer, or None to read it whole."""
+        api = route.api
+        if up.content_type == api.framing.content_type:
+            return api.framing
+        if (
+            api.json_stream is not None
+            and up.status < 400
+            and up.content_type == JSON_ARRAY.content_type
+            and api.json_stream(route.params)
+        ):
+            return JSON_ARRAY
+        return None
+
     async def _stream(
         self,
         request: web.Request,
@@ -784,12 +821,14 @@ class Proxy:
         up: aiohttp.ClientResponse,
         headers: dict[str, str],
         mapping: IdentifierMap,
+        framing: Framing,
     ) -> web.StreamResponse:
         resp = web.StreamResponse(status=up.status, headers=headers)
         await resp.prepare(request)
         ex.status = up.status
-        framing = route.api.framing
         rw = route.api.rewriter(mapping, framing.encode)
+        if framing is JSON_ARRAY:
+            rw = ArrayWriter(rw)
         parser = framing.decoder()
         sent = 0
         try:
@@ -814,7 +853,10 @@ class Proxy:
                 f"pretense-dev: the upstream stream broke ({type(e).__name__})",
                 "upstream_error",
             )
-            tail = rw.end() + errors.event(body)
+            if isinstance(rw, ArrayWriter):
+                tail = rw.error(jsonx.dumps(body))
+            else:
+                tail = rw.end() + errors.event(body)
             with contextlib.suppress(ConnectionResetError, RuntimeError):
                 await resp.write(tail)
         except ConnectionResetError:

@@ -300,7 +300,8 @@ def test_cursor_is_refused_when_the_policy_does_not_approve_it(repo: Path) -> No
     cfg = repo / ".pretense/config.toml"
     cfg.write_text(
         cfg.read_text().replace(
-            'approved = ["claude-code", "cursor", "copilot"]', 'approved = ["claude-code"]'
+            'approved = ["claude-code", "cursor", "copilot", "codex", "aider", "gemini-cli"]',
+            'approved = ["claude-code"]',
         )
     )
     r = hook(

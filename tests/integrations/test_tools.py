@@ -335,7 +335,8 @@ def test_no_tools_and_unknown_tools(small_repo: Path) -> None:
     r = run_cli("init", "--tools", "claude-code,emacs", cwd=small_repo)
     assert r.code == 2
     assert r.err.strip() == (
-        "pretense-dev: unknown tool 'emacs' — choose from claude-code, cursor, copilot"
+        "pretense-dev: unknown tool 'emacs' — choose from claude-code, cursor, copilot, codex, "
+        "aider, gemini-cli"
     )
 
 
