@@ -133,6 +133,9 @@ def load(pt: Server, pr: Server, up: Server, paced: int, body: bytes, pace_ms: f
             f"  100 concurrent streams, {name:<11} errors {errors} | "
             f"median {med * 1e3:.0f} ms{extra} | p95 {p95 * 1e3:.0f} ms"
         )
+    floor, ours = rows["passthrough"][1] - d, rows["pretense"][1] - d
+    ratio = ours / floor if floor > 0 else float("inf")
+    print(f"  added per stream: pretense {ratio:.2f}x the pass-through's (goal <= 1.5x)")
 
 
 def rss(pr: Server, cs: dict[str, object], text: str, total: int) -> None:

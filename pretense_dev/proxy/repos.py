@@ -40,6 +40,7 @@ from pretense_dev.proxy.guard import (
     default_scanner,
     scan,
 )
+from pretense_dev.proxy.history import HistoryCache
 from pretense_dev.proxy.transform import LeafCache
 
 __all__ = [
@@ -118,6 +119,8 @@ class RepoContext:
     scanner: Scanner | None = None
     key: bytes = b""
     cache: LeafCache = field(default_factory=LeafCache)
+    # Resent histories already mutated (`history`): dropped with the leaf cache.
+    history: HistoryCache = field(default_factory=HistoryCache)
     _config_stamp: tuple[tuple[int, int, int] | None, ...] | None = None
     _config_error: str | None = None
     _poll: IndexReader | None = None
@@ -250,7 +253,7 @@ class RepoContext:
                 self._config_error = " ".join(e.message.split())
             self._config_stamp = stamp
             self.scanner = None
-            self.cache.clear()
+            self.forget()
         if self._config_error is not None:
             raise Refusal(
                 503, f"this repository's policy is invalid: {self._config_error}", decision=ERROR
@@ -283,8 +286,13 @@ class RepoContext:
                 self.mapping = await loop.run_in_executor(
                     None, lambda: old.grow(fresh.forward, fresh.issued)
                 )
-                self.cache.clear()
+                self.forget()
             self.map_version = loaded_version
+
+    def forget(self) -> None:
+        """Drop every cached result: the map grew, or the policy or detector changed."""
+        self.cache.clear()
+        self.history.clear()
 
     def policy(self) -> ProxyConfig:
         """The loaded policy (after `refresh`)."""

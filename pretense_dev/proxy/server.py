@@ -44,7 +44,7 @@ from yarl import URL
 
 from pretense_dev.audit.events import BLOCKED, ERROR, FORWARDED, REQUEST, AuditEvent
 from pretense_dev.mutation import IdentifierMap
-from pretense_dev.proxy import canary, jsonx, state
+from pretense_dev.proxy import canary, history, jsonx, state
 from pretense_dev.proxy.apis import (
     ANTHROPIC_ERRORS,
     APIS,
@@ -521,6 +521,32 @@ class Proxy:
             ) from None
         ex.request_bytes = len(raw)
         ex.extra["client_body"] = raw  # a sign hook checks the client's signature over it
+        cut = history.split(raw, api.name, api.history, ctx.history) if api.history else None
+        if cut is not None:
+            body: Any = cut.body
+        else:
+            body = self._parse(raw)
+        model = api.model(body, route.params)
+        ex.model = model or ""
+        reason = approved(policy, route.vendor, model)
+        if reason is not None:
+            raise Refusal(
+                403, f"pretense-dev: {reason}", decision=BLOCKED, code="pretense_not_approved"
+            )
+        sent = self._protect_history(request, ctx, api, cut) if cut is not None else None
+        if sent is not None:
+            out, headers, payload = sent
+        else:
+            if cut is not None:  # the ordinary path decides (and words any refusal)
+                body = self._parse(raw)
+            out, headers, payload = self._protect(request, ctx, api, raw, body)
+        ex.out = out
+        ex.context_bytes = len(payload)
+        return await self._forward(request, route, ex, ctx, headers, payload)
+
+    @staticmethod
+    def _parse(raw: bytes) -> dict[str, Any]:
+        """The request body as a JSON object, or a refusal."""
         try:
             body = jsonx.loads(raw)
         except jsonx.JSONError:
@@ -533,13 +559,14 @@ class Proxy:
             raise Refusal(
                 400, "the request body must be a JSON object; it was not sent", decision=BLOCKED
             )
-        model = api.model(body, route.params)
-        ex.model = model or ""
-        reason = approved(policy, route.vendor, model)
-        if reason is not None:
-            raise Refusal(
-                403, f"pretense-dev: {reason}", decision=BLOCKED, code="pretense_not_approved"
-            )
+        return body
+
+    def _protect(
+        self, request: web.Request, ctx: RepoContext, api: Api, raw: bytes, body: dict[str, Any]
+    ) -> tuple[Outgoing, dict[str, str], bytes]:
+        """The whole body walked, swept and guarded: (walker state, headers, body to send)."""
+        assert ctx.mapping is not None
+        out = Outgoing(ctx.mapping, ctx.cache)
         try:
             api.protect(body, out)
             if out.inexact:  # an integer literal may have been rounded: parse it exactly
@@ -560,10 +587,35 @@ class Proxy:
             ) from None
         headers = self._headers(request, out)
         self._guard(ctx, out)
-        ex.out = out
-        payload = jsonx.dumps(body)
-        ex.context_bytes = len(payload)
-        return await self._forward(request, route, ex, ctx, headers, payload)
+        return out, headers, jsonx.dumps(body)
+
+    def _protect_history(
+        self, request: web.Request, ctx: RepoContext, api: Api, cut: history.Split
+    ) -> tuple[Outgoing, dict[str, str], bytes] | None:
+        """`_protect` for a body cut at its history (`history`); None: take the ordinary path.
+
+        Anything but a clean pass (a shape the walker refuses, a possibly rounded
+        integer, a secret) returns None, so the ordinary path decides and
+        words the refusal exactly as without the cache.
+        """
+        assert ctx.mapping is not None and ctx.scanner is not None
+        try:
+            out, elements = history.protect(cut, api.protect, ctx.mapping, ctx.cache)
+        except Unprotectable:
+            return None
+        if out.inexact or elements.inexact:
+            return None
+        headers = self._headers(request, out)
+        out.absorb(elements)
+        if scan(ctx.scanner, out.new):
+            return None
+        payload = history.assemble(cut, elements, ctx.history, api.name)
+        if payload is None:
+            return None
+        out.commit()
+        if cut.base is not None:
+            out.before = cut.base.names.get
+        return out, headers, payload
 
     @staticmethod
     def _guard(ctx: RepoContext, out: Outgoing) -> None:
