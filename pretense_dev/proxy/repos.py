@@ -18,6 +18,7 @@ forward.  The policy and secret checks themselves live in `guard`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -125,6 +126,7 @@ class RepoContext:
     _config_error: str | None = None
     _poll: IndexReader | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _baseline: tuple[str, Path] | None = None
 
     @property
     def repo_id(self) -> str:
@@ -136,12 +138,13 @@ class RepoContext:
         """The work tree."""
         return self.source.root
 
-    @property
+    # Polled on every request: built once (a pathlib join costs microseconds each time).
+    @functools.cached_property
     def index_path(self) -> Path:
         """`.pretense/index.db`."""
         return self.root / ".pretense" / "index.db"
 
-    @property
+    @functools.cached_property
     def config_path(self) -> Path:
         """`.pretense/config.toml`."""
         return self.root / ".pretense" / "config.toml"
@@ -180,7 +183,9 @@ class RepoContext:
         baseline = ".pretense/baseline.json"
         if self.config is not None:
             baseline = self.config.secrets.baseline
-        for p in (self.config_path, self.root / baseline):
+        if self._baseline is None or self._baseline[0] != baseline:
+            self._baseline = (baseline, self.root / baseline)
+        for p in (self.config_path, self._baseline[1]):
             try:
                 st = os.stat(p)
             except FileNotFoundError:

@@ -466,7 +466,7 @@ class Proxy:
             ex.response_bytes = len(resp.body) if isinstance(resp.body, bytes) else 0
             return resp
         finally:
-            self.record(ex)
+            self.record_soon(ex)
 
     async def _handle(
         self, request: web.Request, route: Route | None, ex: Exchange
@@ -845,6 +845,19 @@ class Proxy:
         latency = (time.perf_counter() - ex.t0) * 1000
         if self.audit is not None:
             self.audit.submit(lambda: self._event(ex, latency))
+
+    def record_soon(self, ex: Exchange) -> None:
+        """`record`, once the answer returned by the handler has been written.
+
+        Waking the audit thread hands it the GIL: done while aiohttp still
+        writes a whole (non-streamed) answer, it delays that answer.  The
+        handler's task writes the answer before it next yields, so a callback
+        scheduled now runs after the answer is on the wire.
+        """
+        try:
+            asyncio.get_running_loop().call_soon(self.record, ex)
+        except RuntimeError:  # no running loop (called from a test's thread)
+            self.record(ex)
 
     @staticmethod
     def _event(ex: Exchange, latency: float) -> AuditEvent:
