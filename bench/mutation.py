@@ -1,4 +1,4 @@
-"""Issue #3 figures: mutate / unmutate 1 MB of real code; streaming un-mutation.
+"""Mutation speed: mutate / unmutate 1 MB of real code; streaming un-mutation.
 
 The map is the whole stdlib's; streaming is measured at 16-byte chunks.
 

@@ -1,4 +1,4 @@
-"""Issue #5 figures: latency the proxy adds, against going direct and against the floor.
+"""The latency the proxy adds, against going direct and against the pass-through floor.
 
 Three servers in their own processes: the loopback upstream, a plain aiohttp
 pass-through proxy (the floor: no parsing, no mutation) and the pretense proxy.

@@ -1,4 +1,4 @@
-"""Issue #5 figures under load: stream throughput, 100 concurrent streams, RSS over 10,000 requests.
+"""The proxy under load: stream throughput, 100 concurrent streams, RSS over 10,000 requests.
 
 Same three servers as bench/proxy.py (upstream, the pass-through floor, the
 pretense proxy; proxies on uvloop).
