@@ -55,6 +55,7 @@ def build_repo(root: Path, text: str) -> int:
         rows.append((n, s, "function"))
     with IndexStore(state / "index.db") as store:
         store.update_identifiers(rows, [], [])
+        store.mark_complete()  # a finished index run: the proxy refuses an incomplete map
     return len(rows)
 
 

@@ -1,4 +1,4 @@
-"""Issue #5 figures: latency the proxy adds, against going direct and against the floor.
+"""The latency the proxy adds, against going direct and against the pass-through floor.
 
 Three servers in their own processes: the loopback upstream, a plain aiohttp
 pass-through proxy (the floor: no parsing, no mutation) and the pretense proxy.
@@ -68,6 +68,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--loops", default="uvloop,asyncio")
+    ap.add_argument("--figures", default="4kb,cold,seen,stream", help="which figures to run")
     args = ap.parse_args()
     text = corpus()
     with tempfile.TemporaryDirectory(prefix="pretense-bench-") as tmp:
@@ -89,7 +90,9 @@ def main() -> None:
                 for c in cs.values():  # warm: connections, map load, first-use imports
                     for _ in range(5):
                         c.post("/v1/messages", kb4)
-                report("4 KB request", 0.5, paired(cs, args.runs, lambda i: kb4))
+                which = set(args.figures.split(","))
+                if "4kb" in which:
+                    report("4 KB request", 0.5, paired(cs, args.runs, lambda i: kb4))
 
                 def cold(i: int) -> bytes:
                     off = (i * 7919) % (len(text) - 260_000)
@@ -99,16 +102,19 @@ def main() -> None:
                     ]
                     return request(blocks)
 
-                report("cold 256 KB request", 15, paired(cs, max(20, args.runs // 4), cold))
+                if "cold" in which:
+                    report("cold 256 KB request", 15, paired(cs, max(20, args.runs // 4), cold))
                 cs["pretense"].post("/v1/messages", request(history))  # the history is seen once
 
                 def seen(i: int) -> bytes:
                     off = (i * 104729) % (len(text) - 11_000)
                     return request([*history, f"[new {i}] " + text[off : off + 10_240]])
 
-                report("1 MB seen + 10 KB new", 3, paired(cs, max(20, args.runs // 4), seen))
+                if "seen" in which:
+                    report("1 MB seen + 10 KB new", 3, paired(cs, max(20, args.runs // 4), seen))
                 sbody = request([text[:2000]], stream=True)
-                report("streaming: time to first delta", 1, ttfb(cs, args.runs, sbody))
+                if "stream" in which:
+                    report("streaming: time to first delta", 1, ttfb(cs, args.runs, sbody))
 
 
 if __name__ == "__main__":

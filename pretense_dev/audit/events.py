@@ -13,6 +13,7 @@ uses the standard library.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import getpass
 import json
 import socket
@@ -138,6 +139,13 @@ def canonical_json(data: dict[str, Any]) -> bytes:
 
 
 def _user() -> str:
+    return _user_once()
+
+
+@functools.cache
+def _user_once() -> str:
+    # Once per process: without USER/LOGNAME (containers, services) getuser reads the
+    # passwd database, which on the proxy's audit thread cost more than the append.
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no passwd entry in some containers

@@ -196,6 +196,64 @@ is_hex(unsigned char c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+/* The substitution loop over s[0:n], appended to `o`.  `*held` counts the
+ * trailing characters (always ASCII) left unprocessed because final was false.
+ * Returns -1 with an exception set (out of memory). */
+static int
+sub_core(TokenTable *self, const char *s, Py_ssize_t n, const char *prefix, Py_ssize_t plen,
+         int strip, int json, int final, Out *o, Py_ssize_t *held)
+{
+    Py_ssize_t i = 0;
+    *held = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (json && c == '\\') {
+            Py_ssize_t j = i + 1;
+            if (j >= n) {
+                if (!final) { *held = n - i; break; }
+                if (out_put(o, s + i, 1) < 0) return -1;
+                i = n;
+                continue;
+            }
+            j++; /* the escaped character */
+            if (s[i + 1] == 'u') {
+                Py_ssize_t k = 0;
+                while (k < 4 && j < n && is_hex((unsigned char)s[j])) { j++; k++; }
+                if (k < 4 && j == n && !final) { *held = n - i; break; }
+            }
+            if (out_put(o, s + i, j - i) < 0) return -1;
+            i = j;
+            continue;
+        }
+        if (WORD[c]) {
+            Py_ssize_t j = i + 1;
+            while (j < n && WORD[(unsigned char)s[j]]) j++;
+            if (j == n && !final) { *held = n - i; break; }
+            Py_ssize_t tl = j - i;
+            const Slot *sl = lookup(self, s + i, tl);
+            if (sl) {
+                if (out_put(o, self->arena + sl->val_off, sl->val_len) < 0) return -1;
+            } else if (plen && tl >= plen && memcmp(s + i, prefix, plen) == 0) {
+                if (strip) {
+                    if (out_put(o, s + i + plen, tl - plen) < 0) return -1;
+                } else {
+                    if (out_put(o, prefix, plen) < 0) return -1;
+                    if (out_put(o, s + i, tl) < 0) return -1;
+                }
+            } else {
+                if (out_put(o, s + i, tl) < 0) return -1;
+            }
+            i = j;
+            continue;
+        }
+        Py_ssize_t j = i + 1;
+        while (j < n && !WORD[(unsigned char)s[j]] && !(json && s[j] == '\\')) j++;
+        if (out_put(o, s + i, j - i) < 0) return -1;
+        i = j;
+    }
+    return 0;
+}
+
 /* sub(text, prefix, strip, json, final) -> (result, held)
  * text is str or bytes; result has the same type.  `held` counts the trailing
  * characters (always ASCII) left unprocessed because final was false. */
@@ -226,52 +284,10 @@ TokenTable_sub(TokenTable *self, PyObject *args)
     o.len = 0;
     o.buf = PyMem_Malloc(o.cap);
     if (!o.buf) return PyErr_NoMemory();
-    Py_ssize_t i = 0, held = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        if (json && c == '\\') {
-            Py_ssize_t j = i + 1;
-            if (j >= n) {
-                if (!final) { held = n - i; break; }
-                if (out_put(&o, s + i, 1) < 0) goto fail;
-                i = n;
-                continue;
-            }
-            j++; /* the escaped character */
-            if (s[i + 1] == 'u') {
-                Py_ssize_t k = 0;
-                while (k < 4 && j < n && is_hex((unsigned char)s[j])) { j++; k++; }
-                if (k < 4 && j == n && !final) { held = n - i; break; }
-            }
-            if (out_put(&o, s + i, j - i) < 0) goto fail;
-            i = j;
-            continue;
-        }
-        if (WORD[c]) {
-            Py_ssize_t j = i + 1;
-            while (j < n && WORD[(unsigned char)s[j]]) j++;
-            if (j == n && !final) { held = n - i; break; }
-            Py_ssize_t tl = j - i;
-            const Slot *sl = lookup(self, s + i, tl);
-            if (sl) {
-                if (out_put(&o, self->arena + sl->val_off, sl->val_len) < 0) goto fail;
-            } else if (plen && tl >= plen && memcmp(s + i, prefix, plen) == 0) {
-                if (strip) {
-                    if (out_put(&o, s + i + plen, tl - plen) < 0) goto fail;
-                } else {
-                    if (out_put(&o, prefix, plen) < 0) goto fail;
-                    if (out_put(&o, s + i, tl) < 0) goto fail;
-                }
-            } else {
-                if (out_put(&o, s + i, tl) < 0) goto fail;
-            }
-            i = j;
-            continue;
-        }
-        Py_ssize_t j = i + 1;
-        while (j < n && !WORD[(unsigned char)s[j]] && !(json && s[j] == '\\')) j++;
-        if (out_put(&o, s + i, j - i) < 0) goto fail;
-        i = j;
+    Py_ssize_t held = 0;
+    if (sub_core(self, s, n, prefix, plen, strip, json, final, &o, &held) < 0) {
+        PyMem_Free(o.buf);
+        return NULL;
     }
     PyObject *res = is_bytes ? PyBytes_FromStringAndSize(o.buf, o.len)
                              : PyUnicode_DecodeUTF8(o.buf, o.len, "strict");
@@ -279,9 +295,213 @@ TokenTable_sub(TokenTable *self, PyObject *args)
     if (!res) return NULL;
     PyObject *tuple = Py_BuildValue("(Nn)", res, held);
     return tuple;
-fail:
-    PyMem_Free(o.buf);
-    return NULL;
+}
+
+/* A stream un-mutator (mapping.StreamUnmutator) whose feed() is one C call per
+ * chunk: an SSE text delta is often a few bytes, so the per-call cost of
+ * sub() (argument parsing, a result tuple, the held-back text re-joined in
+ * Python) is most of the work.  Holds back at most one partial token or JSON
+ * escape (ASCII) between chunks.  A str chunk that cannot be UTF-8 (a lone
+ * surrogate) goes to `fallback(text, final) -> (result, held)`. */
+typedef struct {
+    PyObject_HEAD
+    TokenTable *table;
+    PyObject *fallback;
+    char *prefix;
+    Py_ssize_t plen;
+    int strip, json, is_bytes;
+    char *pend;
+    Py_ssize_t pend_len, pend_cap;
+    char *scratch;
+    Py_ssize_t scratch_cap;
+    Out o;
+} Stream;
+
+static void
+Stream_dealloc(Stream *self)
+{
+    Py_XDECREF(self->table);
+    Py_XDECREF(self->fallback);
+    PyMem_Free(self->prefix);
+    PyMem_Free(self->pend);
+    PyMem_Free(self->scratch);
+    PyMem_Free(self->o.buf);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+reserve(char **buf, Py_ssize_t *cap, Py_ssize_t need)
+{
+    if (need <= *cap) return 0;
+    Py_ssize_t nc = need < 256 ? 256 : need * 2;
+    char *nb = PyMem_Realloc(*buf, nc);
+    if (!nb) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *buf = nb;
+    *cap = nc;
+    return 0;
+}
+
+static PyObject *
+Stream_result(Stream *self, const char *buf, Py_ssize_t n)
+{
+    if (!buf) buf = "";
+    return self->is_bytes ? PyBytes_FromStringAndSize(buf, n)
+                          : PyUnicode_DecodeUTF8(buf, n, "strict");
+}
+
+/* Run the loop over pend + s[0:n]; keep what is held back as the new pend. */
+static PyObject *
+Stream_run(Stream *self, const char *s, Py_ssize_t n, int final)
+{
+    const char *text = s;
+    Py_ssize_t total = n;
+    if (self->pend_len) {
+        total = self->pend_len + n;
+        if (reserve(&self->scratch, &self->scratch_cap, total) < 0) return NULL;
+        memcpy(self->scratch, self->pend, self->pend_len);
+        memcpy(self->scratch + self->pend_len, s, n);
+        text = self->scratch;
+    }
+    if (reserve(&self->o.buf, &self->o.cap, total + total / 8 + 64) < 0) return NULL;
+    self->o.len = 0;
+    Py_ssize_t held = 0;
+    if (sub_core(self->table, text, total, self->prefix, self->plen, self->strip, self->json, final,
+                 &self->o, &held) < 0)
+        return NULL;
+    if (reserve(&self->pend, &self->pend_cap, held) < 0) return NULL;
+    memmove(self->pend, text + total - held, held);
+    self->pend_len = held;
+    return Stream_result(self, self->o.buf, self->o.len);
+}
+
+static PyObject *
+Stream_fallback(Stream *self, PyObject *chunk, int final)
+{
+    PyObject *pend = PyUnicode_DecodeASCII(self->pend, self->pend_len, "strict");
+    if (!pend) return NULL;
+    PyObject *text = chunk ? PyUnicode_Concat(pend, chunk) : (Py_INCREF(pend), pend);
+    Py_DECREF(pend);
+    if (!text) return NULL;
+    PyObject *r = PyObject_CallFunction(self->fallback, "Oi", text, final);
+    if (!r) {
+        Py_DECREF(text);
+        return NULL;
+    }
+    PyObject *out = NULL;
+    Py_ssize_t held = 0;
+    if (PyArg_ParseTuple(r, "On", &out, &held)) {
+        Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+        PyObject *tail = PyUnicode_Substring(text, len - held, len);
+        PyObject *ascii = tail ? PyUnicode_AsASCIIString(tail) : NULL;
+        Py_XDECREF(tail);
+        if (ascii && reserve(&self->pend, &self->pend_cap, held) == 0) {
+            memcpy(self->pend, PyBytes_AS_STRING(ascii), held);
+            self->pend_len = held;
+            Py_INCREF(out);
+        } else {
+            out = NULL;
+        }
+        Py_XDECREF(ascii);
+    }
+    Py_DECREF(r);
+    Py_DECREF(text);
+    return out;
+}
+
+static PyObject *
+Stream_feed(Stream *self, PyObject *chunk)
+{
+    if (self->is_bytes) {
+        if (!PyBytes_Check(chunk)) {
+            PyErr_SetString(PyExc_TypeError, "this stream takes bytes");
+            return NULL;
+        }
+        return Stream_run(self, PyBytes_AS_STRING(chunk), PyBytes_GET_SIZE(chunk), 0);
+    }
+    if (!PyUnicode_Check(chunk)) {
+        PyErr_SetString(PyExc_TypeError, "this stream takes str");
+        return NULL;
+    }
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(chunk, &n);
+    if (!s) {
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) return NULL;
+        PyErr_Clear();
+        return Stream_fallback(self, chunk, 0);
+    }
+    return Stream_run(self, s, n, 0);
+}
+
+static PyObject *
+Stream_flush(Stream *self, PyObject *Py_UNUSED(ignored))
+{
+    return Stream_run(self, "", 0, 1);
+}
+
+static PyObject *
+Stream_pending(Stream *self, void *Py_UNUSED(closure))
+{
+    return Stream_result(self, self->pend, self->pend_len);
+}
+
+static PyGetSetDef Stream_getset[] = {
+    {"pending", (getter)Stream_pending, NULL, "what is held back (not emitted yet)", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMethodDef Stream_methods[] = {
+    {"feed", (PyCFunction)Stream_feed, METH_O, "feed(chunk) -> what can be emitted now"},
+    {"flush", (PyCFunction)Stream_flush, METH_NOARGS, "flush() -> whatever was held back"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject StreamType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pretense_dev.mutation._kernel.Stream",
+    .tp_basicsize = sizeof(Stream),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A stream un-mutator over one TokenTable (TokenTable.stream).",
+    .tp_dealloc = (destructor)Stream_dealloc,
+    .tp_methods = Stream_methods,
+    .tp_getset = Stream_getset,
+};
+
+/* stream(prefix, strip, json, is_bytes, fallback) -> Stream */
+static PyObject *
+TokenTable_stream(TokenTable *self, PyObject *args)
+{
+    const char *prefix;
+    Py_ssize_t plen;
+    int strip, json, is_bytes;
+    PyObject *fallback;
+    if (!PyArg_ParseTuple(args, "s#pppO", &prefix, &plen, &strip, &json, &is_bytes, &fallback))
+        return NULL;
+    Stream *st = PyObject_New(Stream, &StreamType);
+    if (!st) return NULL;
+    st->table = self;
+    Py_INCREF(self);
+    st->fallback = fallback;
+    Py_INCREF(fallback);
+    st->plen = plen;
+    st->strip = strip;
+    st->json = json;
+    st->is_bytes = is_bytes;
+    st->pend = NULL;
+    st->pend_len = st->pend_cap = 0;
+    st->scratch = NULL;
+    st->scratch_cap = 0;
+    st->o.buf = NULL;
+    st->o.len = st->o.cap = 0;
+    st->prefix = PyMem_Malloc(plen ? plen : 1);
+    if (!st->prefix) {
+        Py_DECREF(st);
+        return PyErr_NoMemory();
+    }
+    memcpy(st->prefix, prefix, plen);
+    return (PyObject *)st;
 }
 
 static Py_ssize_t
@@ -388,6 +608,8 @@ lookalikes(PyObject *module, PyObject *args)
 static PyMethodDef TokenTable_methods[] = {
     {"sub", (PyCFunction)TokenTable_sub, METH_VARARGS,
      "sub(text, prefix, strip, json, final) -> (result, held)"},
+    {"stream", (PyCFunction)TokenTable_stream, METH_VARARGS,
+     "stream(prefix, strip, json, is_bytes, fallback) -> Stream"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -426,6 +648,7 @@ PyInit__kernel(void)
     for (int c = 0; c < 256; c++)
         WORD[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (PyType_Ready(&TokenTableType) < 0) return NULL;
+    if (PyType_Ready(&StreamType) < 0) return NULL;
     PyObject *m = PyModule_Create(&kernel_module);
     if (!m) return NULL;
     Py_INCREF(&TokenTableType);

@@ -38,6 +38,19 @@ class TokenTable:
         """The kernel's `sub(text, prefix, strip, json, final)`, or None without the kernel."""
         return self._c.sub if self._c is not None else None
 
+    def c_stream(self, *, json: bool, is_bytes: bool) -> Any:
+        """The kernel's stream un-mutator (`feed(chunk)`, `flush()`), or None without it.
+
+        Lone surrogates in a str chunk go to the reference implementation.
+        """
+        if self._c is None:
+            return None
+
+        def fallback(text: str, final: bool) -> tuple[str, int]:
+            return _reference.sub(text, self._py, self.prefix, self.strip, json, final)
+
+        return self._c.stream(self.prefix, self.strip, json, is_bytes, fallback)
+
     def __len__(self) -> int:
         return len(self._py)
 

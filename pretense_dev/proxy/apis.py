@@ -178,6 +178,10 @@ class Api:
     sign: Callable[[Outbound], None] | None = None
     exempt: frozenset[str] = frozenset({"model"})
     keyed: frozenset[str] = frozenset()
+    # The top-level list a client resends whole every turn (``messages``), whose
+    # elements the walker handles independently: a resend reuses their mutated
+    # bytes (`history`).  Empty: the body is always parsed whole.
+    history: str = ""
 
     def protect(self, body: dict[str, Any], out: Outgoing) -> None:
         """Mutate `body` in place: the walker, then the deny-by-default sweep.
@@ -507,6 +511,7 @@ APIS: tuple[Api, ...] = (
         rewriter=AnthropicRewriter,
         exempt=ANTHROPIC_EXEMPT,
         keyed=frozenset({"output_format"}),
+        history="messages",
     ),
     Api(
         "anthropic-count-tokens",
@@ -519,6 +524,7 @@ APIS: tuple[Api, ...] = (
         rewriter=AnthropicRewriter,
         exempt=ANTHROPIC_EXEMPT,
         keyed=frozenset({"output_format"}),
+        history="messages",
     ),
     Api(
         "openai-chat",
@@ -533,6 +539,7 @@ APIS: tuple[Api, ...] = (
         path=strip_prefix("v1/"),
         exempt=CHAT_EXEMPT,
         keyed=frozenset({"response_format"}),
+        history="messages",
     ),
     Api(
         "openai-responses",

@@ -49,7 +49,7 @@ class AuditWriter:
 
     def __init__(self, sink: AuditSink) -> None:
         self.sink = sink
-        self._q: queue.SimpleQueue[Callable[[], AuditEvent] | None] = queue.SimpleQueue()
+        self._q: queue.SimpleQueue[list[Callable[[], AuditEvent]] | None] = queue.SimpleQueue()
         self.error: str | None = None  # why the last append failed; None once one succeeds
         self._thread = threading.Thread(target=self._run, name="pretense-audit", daemon=True)
         self._thread.start()
@@ -77,27 +77,36 @@ class AuditWriter:
 
     def submit(self, build: Callable[[], AuditEvent]) -> None:
         """Queue the work that builds an event (never blocks); it runs on the thread."""
-        self._q.put(build)
+        self._q.put([build])
+
+    def submit_all(self, builds: list[Callable[[], AuditEvent]]) -> None:
+        """Queue several events at once: one wake-up of the thread for all of them."""
+        if builds:
+            self._q.put(builds)
 
     def _run(self) -> None:
         while True:
-            build = self._q.get()
-            if build is None:
+            builds = self._q.get()
+            if builds is None:
                 return
-            try:
-                event = build()
-            except Exception:
-                log.exception("audit: could not build an event")
-                continue
-            try:
-                self.sink.append(event)
-            except Exception as e:
-                self.error = " ".join(str(getattr(e, "message", e)).split())
-                log.exception(
-                    "audit: could not append the event for %s %s", event.repo_id, event.endpoint
-                )
-            else:
-                self.error = None
+            for build in builds:
+                self._write(build)
+
+    def _write(self, build: Callable[[], AuditEvent]) -> None:
+        try:
+            event = build()
+        except Exception:
+            log.exception("audit: could not build an event")
+            return
+        try:
+            self.sink.append(event)
+        except Exception as e:
+            self.error = " ".join(str(getattr(e, "message", e)).split())
+            log.exception(
+                "audit: could not append the event for %s %s", event.repo_id, event.endpoint
+            )
+        else:
+            self.error = None
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued, then stop."""

@@ -2,7 +2,8 @@
 
 A `RepoContext` is created the first time a repo id is seen and lives as long
 as the proxy.  Before each request it polls the index's ``map_version`` (one
-indexed SELECT, about 10 µs) and the config file's stat; when the version moved
+indexed SELECT, about 10 µs, skipped while the index's files are unchanged for up
+to `POLL_EVERY`) and the config file's stat; when the version moved
 it loads the new map in a worker thread and *grows* the session map with it
 (`IdentifierMap.grow`): names the index learns while the proxy runs are picked
 up without a restart, and a name is never dropped within a session, so a
@@ -18,10 +19,13 @@ forward.  The policy and secret checks themselves live in `guard`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pretense_dev.audit.events import BLOCKED, ERROR
 from pretense_dev.config import Config, ProxyConfig, load_config
@@ -40,6 +44,7 @@ from pretense_dev.proxy.guard import (
     default_scanner,
     scan,
 )
+from pretense_dev.proxy.history import HistoryCache
 from pretense_dev.proxy.transform import LeafCache
 
 __all__ = [
@@ -71,6 +76,8 @@ class RepoSource:
 
 
 Resolver = Callable[[str], RepoSource]
+# Seconds a map_version read is trusted while the index's files have not changed.
+POLL_EVERY = 0.02
 
 
 def registry_resolver(repo_id: str) -> RepoSource:
@@ -118,10 +125,15 @@ class RepoContext:
     scanner: Scanner | None = None
     key: bytes = b""
     cache: LeafCache = field(default_factory=LeafCache)
+    # Resent histories already mutated (`history`): dropped with the leaf cache.
+    history: HistoryCache = field(default_factory=HistoryCache)
     _config_stamp: tuple[tuple[int, int, int] | None, ...] | None = None
     _config_error: str | None = None
     _poll: IndexReader | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _baseline: tuple[str, Path] | None = None
+    # (index and WAL stat, when, map_version) of the last complete map read
+    _polled: tuple[Any, float, int] | None = None
 
     @property
     def repo_id(self) -> str:
@@ -133,18 +145,24 @@ class RepoContext:
         """The work tree."""
         return self.source.root
 
-    @property
+    # Polled on every request: built once (a pathlib join costs microseconds each time).
+    @functools.cached_property
     def index_path(self) -> Path:
         """`.pretense/index.db`."""
         return self.root / ".pretense" / "index.db"
 
-    @property
+    @functools.cached_property
+    def _wal_path(self) -> Path:
+        return self.root / ".pretense" / "index.db-wal"
+
+    @functools.cached_property
     def config_path(self) -> Path:
         """`.pretense/config.toml`."""
         return self.root / ".pretense" / "config.toml"
 
     def close(self) -> None:
         """Close the polling connection."""
+        self._polled = None
         if self._poll is not None:
             self._poll.close()
             self._poll = None
@@ -156,10 +174,31 @@ class RepoContext:
         ident = (st.st_dev, st.st_ino)
         if self._poll is not None and ident != self._poll.ident:
             self.close()
+        # The index is in WAL mode: every commit writes the -wal file (and a checkpoint
+        # the main file), so while neither stat moved the map is the one last read, and
+        # the SELECT (most of this poll's cost) is skipped.  A commit that leaves both
+        # stats as they were (a restarted WAL rewritten to the same size within one
+        # tick of the file clock) is still seen by the SELECT run at least every
+        # `POLL_EVERY` seconds, well inside the watcher's own 0.2 s of quiet.
+        try:
+            wal = os.stat(self._wal_path)
+            wal_stamp: tuple[int, int, int] | None = (wal.st_ino, wal.st_size, wal.st_mtime_ns)
+        except FileNotFoundError:
+            wal_stamp = None
+        stamp = (ident, st.st_size, st.st_mtime_ns, wal_stamp)
+        now = time.monotonic()
+        if (
+            self._poll is not None
+            and self._polled is not None
+            and self._polled[0] == stamp
+            and now - self._polled[1] < POLL_EVERY
+        ):
+            return self._polled[2]
         if self._poll is None:
             # The reader never creates an empty index where one went missing.
             self._poll = IndexReader(self.index_path)
         version, complete = self._poll.map_state()
+        self._polled = (stamp, now, version) if complete else None
         if not complete:
             # No map, no forward: an index run that did not finish left only some names.
             raise Refusal(
@@ -177,7 +216,9 @@ class RepoContext:
         baseline = ".pretense/baseline.json"
         if self.config is not None:
             baseline = self.config.secrets.baseline
-        for p in (self.config_path, self.root / baseline):
+        if self._baseline is None or self._baseline[0] != baseline:
+            self._baseline = (baseline, self.root / baseline)
+        for p in (self.config_path, self._baseline[1]):
             try:
                 st = os.stat(p)
             except FileNotFoundError:
@@ -250,7 +291,7 @@ class RepoContext:
                 self._config_error = " ".join(e.message.split())
             self._config_stamp = stamp
             self.scanner = None
-            self.cache.clear()
+            self.forget()
         if self._config_error is not None:
             raise Refusal(
                 503, f"this repository's policy is invalid: {self._config_error}", decision=ERROR
@@ -283,8 +324,13 @@ class RepoContext:
                 self.mapping = await loop.run_in_executor(
                     None, lambda: old.grow(fresh.forward, fresh.issued)
                 )
-                self.cache.clear()
+                self.forget()
             self.map_version = loaded_version
+
+    def forget(self) -> None:
+        """Drop every cached result: the map grew, or the policy or detector changed."""
+        self.cache.clear()
+        self.history.clear()
 
     def policy(self) -> ProxyConfig:
         """The loaded policy (after `refresh`)."""

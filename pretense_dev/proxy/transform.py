@@ -153,7 +153,7 @@ def server_tool_result(block_type: str) -> bool:
 
 
 class LeafCache:
-    """Per-repo cache: leaf text -> [mutated text, protected names or None].
+    """Per-repo cache: leaf text -> [mutated text, protected names or None, leaf].
 
     Bounded by `budget` (characters of keys plus values, plus `ENTRY_OVERHEAD`
     per entry for the objects around them) with least-recently-used eviction.
@@ -163,7 +163,7 @@ class LeafCache:
     scanned again when it comes back.
     """
 
-    __slots__ = ("_codes", "_json", "_scan", "_text", "budget", "size")
+    __slots__ = ("_codes", "_codes_for", "_json", "_scan", "_text", "budget", "size")
 
     ENTRY_OVERHEAD = 160  # bytes: two str headers, the list, the dict slot
 
@@ -172,6 +172,7 @@ class LeafCache:
         self._json: dict[str, list[Any]] = {}
         self._scan: dict[str, list[Any]] = {}  # scanned, sent as is (thinking)
         self._codes: dict[str, list[tuple[str, str]]] | None = None
+        self._codes_for: IdentifierMap | None = None
         self.budget = budget
         self.size = 0
 
@@ -185,11 +186,16 @@ class LeafCache:
         self._json.clear()
         self._scan.clear()
         self._codes = None
+        self._codes_for = None
         self.size = 0
 
     def codes(self, mapping: IdentifierMap) -> dict[str, list[tuple[str, str]]]:
-        """Synthetic code → [(synthetic, name)] for the map the cache belongs to."""
-        if self._codes is None:
+        """Synthetic code → [(synthetic, name)] for `mapping`.
+
+        Read on the audit thread (`Outgoing.names`), so it is keyed by the
+        map itself rather than trusted to match the cache's current map.
+        """
+        if self._codes is None or self._codes_for is not mapping:
             codes: dict[str, list[tuple[str, str]]] = {}
             for name, syn in mapping.forward.items():
                 core = syn.lstrip("_")
@@ -199,7 +205,8 @@ class LeafCache:
                     if core != syn:
                         codes.setdefault(core, []).append((syn, name))
                 codes.setdefault(code, []).append((syn, name))
-            self._codes = codes
+            self._codes, self._codes_for = codes, mapping
+            return codes
         return self._codes
 
     def __len__(self) -> int:
@@ -228,7 +235,19 @@ class LeafCache:
 class Outgoing:
     """The leaf mutator for one request: mutate, cache, collect new leaves for the guard."""
 
-    __slots__ = ("_cache", "_done", "_keep", "_mut", "fresh", "inexact", "mapping", "new", "used")
+    __slots__ = (
+        "_cache",
+        "_done",
+        "_keep",
+        "_mut",
+        "before",
+        "files",
+        "fresh",
+        "inexact",
+        "mapping",
+        "new",
+        "used",
+    )
 
     def __init__(self, mapping: IdentifierMap, cache: LeafCache) -> None:
         self.mapping = mapping
@@ -247,21 +266,18 @@ class Outgoing:
         self.fresh: list[tuple[str, str, list[Any]]] = []
         # every entry of this request (names for the audit log)
         self.used: list[list[Any]] = []
+        # protected names of the parts not walked again (a resent history, `history`)
+        self.before: Callable[[], frozenset[str]] | None = None
+        # tool_use id -> "<tool> <path>" of the file-reading tool calls seen (guard labels)
+        self.files: dict[str, str] = {}
+
+    @property
+    def cache(self) -> LeafCache:
+        """The repository's leaf cache this request reads and fills."""
+        return self._cache
 
     def _names(self, original: str, mutated: str) -> frozenset[str]:
-        """The protected names in one leaf (empty when mutation changed nothing)."""
-        if mutated == original:
-            return frozenset()
-        codes = self._cache.codes(self.mapping)
-        out: set[str] = set()
-        found = {a or b for a, b in _CODE.findall(mutated)}
-        for code in found.intersection(codes):
-            pairs = codes[code]
-            # Scheme 2's codes (3 digits after any letter) occur in ordinary text: check
-            # its synthetics themselves.
-            sure = len(pairs) == 1 and "_" in pairs[0][0].lstrip("_")
-            out.update(n for syn, n in pairs if sure or syn in mutated)
-        return frozenset(out)
+        return leaf_names(self._cache, self.mapping, original, mutated)
 
     def text(self, s: str, where: str) -> str:
         """A text leaf, as the vendor will read it."""
@@ -274,7 +290,7 @@ class Outgoing:
             self.used.append(entry)
             return self._mark(str(entry[0]))
         out = self._mut(s)
-        entry = [out, self._names(s, out)]
+        entry = [out, None, s]  # names listed later, off the request path (`names`)
         self.new.append((where, s))
         self.fresh.append(("text", s, entry))
         self.used.append(entry)
@@ -419,7 +435,7 @@ class Outgoing:
             self.used.append(entry)
             return self._mark(str(entry[0]))
         out, scan = mutate_json_text(s, self.mapping)
-        entry = [out, self._names(s, out)]
+        entry = [out, None, s]
         self.new.append((where, scan))
         if len(s) >= MIN_CACHED:
             self.fresh.append(("json", s, entry))
@@ -490,12 +506,54 @@ class Outgoing:
             add(kind, leaf, entry)
         self.fresh = []
 
+    def absorb(self, other: Outgoing) -> None:
+        """Take over what `other` walked (another part of the same request)."""
+        self.new.extend(other.new)
+        self.fresh.extend(other.fresh)
+        self.used.extend(other.used)
+        self.inexact = self.inexact or other.inexact
+
     def names(self) -> set[str]:
-        """The protected names this request carried."""
-        out: set[str] = set()
-        for entry in self.used:
-            out |= entry[1]
-        return out
+        """The protected names this request carried.
+
+        Listed when the audit event is written (on the audit thread, after the
+        answer): 0.4 ms for 10 KB of new text is not spent before forwarding.
+        An entry's names are kept in it, so a cached leaf is listed once.
+        """
+        out: set[str] = set(self.before()) if self.before is not None else set()
+        return out | self.names_of(self.used)
+
+    def names_of(self, entries: list[list[Any]]) -> set[str]:
+        """The protected names of some of this request's entries."""
+        return entries_names(self._cache, self.mapping, entries)
+
+
+def entries_names(cache: LeafCache, mapping: IdentifierMap, entries: list[list[Any]]) -> set[str]:
+    """The protected names of leaf entries ``[mutated, names or None, leaf]``, kept in them."""
+    out: set[str] = set()
+    for entry in entries:
+        if entry[1] is None:
+            entry[1] = leaf_names(cache, mapping, entry[2], entry[0])
+        out |= entry[1]
+    return out
+
+
+def leaf_names(
+    cache: LeafCache, mapping: IdentifierMap, original: str, mutated: str
+) -> frozenset[str]:
+    """The protected names in one leaf (empty when mutation changed nothing)."""
+    if mutated == original:
+        return frozenset()
+    codes = cache.codes(mapping)
+    out: set[str] = set()
+    found = {a or b for a, b in _CODE.findall(mutated)}
+    for code in found.intersection(codes):
+        pairs = codes[code]
+        # Scheme 2's codes (3 digits after any letter) occur in ordinary text: check
+        # its synthetics themselves.
+        sure = len(pairs) == 1 and "_" in pairs[0][0].lstrip("_")
+        out.update(n for syn, n in pairs if sure or syn in mutated)
+    return frozenset(out)
 
 
 def _texty(media_type: str) -> bool:
@@ -581,7 +639,8 @@ def mutate_anthropic(body: dict[str, Any], out: Outgoing) -> None:
     if messages is None:
         return
     _need(isinstance(messages, list), "`messages` must be a list")
-    files = _tool_files(messages)
+    files = out.files
+    files.update(_tool_files(messages))
     for i, m in enumerate(messages):
         _need(isinstance(m, dict), f"messages[{i}] must be an object")
         content = m.get("content")

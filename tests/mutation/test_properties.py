@@ -192,7 +192,7 @@ def test_stream_holds_back_at_most_one_partial_token(data: st.DataObject) -> Non
     emitted = ""
     for c in _chunks(x, data.draw(splits(len(x)))):
         emitted += su.feed(c)
-        held = su._pending  # the only state: what was not emitted yet
+        held = su.pending  # the only state: what was not emitted yet
         assert " " not in held and "\n" not in held
         # What is held is a suffix of the input: one token or one escape.
         assert re.fullmatch(r"[A-Za-z0-9_]*|\\(u[0-9A-Fa-f]{0,3})?", held), held
@@ -379,3 +379,24 @@ def test_kernel_lookalikes_match_the_regex(parts: list[str]) -> None:
     text = " ".join(parts)
     assert find_lookalikes(text) == {m.group() for m in LOOKALIKE.finditer(text)}
     assert find_lookalikes(text.encode()) == {m.group() for m in LOOKALIKE.finditer(text)}
+
+
+def test_stream_chunk_with_a_lone_surrogate_after_a_held_token() -> None:
+    """A str chunk that cannot be UTF-8 takes the reference path, with what was held."""
+    m = IdentifierMap({"refundTotalCents": "var_q7k2md"})
+    for json in (False, True):
+        su = m.stream_unmutator(json=json)
+        first = su.feed("pay var_q7")
+        assert first == "pay "
+        assert su.pending == "var_q7"
+        rest = su.feed("k2md \ud800 var_q7k2md") + su.flush()
+        assert first + rest == "pay refundTotalCents \ud800 refundTotalCents"
+        assert su.pending == ""
+
+
+def test_stream_refuses_the_other_text_type() -> None:
+    m = IdentifierMap({"refundTotalCents": "var_q7k2md"})
+    with pytest.raises(TypeError):
+        m.stream_unmutator().feed(b"var_q7k2md")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        m.stream_unmutator_bytes().feed("var_q7k2md")  # type: ignore[arg-type]
