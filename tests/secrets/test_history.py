@@ -134,9 +134,9 @@ def test_odd_file_names_keep_their_path(git_repo: Path) -> None:
 def test_a_pem_block_of_added_lines_is_one_finding(git_repo: Path) -> None:
     block = STRUCTURED["pem-rsa"](RNG)
     n = block.count("\n")
-    sha = commit(git_repo, {"deploy/key.txt": lines(3) + block + lines(3, "y")})
-    (found,) = scan(git_repo, "HEAD")
-    assert found == ("private-key", "deploy/key.txt", 4, 3 + n, sha)
+    where = "deploy/key.txt"
+    sha = commit(git_repo, {where: lines(3) + block + lines(3, "y")})
+    assert scan(git_repo, "HEAD") == [("private-key", where, 4, 3 + n, sha)]
 
 
 @pytest.mark.parametrize("extra", [200, -20_000, -29_000])
