@@ -1,4 +1,4 @@
-"""Commands of the integrations part: `hook`, `verify`, `copilot`, `codex`, `env`, `hooks` (wiring)."""
+"""Commands of the integrations part: hook, verify, copilot, codex, env, hooks (wiring only)."""
 
 from __future__ import annotations
 

@@ -269,7 +269,8 @@ _XML_AFTER = re.compile(
     rb">(?:[ \t]*\r?\n[ \t]*(?P<own>[^<\s][^<\n]{0,299}?)[ \t]*\r?\n[ \t]*"
     rb"|(?P<val>[^<\n]{1,300}))</"
 )
-_NAME_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.$@-")
+_NAME_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.$@-"
+_NAME_CHARS = frozenset(_NAME_BYTES)
 _SPLIT = re.compile(rb"[._\-$@\[\]]+|(?<=[a-z0-9])(?=[A-Z])")
 _BARE_OK = re.compile(
     r"(?i)(?:^|/)(?:\.env(?:\.[\w.-]+)?|[^/]*\.(?:env|ini|cfg|conf|properties|ya?ml|sh|bash|zsh|"
@@ -296,6 +297,20 @@ def _segments(name: bytes) -> list[bytes]:
 
 
 def _names_secret(name: bytes, keys: re.Pattern[bytes]) -> bool:
+    """Whether `name`'s last word(s) are one of `keys`; memoised (names repeat)."""
+    k = (name, keys)
+    verdict = _NAMES_CACHE.get(k)
+    if verdict is None:
+        if len(_NAMES_CACHE) > 8192:
+            _NAMES_CACHE.clear()
+        verdict = _NAMES_CACHE[k] = _names_secret_uncached(name, keys)
+    return verdict
+
+
+_NAMES_CACHE: dict[tuple[bytes, re.Pattern[bytes]], bool] = {}
+
+
+def _names_secret_uncached(name: bytes, keys: re.Pattern[bytes]) -> bool:
     segs = _segments(name)
     if not segs or any(s in _NEVER_SEGMENTS for s in segs):
         return False
@@ -333,12 +348,18 @@ def assignment(rule: Rule, data: bytes, ctx: AnalyzerContext) -> Iterator[Match]
     bare_ok = ctx.path is None or bool(_BARE_OK.search(ctx.path))
     seen: set[int] = set()
     for ls, le, end in ctx.hits:
-        s = end
-        while s > ls and data[s - 1] in _NAME_CHARS:
+        # The name around the hit, by strip (C) over a bounded slice rather
+        # than a byte-at-a-time loop: minified code has a hit every few bytes.
+        lo = max(ls, end - 256)
+        s = lo + len(data[lo:end].rstrip(_NAME_BYTES))
+        while s == lo and s > ls and data[s - 1] in _NAME_CHARS:
             s -= 1
-        t = end
-        while t < le and data[t] in _NAME_CHARS:
+            lo = s
+        hi = min(le, end + 256)
+        t = hi - len(data[end:hi].lstrip(_NAME_BYTES))
+        while t == hi and t < le and data[t] in _NAME_CHARS:
             t += 1
+            hi = t
         if s in seen:
             continue
         seen.add(s)

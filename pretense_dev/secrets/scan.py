@@ -4,10 +4,10 @@
   not ignored), or the paths given;
 * staged: the blobs in git's index (``git ls-files -s``), never the work tree,
   so a secret removed from the file but still staged is still caught;
-* a range (``--rev A..B``, pre-push): every commit in it, not only the tip.
-  Each changed file is scanned whole at that commit (a key name on an
-  unchanged line above still gives the context), and a finding counts when it
-  touches a line that commit added.
+* a range (``--rev A..B``, pre-push): every commit in it, not only the tip:
+  the lines each commit adds with a little context, streamed from one
+  ``git log -p`` (history.py), and a finding counts when it touches a line
+  that commit added.
 
 Blobs are read with one ``git cat-file --batch`` process per scan.
 """
@@ -285,75 +285,16 @@ def scan_staged(
 
 # -- commit ranges ---------------------------------------------------------------------
 
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
-
-
-@dataclass
-class _Change:
-    commit: str
-    path: str
-    blob: str
-    added: list[tuple[int, int]]  # inclusive line ranges added by the commit
-
-
-def range_changes(root: Path, rev_args: Sequence[str]) -> list[_Change]:
-    """Every (commit, file) a range adds or modifies, with the lines it added."""
-    log = _git(
-        root, "log", "-p", "-U0", "--raw", "--no-abbrev", "--no-renames", "--no-color",
-        "--no-ext-diff", "--diff-merges=first-parent", "--format=%x00commit %H",
-        "--diff-filter=AM", *rev_args, "--",
-    ).decode("utf-8", "surrogateescape")  # fmt: skip
-    changes: list[_Change] = []
-    for block in log.split("\0commit ")[1:]:
-        lines = block.split("\n")
-        commit = lines[0].strip()
-        blobs: dict[str, str] = {}
-        current: _Change | None = None
-        by_path: dict[str, _Change] = {}
-        for line in lines[1:]:
-            if line.startswith(":"):
-                meta, _, path = line.partition("\t")
-                parts = meta.split()
-                if len(parts) >= 5 and parts[1] != "160000":
-                    blobs[path] = parts[3]
-            elif line.startswith("+++ "):
-                target = line[4:]
-                path = target[2:] if target.startswith("b/") else target
-                current = None
-                if path in blobs:
-                    current = by_path.setdefault(path, _Change(commit, path, blobs[path], []))
-            elif line.startswith("@@") and current is not None:
-                m = _HUNK.match(line)
-                if m:
-                    start, count = int(m.group(1)), int(m.group(2) or "1")
-                    if count:
-                        current.added.append((start, start + count - 1))
-        changes.extend(c for c in by_path.values() if c.added)
-        # Binary files have no hunks: scan them whole (key stores by name).
-        for path, blob in blobs.items():
-            if path not in by_path and KEY_FILE.search(path):
-                changes.append(_Change(commit, path, blob, [(1, 1 << 30)]))
-    return changes
-
 
 def scan_range(detector: Detector, root: Path, rev_args: Sequence[str]) -> ScanResult:
-    """Scan every commit of a range; each secret once, at the commit that added it."""
-    changes = [c for c in range_changes(root, rev_args) if not detector.path_allowed(c.path)]
-    blobs = read_blobs(root, sorted({c.blob for c in changes}))
-    seen: set[tuple[str | None, str, str]] = set()
-    result = ScanResult([], len(changes), [])
-    # `git log` lists newest first: walk oldest first to credit the introducing commit.
-    for c in reversed(changes):
-        data = blobs.get(c.blob)
-        if data is None:
-            continue
-        for f in scan_blob(detector, c.path, data):
-            if f.identity in seen:
-                continue
-            if any(a <= f.end_line and f.line <= b for a, b in c.added):
-                seen.add(f.identity)
-                result.found.append(Located(f, c.commit))
-    return result
+    """Scan every commit of a range; each secret once, at the commit that added it.
+
+    The lines each commit adds, streamed from one `git log` (history.py).
+    """
+    from pretense_dev.secrets.history import scan_history
+
+    scanned = scan_history(detector, root, rev_args)
+    return ScanResult([Located(f, c) for f, c in scanned.found], scanned.scanned, [])
 
 
 def pre_push_ranges(root: Path, stdin_lines: Iterable[str] = ()) -> list[list[str]]:

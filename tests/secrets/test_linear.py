@@ -33,7 +33,7 @@ def test_chain_views_copy_a_bounded_context() -> None:
 def test_widened_windows_stay_near_the_hit_on_one_line() -> None:
     data = b'x="a" ' * 100_000
     mid = len(data) // 2
-    [(s, e)] = _around(data, {mid: mid + 10}, 2)
+    [(s, e)] = _around(data, [(mid, mid + 10)], 2)
     assert mid - s <= LONG_LINE + 1 and e - (mid + 10) <= LONG_LINE + 1
 
 
