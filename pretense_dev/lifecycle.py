@@ -120,10 +120,15 @@ def init_repo(
         progress=progress,
     )
     notes += build_notes
-    from pretense_dev.index.store import IndexStore
+    # Read-only: opening the index as a store would turn it to WAL and leave side files.
+    from pretense_dev.index.reader import IndexReader
+    from pretense_dev.secrets.model import Finding
 
-    with IndexStore(repo.index_path) as store:
-        found = store.findings()
+    with IndexReader(repo.index_path) as reader:
+        found = [
+            Finding(rule, path, line, end, fp, red, conf)
+            for path, rule, fp, line, end, red, conf in reader.every_finding()
+        ]
     out = InitReport(root, repo_id, created, info, report, 0.0, 0, notes)
     out.blocking = _not_accepted(root, config, found)
     out.baseline = config.secrets.baseline

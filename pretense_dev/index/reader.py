@@ -146,6 +146,19 @@ class IndexReader:
             )
         ]
 
+    def every_finding(self) -> list[tuple[str, str, str, int, int, str, str]]:
+        """(path, rule, fingerprint, line, end_line, redacted, confidence) of every stored secret.
+
+        By path and line: what `init` reports as blocking agents.
+        """
+        return [
+            (str(p), str(r), str(f), int(str(line)), int(str(end)), str(red), str(conf))
+            for p, r, f, line, end, red, conf in self._rows(
+                "SELECT path, rule, fingerprint, line, end_line, redacted, confidence "
+                "FROM findings ORDER BY path, line, rule"
+            )
+        ]
+
 
 def index_problem(path: Path) -> tuple[str, str] | None:
     """None when `path` is a readable, complete index; else (what is wrong, the fixing command).
