@@ -190,6 +190,18 @@ class ToolsConfig:
     copilot_models: tuple[str, ...] = field(default=("gpt-4.1",), metadata={"check": _model_names})
 
 
+READ_TIMEOUT_RANGE = (1.0, 86400.0)  # seconds: a second to a day
+
+
+def _read_timeout(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return f"must be a number, got {_describe(v)}"  # TOML has no null: never None here
+    low, high = READ_TIMEOUT_RANGE
+    if low <= v <= high:
+        return None
+    return f"must be between {low:g} and {high:g} seconds, got {v}"
+
+
 @dataclass(frozen=True)
 class ProxyConfig:
     """Which vendors and models this repository's code may be sent to (the team's approval)."""
@@ -199,6 +211,10 @@ class ProxyConfig:
     # Approved models as shell-style patterns ("claude-sonnet-*"); empty approves every
     # model of an approved vendor.
     models: tuple[str, ...] = field(default=(), metadata={"check": _model_patterns})
+    # Seconds without a byte from the upstream before the proxy gives this repository's
+    # answer up (the client gets the API's error, or its error event mid-stream).
+    # Unset: the proxy's own (`pretense-dev proxy start --read-timeout`, 900 s).
+    read_timeout: float | None = field(default=None, metadata={"check": _read_timeout})
 
 
 @dataclass(frozen=True)

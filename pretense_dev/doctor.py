@@ -207,15 +207,16 @@ def _tool_checks(repo: Repo) -> Iterator[Diagnosis]:
         yield Diagnosis("FAIL", "tools", d.line())
     if not drifts:
         yield Diagnosis("ok", "tools", ", ".join(tools.configured) + " point at the proxy")
-    from pretense_dev.integrations import startprobe
+    from pretense_dev.integrations import launcher, startprobe
 
-    for tool, command, why in startprobe.problems(repo.root, tuple(tools.configured)):
-        yield Diagnosis(
-            "FAIL",
-            "hook start",
-            f"{tool}: the hook command {command} {why} — put pretense-dev on the PATH the tool is "
-            "launched with, then run `pretense-dev init`",
-        )
+    why = launcher.problem(repo.root)
+    if why is not None and startprobe.installed_commands(repo.root, tuple(tools.configured)):
+        # Kept current here too: a virtualenv rebuilt or moved since `init` leaves the
+        # launcher pointing at an interpreter that is gone; this one runs pretense-dev.
+        launcher.write(repo.root)
+        yield Diagnosis("warn", "hook launcher", f"{why}: rewrote it for {launcher.interpreter()}")
+    for line in startprobe.problems(repo.root, tuple(tools.configured)):
+        yield Diagnosis("FAIL", "hook start", f"{line} — {startprobe.FIX}")
     if "claude-code" in tools.configured:
         version = installed_version()
         if version is None:

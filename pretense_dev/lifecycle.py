@@ -275,6 +275,13 @@ def _configure_tools(
                 chosen.setdefault(t, found[t])
         out.not_found = [t for t in TOOLS if t not in chosen]
     ordered = [t for t in TOOLS if t in chosen]
+    if ordered:
+        from pretense_dev.integrations import launcher
+
+        # Before the settings that run it: the committed hook entries call this
+        # clone's launcher, which execs this interpreter by absolute path.
+        if launcher.write(repo.root):
+            out.created.append(f"{launcher.REL} (runs {launcher.interpreter()})")
     for tool, plan in zip(ordered, setup.configure(ctx, ordered), strict=True):
         out.tools.append(ToolResult(tool, chosen[tool], plan))
     ok = [t.tool for t in out.tools if not t.plan.problems]
@@ -361,8 +368,10 @@ def uninstall_repo(root: Path, *, purge: bool = False) -> UninstallReport:
             if ch.changed:
                 what = "deleted" if ch.after is None else "took our entries out of"
                 out.removed.append(f"{what} {ch.display}")
-    from pretense_dev.integrations import git_hooks
+    from pretense_dev.integrations import git_hooks, launcher
 
+    if not any(p.problems for p in out.plans) and launcher.remove(root):
+        out.removed.append(f"deleted {launcher.REL}")
     try:
         out.removed.extend(git_hooks.remove(root))
     except PretenseError as e:

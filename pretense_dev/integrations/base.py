@@ -55,8 +55,10 @@ DEFAULT_PROXY_URL = "http://127.0.0.1:9339"
 STATE_NAME = "integrations.json"
 STATE_VERSION = 1
 
-# The marker of every hook command we install: `pretense-dev hook <tool> <event>`.
-_OUR_COMMAND = re.compile(r"(?:^|[\s/\"'])pretense-dev[\"']?\s+hook\s")
+# The marker of every hook command we install: `…/pretense-dev hook <tool> <event>` (the
+# launcher, `.pretense/bin/pretense-dev`, or `pretense-dev.cmd` on Windows; a bare
+# `pretense-dev hook …` was written by older versions and is ours too).
+_OUR_COMMAND = re.compile(r"(?:^|[\s/\\\"'])pretense-dev(?:\.cmd)?[\"']?\s+hook\s")
 
 
 def is_our_command(command: object) -> bool:
@@ -68,13 +70,14 @@ def manifest(tool: str) -> dict[str, Any]:
     """The hook manifest we install for `tool`: `integrations/hooks/<tool>.json`.
 
     Data, one source of truth, shipped in the wheel (`hooks/` at the
-    repository root links here).  Every
-    command is a bare `pretense-dev hook <tool> <event>`, found on PATH, not an
-    absolute path: the repo-level files are committed, and each teammate's
-    install lives elsewhere; without pretense-dev the command is "not found",
-    which Claude Code's ``onFailure: "block"`` turns into a refusal.  Read by
-    path next to this module rather than through importlib.resources: `check`
-    reads it before every prompt, and the package is never imported from a zip.
+    repository root links here).  Every command runs this clone's launcher
+    through the project-directory variable the tool sets, never a bare
+    `pretense-dev` looked up on PATH (a tool started from a GUI does not have
+    the virtualenv on PATH) and never one developer's absolute path (the files
+    are committed): see `launcher.py`, which also explains the `|| … exit 2`
+    that makes a missing launcher block in every tool.  Read by path next to
+    this module rather than through importlib.resources: `check` reads it
+    before every prompt, and the package is never imported from a zip.
     """
     path = Path(__file__).with_name("hooks") / f"{tool}.json"
     data = json.loads(path.read_text(encoding="utf-8"))

@@ -14,6 +14,9 @@ drift (a hook removed or edited); `remove` undoes it, restoring what was there.
   `pre-commit` on PATH or the one importable here).  Where that cannot be done
   (pre-commit not installed, or it refuses a `core.hooksPath`), the plain git
   hook below is installed for that stage instead, so the scan runs either way.
+  The stages whose shim `apply` installed are recorded, and `remove` undoes
+  exactly those (`pre-commit uninstall`, which puts back a hook the framework
+  had moved to ``<hook>.legacy``); a shim the user installed stays.
 * Otherwise: git hooks `pre-commit` and `pre-push` in the hooks directory.  An
   existing hook that is not ours is moved aside to `<hook>.pretense-prior` and
   runs first (its exit code is respected; a push hook gets the same stdin);
@@ -414,6 +417,7 @@ def apply(root: Path) -> GitHooksPlan:
                 check=False,
             )
             if r.returncode == 0 and framework_shim(d / kind):
+                _record_shim(root, kind)
                 continue
             # The framework could not install its shim: our plain hook scans instead.
             why = (r.stderr.strip() or r.stdout.strip() or "?").splitlines()[-1]
@@ -602,6 +606,93 @@ def _our_block(text: str) -> str:
     return "".join(ln[indent:] if ln.strip() else ln for ln in body)
 
 
+# -- the pre-commit framework's shims we installed ------------------------------------------
+#
+# `apply` runs `pre-commit install` for a stage only when the framework's shim is not
+# there yet; which stages it installed is recorded in `.pretense/integrations.json`
+# (local), so `remove` undoes exactly that and never takes out a shim the user had.
+
+_SHIMS_KEY = "pre_commit_shims"
+
+
+def _state_file(root: Path) -> Path:
+    from pretense_dev import paths
+
+    return paths.state_dir(root) / "integrations.json"
+
+
+def _load_state(root: Path) -> dict[str, object]:
+    import json
+
+    try:
+        data = json.loads(_state_file(root).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save_state(root: Path, data: dict[str, object]) -> None:
+    import json
+
+    path = _state_file(root)
+    if not path.parent.is_dir():
+        return  # not initialised: nothing to record in (the shim then stays on removal)
+    if not data or set(data) <= {"version"} or data == {"version": 1, "files": {}}:
+        path.unlink(missing_ok=True)
+        return
+    data.setdefault("version", 1)
+    data.setdefault("files", {})
+    atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n", mode=0o600)
+
+
+def _recorded_shims(root: Path) -> list[str]:
+    kinds = _load_state(root).get(_SHIMS_KEY)
+    return [k for k in kinds if k in STAGES] if isinstance(kinds, list) else []
+
+
+def _record_shim(root: Path, kind: str) -> None:
+    data = _load_state(root)
+    data[_SHIMS_KEY] = sorted({*_recorded_shims(root), kind})
+    _save_state(root, data)
+
+
+def _remove_shims(root: Path, d: Path) -> list[str]:
+    """Undo our `pre-commit install`s: the shim out, the hook it moved aside back in.
+
+    The framework's own `pre-commit uninstall --hook-type …` does exactly that
+    (it moved a previous hook to `<hook>.legacy` and puts it back, bytes and
+    mode untouched); without the framework at hand, the same two steps by hand.
+    """
+    done = []
+    kinds = _recorded_shims(root)
+    for kind in kinds:
+        hook = d / kind
+        if not framework_shim(hook):
+            continue  # replaced since: not ours to remove
+        legacy = hook.with_name(kind + ".legacy")
+        had_legacy = legacy.exists()
+        cmd = framework_command()
+        if cmd is not None:
+            subprocess.run(
+                [*cmd, "uninstall", "--hook-type", kind],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        if framework_shim(hook):
+            hook.unlink()
+            if had_legacy:
+                os.replace(legacy, hook)
+        what = "restored your previous hook" if had_legacy else "removed the pre-commit shim"
+        done.append(f"{_show(root, hook)}: {what}")
+    if kinds:
+        data = _load_state(root)
+        data.pop(_SHIMS_KEY, None)
+        _save_state(root, data)
+    return done
+
+
 def remove(root: Path) -> list[str]:
     """Undo `apply`: our block or hooks out, a user's previous hook back in place."""
     done = []
@@ -612,6 +703,7 @@ def remove(root: Path) -> list[str]:
         atomic_write(root / CONFIG, new, mode=_mode(root / CONFIG))
         done.append(f"{CONFIG}: removed the pretense-dev hooks")
     d = hooks_dir(root)
+    done.extend(_remove_shims(root, d))
     husky = husky_dir(root, d)
     for kind in STAGES if husky is not None else ():
         assert husky is not None

@@ -1,13 +1,16 @@
-"""Does each installed tool-hook command start?  Run it once and see.
+"""Does each installed tool-hook command start where the tool runs it?  Run it and see.
 
 A tool runs the command written in its settings with its own environment: from
-a GUI or a shell without the virtualenv, a bare `pretense-dev` may not be
-found, and a tool that does not fail closed on a hook that cannot start then
-lets the action through.  Reading the settings cannot tell; running the command
-can.  Each distinct command of ours is run once through the shell, as the tools
-run it, with a probe payload that `toolhook.run` answers before deciding
-anything (no audit event, no verify): it must exit 0 and print the probe's
-answer.  `doctor` and `verify` call this.
+a GUI or a shell without the virtualenv, a bare `pretense-dev` is not found,
+and a tool that does not fail closed on a hook that cannot start then lets the
+action through.  Reading the settings cannot tell; running the command can, if
+it is run the way the tool runs it: through the shell, from a working
+directory that is not the repository (for the tools whose hooks do not set
+one), with the project-directory variable the tool sets, and with a minimal
+PATH and environment that do not hold the virtualenv.  Each distinct command of
+ours is run once that way with a probe payload that `toolhook.run` answers
+before deciding anything (no audit event, no verify): it must exit 0 and print
+the probe's answer.  `doctor` and `verify` call this.
 """
 
 from __future__ import annotations
@@ -64,18 +67,45 @@ def _collect(value: Any, out: list[str]) -> None:
             _collect(item, out)
 
 
-def run_once(root: Path, command: str, timeout: float = 30.0) -> str | None:
-    """None if `command` starts our tool hook; else why not, in a few words."""
+# What a tool launched from a desktop session has: no virtualenv, no PYTHON* or
+# VIRTUAL_ENV, the system's default PATH.  The user's own dirs stay (HOME, XDG_*):
+# the hook reads its key and registry from there.
+_KEPT = ("HOME", "USER", "LOGNAME", "LANG", "TMPDIR", "SYSTEMROOT", "WINDIR", "COMSPEC")
+_KEPT_PREFIXES = ("LC_", "XDG_")
+
+
+def tool_environment(tool: str, root: Path) -> dict[str, str]:
+    """The environment `tool` gives a hook: minimal PATH, its project-directory variable."""
+    env = {k: v for k, v in os.environ.items() if k in _KEPT or k.startswith(_KEPT_PREFIXES)}
+    env["PATH"] = os.defpath
+    if tool == "claude-code":
+        env["CLAUDE_PROJECT_DIR"] = str(root)
+    elif tool == "cursor":
+        env["CURSOR_PROJECT_DIR"] = str(root)
+        env["CLAUDE_PROJECT_DIR"] = str(root)  # Cursor sets both (an alias)
+    return env
+
+
+def run_once(root: Path, command: str, timeout: float = 30.0, tool: str = "") -> str | None:
+    """None if `command` starts our tool hook as `tool` would run it; else why not.
+
+    Claude Code and Cursor hooks run from the session's directory, which need
+    not be the repository, so the probe runs them from the system's temp dir;
+    the Copilot hook file sets ``"cwd": "."`` (the repository).
+    """
+    import tempfile
+
     payload = json.dumps({PROBE_KEY: True, "cwd": str(root)})
+    cwd = root if tool in ("", "copilot") else Path(tempfile.gettempdir())
     try:
         p = subprocess.run(
             ["/bin/sh", "-c", command],
-            cwd=root,
+            cwd=cwd,
             input=payload,
             capture_output=True,
             text=True,
             timeout=timeout,
-            env=dict(os.environ),
+            env=tool_environment(tool, root),
             check=False,
         )
     except subprocess.TimeoutExpired:
@@ -90,19 +120,39 @@ def run_once(root: Path, command: str, timeout: float = 30.0) -> str | None:
     return f"exited {p.returncode} ({last})"
 
 
-def problems(root: Path, tools: tuple[str, ...]) -> list[tuple[str, str, str]]:
-    """(tool, "`command`[ and N more]", why) for installed commands that do not start.
+def problems(root: Path, tools: tuple[str, ...]) -> list[str]:
+    """One line (without the fix) per way the installed hook commands fail to start.
 
-    Commands of one tool that fail the same way are one line (the first named,
-    with how many), so a missing `pretense-dev` is one line per tool, not five.
+    A missing or stale launcher is one line for every tool; otherwise commands
+    of one tool that fail the same way are one line (the first named, with how
+    many), so a broken entry is one line per tool, not five.
     """
+    from pretense_dev.integrations import launcher
+
+    found = installed_commands(root, tools)
+    users = [t for t, c in found if launcher.REL in c or "pretense-dev.cmd" in c]
+    why = launcher.problem(root) if users else None
+    if why is not None:
+        names = ", ".join(dict.fromkeys(users))
+        return [f"{names}: {why}, so no hook command of ours starts"]
     grouped: dict[tuple[str, str], list[str]] = {}
-    for tool, command in installed_commands(root, tools):
-        why = run_once(root, command)
-        if why is not None:
-            grouped.setdefault((tool, why), []).append(command)
+    for tool, command in found:
+        failed = run_once(root, command, tool=tool)
+        if failed is not None:
+            grouped.setdefault((tool, failed), []).append(command)
     out = []
-    for (tool, why), commands in grouped.items():
+    for (tool, failed), commands in grouped.items():
         more = f" and {len(commands) - 1} more" if len(commands) > 1 else ""
-        out.append((tool, f"`{commands[0]}`{more}", why))
+        out.append(f"{tool}: the hook command `{short(commands[0])}`{more} {failed}")
     return out
+
+
+def short(command: str) -> str:
+    """A command as one line shows it: without the fail-closed tail every entry shares."""
+    head, sep, _ = command.partition(" || ")
+    return head if sep else command
+
+
+# Every failure has the same cure: `init` writes the launcher for the interpreter it runs
+# in and replaces entries older than the launcher (a bare `pretense-dev`).
+FIX = "run `pretense-dev init` (it rewrites this clone's .pretense/bin/pretense-dev)"

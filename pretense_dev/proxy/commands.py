@@ -51,12 +51,22 @@ def proxy() -> None:
     help="Base URL of a cloud route: azure-openai (your resource's endpoint; required for "
     "Azure), bedrock, vertex or gemini (a corporate gateway).  Repeatable.",
 )
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(1, 86400),
+    default=900.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds without a byte from the upstream before an answer is given up (the client "
+    "gets the API's error).  A repository's `[proxy] read_timeout` takes precedence for it.",
+)
 @click.option("--foreground", is_flag=True, help="Run in this terminal; log to stderr too.")
 def start(
     port: int,
     upstream_anthropic: str,
     upstream_openai: str,
     upstreams: tuple[str, ...],
+    read_timeout: float,
     foreground: bool,
 ) -> int:
     """Start the proxy (returns once it answers /health)."""
@@ -76,6 +86,8 @@ def start(
                 "--upstream-openai",
                 upstream_openai,
                 *[arg for value in upstreams for arg in ("--upstream", value)],
+                "--read-timeout",
+                repr(read_timeout),
                 "--foreground",
             ]
         )
@@ -86,6 +98,7 @@ def start(
         upstream_anthropic=upstream_anthropic,
         upstream_openai=upstream_openai,
         upstreams=upstreams,
+        read_timeout=read_timeout,
     )
     st = result.state
     if result.already_running:

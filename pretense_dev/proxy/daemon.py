@@ -73,6 +73,7 @@ def start(
     upstream_openai: str = state.DEFAULT_UPSTREAM_OPENAI,
     upstreams: tuple[str, ...] = (),
     timeout: float = START_TIMEOUT,
+    read_timeout: float | None = None,
 ) -> StartResult:
     """Start the proxy in the background unless it runs; wait until it answers."""
     for url in (upstream_anthropic, upstream_openai):
@@ -102,6 +103,7 @@ def start(
             "--upstream-openai",
             upstream_openai,
             *[arg for value in upstreams for arg in ("--upstream", value)],
+            *(["--read-timeout", repr(read_timeout)] if read_timeout is not None else []),
         ]
         fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:

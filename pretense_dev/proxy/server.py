@@ -294,6 +294,7 @@ class Exchange:
     out: Outgoing | None = None
     secrets: tuple[Any, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    read_timeout: float | None = None  # seconds per upstream read, once forwarding
 
 
 class Proxy:
@@ -317,6 +318,10 @@ class Proxy:
         self._audit_batch: list[Callable[[], AuditEvent]] = []
         self._audit_timer: asyncio.TimerHandle | None = None
         self.contexts: dict[str, RepoContext] = {}
+        from pretense_dev import registry
+
+        self._registry_file = registry.registry_path()
+        self._registry_stamp: tuple[int, int, int] | None = None
         self.session: aiohttp.ClientSession | None = None
         self.started_at = time.time()
         self.port = settings.port
@@ -457,12 +462,44 @@ class Proxy:
 
     async def context(self, repo_id: str) -> RepoContext:
         """The repo's context, created on first use; refreshed."""
+        self._follow_registry()
         ctx = self.contexts.get(repo_id)
         if ctx is None:
             source = self.resolver(repo_id)  # raises Refusal
             ctx = self.contexts.setdefault(repo_id, RepoContext(source, self.scanner_factory))
         await ctx.refresh()
         return ctx
+
+    def _follow_registry(self) -> None:
+        """Resolve the known repositories again when the registry file changed.
+
+        `init` records a user's own gateway for a repository in the registry
+        (`registry.set_upstream`) and `uninstall` clears it, while this daemon
+        may be running with that repository's source already resolved: without
+        this, its traffic would keep going to the public vendor instead of the
+        user's gateway until a restart.  One stat per request; the registry is
+        written by rename, so any change moves its inode, time or size.  A
+        repository that no longer resolves, or now leads elsewhere, loses its
+        context, so its next request is resolved (and refused) afresh.
+        """
+        try:
+            st = os.stat(self._registry_file)
+            stamp: tuple[int, int, int] | None = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        if stamp == self._registry_stamp:
+            return
+        self._registry_stamp = stamp
+        for repo_id, ctx in list(self.contexts.items()):
+            try:
+                source = self.resolver(repo_id)
+            except Refusal:
+                self.contexts.pop(repo_id, None)
+                continue
+            if source.root != ctx.source.root:
+                self.contexts.pop(repo_id, None)
+            else:
+                ctx.source = source
 
     async def verify(self, request: web.Request) -> web.Response:
         """The canary challenge (package docstring)."""
@@ -765,6 +802,8 @@ class Proxy:
             route.api.sign(outbound)
         # From here the body may be on the wire: a client leaving now is audited as sent.
         ex.decision = FORWARDED
+        # The repository's own bound (`[proxy] read_timeout`), else the proxy's.
+        ex.read_timeout = ctx.policy().read_timeout or self.settings.read_timeout
         try:
             up_cm = self.session.request(
                 outbound.method,
@@ -772,6 +811,9 @@ class Proxy:
                 data=outbound.body,
                 headers=outbound.headers,
                 allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(
+                    total=None, sock_connect=30, sock_read=ex.read_timeout
+                ),
             )
             up = await up_cm.__aenter__()
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as e:
@@ -798,7 +840,7 @@ class Proxy:
             if framing is not None:
                 return await self._stream(request, route, ex, up, out_headers, mapping, framing)
             try:
-                body = await self._read_body(up)
+                body = await self._read_body(up, ex.read_timeout)
             except (TimeoutError, aiohttp.ClientError) as e:
                 ex.reason = f"upstream answer broke: {type(e).__name__}"
                 ex.status = 502
@@ -817,7 +859,7 @@ class Proxy:
         finally:
             await up_cm.__aexit__(None, None, None)
 
-    async def _read_some(self, up: aiohttp.ClientResponse) -> bytes:
+    async def _read_some(self, up: aiohttp.ClientResponse, timeout: float | None = None) -> bytes:
         """The next bytes of an upstream answer (b"" at its end), within the read timeout.
 
         The timeout is ours as well as aiohttp's: with aiohttp's C parser, an
@@ -825,13 +867,13 @@ class Proxy:
         socket read timeout never fires (aiohttp 3.14), so a broken upstream
         would hang the client.
         """
-        async with asyncio.timeout(self.settings.read_timeout):
+        async with asyncio.timeout(timeout or self.settings.read_timeout):
             return await up.content.readany()
 
-    async def _read_body(self, up: aiohttp.ClientResponse) -> bytes:
+    async def _read_body(self, up: aiohttp.ClientResponse, timeout: float | None = None) -> bytes:
         """A whole (non-streamed) upstream answer, each read within the read timeout."""
         parts = []
-        while chunk := await self._read_some(up):
+        while chunk := await self._read_some(up, timeout):
             parts.append(chunk)
         return b"".join(parts)
 
@@ -890,7 +932,7 @@ class Proxy:
         parser = framing.decoder()
         sent = 0
         try:
-            while chunk := await self._read_some(up):
+            while chunk := await self._read_some(up, ex.read_timeout):
                 events = parser.feed(chunk)
                 if not events:
                     continue
@@ -1195,6 +1237,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--upstream", action="append", default=[], metavar="NAME=URL")
     p.add_argument("--foreground", action="store_true")
     a = p.parse_args(argv)
+    from pretense_dev.config import READ_TIMEOUT_RANGE
+
+    low, high = READ_TIMEOUT_RANGE
+    if not low <= a.read_timeout <= high:
+        print(
+            f"pretense-dev proxy: --read-timeout must be between {low:g} and {high:g} "
+            f"seconds, not {a.read_timeout:g}",
+            file=sys.stderr,
+        )
+        return 2
     try:
         extra = dict(state.parse_upstream(v) for v in a.upstream)
     except ValueError as e:

@@ -248,7 +248,7 @@ class _Walker:
 
     def key_stores(self) -> None:
         """Scan the binary key stores the range added, whole, from one `cat-file`."""
-        from pretense_dev.secrets.scan import read_blobs
+        from pretense_dev.secrets.gitread import read_blobs
 
         if not self.blobs:
             return

@@ -23,12 +23,12 @@ from pretense_dev.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError
 from pretense_dev.repo import Repo
 from pretense_dev.secrets.baseline import Baseline
 from pretense_dev.secrets.detector import Detector
+from pretense_dev.secrets.gitread import read_blobs
 from pretense_dev.secrets.scan import (
     Located,
     ScanResult,
     list_files,
     pre_push_ranges,
-    read_blobs,
     scan_files,
     scan_range,
     scan_staged,
@@ -202,9 +202,9 @@ def refused(entries: Sequence[tuple[str, str]], blobs: dict[str, bytes]) -> list
 
 
 def _blob_sizes(root: Path, shas: Sequence[str]) -> dict[str, int]:
-    from pretense_dev.secrets.scan import _git
+    from pretense_dev.secrets.gitread import git
 
-    out = _git(root, "cat-file", "--batch-check", stdin="".join(f"{s}\n" for s in shas).encode())
+    out = git(root, "cat-file", "--batch-check", stdin="".join(f"{s}\n" for s in shas).encode())
     sizes = {}
     for line in out.decode().splitlines():
         parts = line.split()

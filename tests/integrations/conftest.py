@@ -46,3 +46,24 @@ def entry_point_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     bindir = str(Path(sys.executable).parent)
     monkeypatch.setenv("PATH", bindir + os.pathsep + os.environ.get("PATH", ""))
+
+
+def hook_command(tool: str, event: str, *, powershell: bool = False) -> str:
+    """The exact command a committed hook entry runs: this clone's launcher, failing closed.
+
+    Spelled out here rather than built from the code under test, so a changed
+    command fails a test.
+    """
+    if powershell:
+        return (
+            f"& .\\.pretense\\bin\\pretense-dev.cmd hook {tool} {event}; "
+            "if ($LASTEXITCODE -ne 0) { exit 2 }"
+        )
+    var = {"claude-code": "CLAUDE_PROJECT_DIR", "cursor": "CURSOR_PROJECT_DIR"}.get(tool)
+    where = f'"${{{var}:-.}}"' if var else "."
+    launcher = f"{where}/.pretense/bin/pretense-dev"
+    return (
+        f"{launcher} hook {tool} {event} || {{ [ $? = 2 ] || echo 'pretense-dev: the hook did "
+        "not start (no working .pretense/bin/pretense-dev in this clone): run pretense-dev init' "
+        ">&2; exit 2; }"
+    )

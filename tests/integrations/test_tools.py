@@ -17,6 +17,7 @@ from pretense_dev.integrations.jsonedit import parse
 from pretense_dev.lifecycle import init_repo, uninstall_repo
 from pretense_dev.repo import Repo
 from tests.conftest import git, run_cli, write
+from tests.integrations.conftest import hook_command
 
 ALL = ("claude-code", "cursor", "copilot")
 
@@ -188,7 +189,7 @@ def test_files_follow_the_documented_formats(small_repo: Path, vscode_dir: Path)
             for h in g["hooks"]:
                 assert h == {
                     "type": "command",
-                    "command": f"pretense-dev hook claude-code {event}",
+                    "command": hook_command("claude-code", event),
                     "timeout": 10,
                     "onFailure": "block",
                 }
@@ -215,7 +216,7 @@ def test_files_follow_the_documented_formats(small_repo: Path, vscode_dir: Path)
     assert set(hooks["hooks"]) <= documented
     for event, entries in hooks["hooks"].items():
         assert entries == [
-            {"command": f"pretense-dev hook cursor {event}", "timeout": 10, "failClosed": True}
+            {"command": hook_command("cursor", event), "timeout": 10, "failClosed": True}
         ]
     assert {"preToolUse", "beforeSubmitPrompt", "beforeReadFile"} <= set(hooks["hooks"])
     # Copilot hooks (reference/copilot.md §3): version 1, CLI event names, bash/powershell.
@@ -224,8 +225,9 @@ def test_files_follow_the_documented_formats(small_repo: Path, vscode_dir: Path)
     assert set(gh["hooks"]) == {"sessionStart", "userPromptSubmitted", "preToolUse"}
     for event, entries in gh["hooks"].items():
         (h,) = entries
-        assert h["type"] == "command" and h["timeoutSec"] == 10
-        assert h["bash"] == h["powershell"] == f"pretense-dev hook copilot {event}"
+        assert h["type"] == "command" and h["timeoutSec"] == 10 and h["cwd"] == "."
+        assert h["bash"] == hook_command("copilot", event)
+        assert h["powershell"] == hook_command("copilot", event, powershell=True)
     # VS Code BYOK (§1): customendpoint, chat completions, url used as is.
     (group,) = json.loads((vscode_dir / "chatLanguageModels.json").read_text())
     assert group["vendor"] == "customendpoint" and group["apiType"] == "chat-completions"
@@ -382,7 +384,7 @@ def test_every_manifest_hook_is_one_the_entry_point_understands(tool: str) -> No
         for h in handlers:
             for key in ("command", "bash", "powershell"):
                 if key in h:
-                    assert h[key] == f"pretense-dev hook {tool} {event}"
+                    assert h[key] == hook_command(tool, event, powershell=key == "powershell")
 
 
 def test_a_cursor_gate_written_without_fail_closed_is_drift_and_init_repairs_it(
@@ -402,5 +404,5 @@ def test_a_cursor_gate_written_without_fail_closed_is_drift_and_init_repairs_it(
     assert cursor.check(ctx) == []
     fixed = json.loads(path.read_text())["hooks"]["beforeReadFile"]
     assert fixed == [
-        {"command": "pretense-dev hook cursor beforeReadFile", "timeout": 10, "failClosed": True}
+        {"command": hook_command("cursor", "beforeReadFile"), "timeout": 10, "failClosed": True}
     ]
