@@ -240,7 +240,9 @@ def test_a_clean_prompt_is_allowed_by_the_daemon_without_the_gate_in_the_hook(
     assert {"json", "socket", "hmac", "_hashlib", "typing", "dataclasses"} & set(loaded) == set()
     assert [m for m in loaded if m.startswith("pretense_dev")] == [
         "pretense_dev",
+        "pretense_dev.bugs",  # the one top-level handler every entry point runs under
         "pretense_dev.entry",
+        "pretense_dev.errors",
         "pretense_dev.integrations",
         "pretense_dev.integrations.toolhook",
         "pretense_dev.integrations.toolhook.client",
