@@ -22,6 +22,8 @@ COPILOT_CLI = {  # Copilot CLI 1.0.102 with COPILOT_PROVIDER_BASE_URL (bring you
     "x-interaction-type": "conversation-user",
     "x-initiator": "user",
 }
+# llm 0.36 sends only the OpenAI SDK's headers: nothing names it, so it is "sdk".
+LLM = {"User-Agent": "OpenAI/Python 3.60.0", "x-stainless-lang": "python"}
 OPENAI_SDK = {"User-Agent": "OpenAI/Python 2.20.0", "X-Stainless-Lang": "python"}
 
 
@@ -35,6 +37,7 @@ OPENAI_SDK = {"User-Agent": "OpenAI/Python 2.20.0", "X-Stainless-Lang": "python"
         (COPILOT_CLI, "copilot"),
         ({"User-Agent": "OpenAI/JS 5.20.1", "x-stainless-lang": "js"}, "sdk"),
         (OPENAI_SDK, "sdk"),
+        (LLM, "sdk"),
         ({"User-Agent": "claude-cli/2.1.331 (external, sdk-cli)"}, "claude-code"),
         ({"User-Agent": "GeminiCLI-tui/0.61.0/gemini-2.5-pro (linux; x64)"}, "gemini-cli"),
         ({"User-Agent": "curl/8.5.0"}, ""),
