@@ -20,6 +20,9 @@ CODEX_VERSION := 0.171.0
 CODEX := .tools/codex/node_modules/.bin/codex
 AIDER_VERSION := 0.86.2
 AIDER := .tools/aider/bin/aider
+# The real Copilot CLI, through `pretense-dev copilot` with its own provider.
+COPILOT_VERSION := 1.0.102
+COPILOT := .tools/copilot/node_modules/.bin/copilot
 # The VS Code / Cursor extension, compiled so its tests run against the real build.
 VSCODE_OUT := lsp/vscode/out/extension.js
 
@@ -43,6 +46,9 @@ $(GEMINI):
 $(CODEX):
 	npm install --silent --no-audit --no-fund --prefix .tools/codex @openai/codex@$(CODEX_VERSION)
 
+$(COPILOT):
+	npm install --silent --no-audit --no-fund --prefix .tools/copilot @github/copilot@$(COPILOT_VERSION)
+
 $(AIDER):
 	$(PYTHON) -m venv .tools/aider
 	.tools/aider/bin/python -m pip install --quiet aider-chat==$(AIDER_VERSION)
@@ -61,7 +67,7 @@ tmux:
 			echo "tmux could not be installed: the tmux end-to-end test will skip"; \
 		else echo "tmux is missing: the tmux end-to-end test will skip"; fi; }
 
-tools: $(CLAUDE) $(GEMINI) $(CODEX) $(AIDER) $(VSCODE_OUT) tmux
+tools: $(CLAUDE) $(GEMINI) $(CODEX) $(AIDER) $(COPILOT) $(VSCODE_OUT) tmux
 
 demo: $(STAMP)
 	$(BIN)/pretense-dev demo

@@ -216,7 +216,9 @@ def tool_of(user_agent: str, headers: Mapping[str, str] | None = None) -> str:
     Each real CLI was captured with a loopback server: Claude Code sends
     ``claude-cli/<v> (external, …)``; Codex ``codex_exec/<v> …`` (or
     ``codex_cli_rs``, …) with an ``originator`` header of the same name; the
-    Gemini CLI ``GeminiCLI-…/<v>``; a Copilot user agent says ``copilot``.  aider talks
+    Gemini CLI ``GeminiCLI-…/<v>``; the Copilot CLI with its own provider sends
+    the OpenAI JS SDK's agent plus Copilot's ``X-Initiator`` and
+    ``X-Interaction-Type`` headers (VS Code's agent says ``copilot``).  aider talks
     through litellm, whose OpenAI calls carry only the OpenAI SDK's
     ``OpenAI/Python`` agent plus ``X-Stainless-Raw-Response: true`` (litellm
     reads raw responses): nothing in them names aider, so they are audited as
@@ -228,7 +230,7 @@ def tool_of(user_agent: str, headers: Mapping[str, str] | None = None) -> str:
         return "claude-code"
     if ua.startswith("codex_") or originator.startswith("codex_"):
         return "codex"
-    if "copilot" in ua:
+    if "copilot" in ua or (headers is not None and "x-initiator" in headers):
         return "copilot"
     if "cursor" in ua:
         return "cursor"

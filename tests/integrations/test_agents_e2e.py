@@ -1,4 +1,4 @@
-"""End to end: real CLIs (Codex, aider, Gemini CLI, Claude Code on Bedrock/Vertex) via the proxy.
+"""End to end: real CLIs (Codex, aider, Gemini, Copilot, Claude Code on Bedrock/Vertex), proxied.
 
 Each is set up only by `pretense-dev init` (plus the user's own environment: a
 key, a cloud mode) and must reach its loopback vendor through the proxy.
@@ -134,9 +134,18 @@ def protected(root: Path) -> set[str]:
 
 
 def assert_nothing_real_was_sent(fake: Fake, names: set[str]) -> None:
+    """No protected name in any request, outside the tool definitions.
+
+    Tool definitions are the CLI's own text and go as sent (the proxy exempts them
+    by design); the Copilot CLI's describe "model billing multipliers", and
+    `billing` is a protected name here.
+    """
     assert fake.upstream.records
     for rec in fake.upstream.records:
-        sent = rec.body + json.dumps(rec.headers).encode()
+        body = rec.json() if rec.body else {}
+        if isinstance(body, dict):
+            body.pop("tools", None)
+        sent = json.dumps(body).encode() + json.dumps(rec.headers).encode()
         for name in names:
             assert not re.search(rb"\b" + name.encode() + rb"\b", sent), (name, rec.path)
     assert not any(n in REAL_NAMES for n in fake.names.values())
@@ -410,3 +419,33 @@ def test_claude_code_in_vertex_mode_is_routed_by_what_init_writes(
         for r in calls
     )
     assert_nothing_real_was_sent(fake, protected(repo))
+
+
+# -- Copilot CLI (run as `pretense-dev copilot`) -----------------------------------------
+
+COPILOT = _find(".tools/copilot/node_modules/.bin/copilot", "copilot")
+COPILOT_INSTALL = "npm install --prefix .tools/copilot @github/copilot@1.0.102"
+
+
+@pytest.mark.skipif(
+    COPILOT is None, reason=f"the Copilot CLI is not installed: run `{COPILOT_INSTALL}`"
+)
+def test_copilot_cli_through_the_wrapper_offline(
+    repo: Path, isolated_user: Path, proxied: Callable[..., Fake]
+) -> None:
+    fake = proxied(lambda rec, n: Answer(text=f"{n['meth']} doubles {n['var']}." if n else "ok"))
+    assert run_cli("init", "--tools", "copilot", cwd=repo).code == 0
+    assert COPILOT is not None
+    env = tool_env(isolated_user)
+    env = {k: v for k, v in env.items() if not k.startswith("COPILOT_")}
+    env.update(PATH=f"{Path(COPILOT).parent}:{env['PATH']}", COPILOT_PROVIDER_API_KEY=KEY)
+    p = subprocess.run(
+        [sys.executable, "-m", "pretense_dev", "copilot", "-p", TASK],
+        cwd=repo, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert p.returncode == 0, (p.stdout[-2000:], p.stderr[-2000:])
+    assert "reconcile_invoices doubles batch_total." in p.stdout
+    chats = [r for r in fake.upstream.records if r.path.endswith("/chat/completions")]
+    assert chats and all(r.headers["Authorization"] == f"Bearer {KEY}" for r in chats)
+    assert_nothing_real_was_sent(fake, protected(repo))
+    assert "copilot" in audited_tools()

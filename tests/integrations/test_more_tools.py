@@ -235,6 +235,8 @@ def test_gemini_cli_env_file_round_trips_and_env_overrides_are_drift(
         "the pretense-dev GOOGLE_GEMINI_BASE_URL is missing or changed"
     ]
     assert init_repo(root, tools=("gemini-cli",)).problems == []
+    env = run_cli("env", "gemini-cli", cwd=root)
+    assert (env.code, env.out) == (0, f"export GOOGLE_GEMINI_BASE_URL={ctx.repo_url}\n")
     assert uninstall_repo(root).problems == []
     assert ours_only(root, isolated_user) == before
 
