@@ -38,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -253,6 +254,12 @@ def tree_section(binary: str | None, tmp: Path, args: argparse.Namespace) -> Non
         n_gl = len(json.loads(report.read_text()))
         print(row("gitleaks", gl, n_gl, mb))
         print(ratios(ours, gl))
+        by_ours = Counter(f["path"].split("/")[0] for f in json.loads(ours.out)["findings"])
+        gl_rows = json.loads(report.read_text())
+        by_gl = Counter(os.path.relpath(f["File"], tree).split("/")[0] for f in gl_rows)
+        print("findings by source (ours / gitleaks): " + ", ".join(
+            f"{k} {by_ours.get(k, 0)}/{by_gl.get(k, 0)}" for k in sorted(set(by_ours) | set(by_gl))
+        ))  # fmt: skip
     shutil.rmtree(tree, ignore_errors=True)
 
 

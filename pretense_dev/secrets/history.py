@@ -24,11 +24,15 @@ the history a push sends.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
 import re
 import subprocess
 import tempfile
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -41,6 +45,9 @@ from pretense_dev.secrets.model import Finding
 CONTEXT = 2  # unchanged lines shown around each hunk (the detector's joined-literal reach)
 CHUNK_BYTES = 8_000_000  # one file's added text is scanned in pieces of about this size
 CARRY_LINES = 200  # lines kept from one piece as context for the next
+BATCH_BYTES = 1_000_000  # added text per worker job
+BATCH_FILES = 500
+PARALLEL_BYTES = 4_000_000  # a range with less added text is scanned in-process
 _NULL_SHA = re.compile(rb"^0+$")
 _C_ESCAPES = {b"a": 7, b"b": 8, b"t": 9, b"n": 10, b"v": 11, b"f": 12, b"r": 13}
 
@@ -114,16 +121,48 @@ def _diff_git_path(rest: bytes) -> str | None:
     return new[2:].decode("utf-8", "surrogateescape") if new.startswith(b"b/") else None
 
 
+# (commit, path, text, line numbers, added flags) of one file of one commit.
+_Unit = tuple[str, str, bytes, list[int], bytearray]
+_WORKER_DETECTOR: Detector | None = None  # set before the workers fork
+
+
+def _scan_units(units: list[tuple[bytes, str]]) -> list[list[Finding]]:
+    """A worker's job: the findings of each (text, path); the parent decides what counts."""
+    det = _WORKER_DETECTOR
+    assert det is not None
+    return [det.scan_bytes(data, path) for data, path in units]
+
+
+def _close_in_worker(fds: list[int]) -> None:
+    """A worker closes its copy of git's pipe and leaves Ctrl-C to the parent.
+
+    Were the parent to stop reading, git must not wait on a reader still alive.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
 class _Walker:
     """Reads one ``git log -p`` stream and scans each file's new lines as it ends."""
 
-    def __init__(self, detector: Detector, root: Path) -> None:
+    def __init__(self, detector: Detector, root: Path, workers: int | None = None) -> None:
         self.detector = detector
         self.root = root
         self.seen: set[tuple[str | None, str, str]] = set()
         self.found: list[tuple[Finding, str]] = []
         self.scanned = 0
         self.blobs: list[tuple[str, str, str]] = []  # (commit, path, blob) of key stores
+        self.batch: list[_Unit] = []
+        self.batch_bytes = 0
+        self.total = 0
+        self.workers = workers if workers is not None else (os.cpu_count() or 1)
+        self.pool: ProcessPoolExecutor | None = None
+        self.inflight: deque[tuple[Future[list[list[Finding]]], list[_Unit]]] = deque()
+        self.inherited: list[int] = []  # descriptors a forked worker must not keep open
 
     def flush(self, f: _File, final: bool) -> None:
         """Scan what `f` holds; if more of the file follows, keep its tail as context.
@@ -131,28 +170,95 @@ class _Walker:
         A piece is cut at a line: a finding that reaches the last
         `CARRY_LINES` lines (a key block the cut may have truncated) is left
         for the next piece, which starts no later than that finding does.
+        A whole file goes to the batch for the workers; a piece is scanned
+        here, after everything before it (its cut depends on what it holds).
         """
+        if final:
+            if f.any_added:
+                self._queue(f)
+            return
+        self.drain()
         n = len(f.lines)
-        cut = n if final else (n - CARRY_LINES if n > 2 * CARRY_LINES else max(1, n // 2))
+        cut = n - CARRY_LINES if n > 2 * CARRY_LINES else max(1, n // 2)
         keep_from = cut
         if f.any_added:
-            data = b"".join(f.lines)
-            for finding in self.detector.scan_bytes(data, f.path):
-                if finding.identity in self.seen:
-                    continue
+            for finding in self.detector.scan_bytes(b"".join(f.lines), f.path):
                 lo, hi = finding.line - 1, finding.end_line
-                if hi > cut and lo > 0:
+                if finding.identity not in self.seen and hi > cut and lo > 0:
                     keep_from = min(keep_from, lo)  # seen whole, or again, in the next piece
                     continue
-                if not any(f.added[lo:hi]):
-                    continue  # on unchanged context lines only: another commit added it
-                self.seen.add(finding.identity)
-                line, end = f.numbers[lo], f.numbers[min(hi, n) - 1]
-                self.found.append((dataclasses.replace(finding, line=line, end_line=end), f.commit))
-        if not final:
-            del f.lines[:keep_from], f.numbers[:keep_from], f.added[:keep_from]
-            f.size = sum(map(len, f.lines))
-            f.any_added = any(f.added)
+                self._report(finding, f.commit, f.numbers, f.added)
+        del f.lines[:keep_from], f.numbers[:keep_from], f.added[:keep_from]
+        f.size = sum(map(len, f.lines))
+        f.any_added = any(f.added)
+
+    def _report(self, finding: Finding, commit: str, numbers: list[int], added: bytearray) -> None:
+        """Record `finding` if it is new and touches a line `commit` added."""
+        if finding.identity in self.seen:
+            return
+        lo, hi = finding.line - 1, finding.end_line
+        if not any(added[lo:hi]):
+            return  # on unchanged context lines only: another commit added it
+        self.seen.add(finding.identity)
+        line, end = numbers[lo], numbers[min(hi, len(numbers)) - 1]
+        self.found.append((dataclasses.replace(finding, line=line, end_line=end), commit))
+
+    def _queue(self, f: _File) -> None:
+        self.batch.append((f.commit, f.path, b"".join(f.lines), f.numbers, f.added))
+        self.batch_bytes += f.size
+        self.total += f.size
+        if self.batch_bytes >= BATCH_BYTES or len(self.batch) >= BATCH_FILES:
+            self._submit()
+
+    def _submit(self) -> None:
+        """Send the batch to a worker (in order), or scan it here for a small range."""
+        batch, self.batch, self.batch_bytes = self.batch, [], 0
+        if not batch:
+            return
+        if self.pool is None and self.workers > 1 and self.total >= PARALLEL_BYTES:
+            self._start_pool()
+        if self.pool is None:
+            self._apply(batch, [self.detector.scan_bytes(d, p) for _, p, d, _, _ in batch])
+            return
+        fut = self.pool.submit(_scan_units, [(d, p) for _, p, d, _, _ in batch])
+        self.inflight.append((fut, batch))
+        while len(self.inflight) > 2 * self.workers:  # bounded: memory stays flat
+            done, units = self.inflight.popleft()
+            self._apply(units, done.result())
+
+    def _apply(self, units: list[_Unit], results: list[list[Finding]]) -> None:
+        for (commit, _path, _data, numbers, added), findings in zip(units, results, strict=True):
+            for finding in findings:
+                self._report(finding, commit, numbers, added)
+
+    def drain(self) -> None:
+        """Everything queued scanned and applied, in commit order."""
+        self._submit()
+        while self.inflight:
+            done, units = self.inflight.popleft()
+            self._apply(units, done.result())
+
+    def _start_pool(self) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        global _WORKER_DETECTOR
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return  # the detector (a hyperscan database) cannot be sent to a spawned worker
+        _ = self.detector.key  # resolved once here, not by every worker
+        _WORKER_DETECTOR = self.detector
+        self.pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_close_in_worker,
+            initargs=(self.inherited,),
+        )
+
+    def close(self) -> None:
+        """Stop the workers (after `drain`, or on an error: queued work is dropped)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
 
     def walk(self, out: IO[bytes]) -> None:
         """Parse the stream: commit lines, diff headers, hunks."""
@@ -278,9 +384,25 @@ def log_command(root: Path, rev_args: Sequence[str]) -> list[str]:
     ]  # fmt: skip
 
 
-def scan_history(detector: Detector, root: Path, rev_args: Sequence[str]) -> HistoryScan:
-    """Every commit of `rev_args` (``git log`` arguments), streamed; see the module doc."""
-    walker = _Walker(detector, root)
+def _bigger_pipe(fd: int) -> None:
+    """A 1 MB pipe (Linux): git keeps writing while a large file is scanned."""
+    import fcntl
+
+    with contextlib.suppress(OSError, AttributeError):
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)  # type: ignore[attr-defined,unused-ignore]
+
+
+def scan_history(
+    detector: Detector, root: Path, rev_args: Sequence[str], workers: int | None = None
+) -> HistoryScan:
+    """Every commit of `rev_args` (``git log`` arguments), streamed; see the module doc.
+
+    A range with more than `PARALLEL_BYTES` of added text is scanned by a
+    pool of forked workers (one per core) in batches, while this process
+    reads git's output; findings are applied in commit order, so the
+    introducing commit is still the one reported.
+    """
+    walker = _Walker(detector, root, workers)
     with tempfile.TemporaryFile() as err:
         try:
             proc = subprocess.Popen(
@@ -289,9 +411,13 @@ def scan_history(detector: Detector, root: Path, rev_args: Sequence[str]) -> His
         except FileNotFoundError:
             raise PretenseError("git is not installed", "install git and retry") from None
         assert proc.stdout is not None
+        walker.inherited = [proc.stdout.fileno()]
+        _bigger_pipe(proc.stdout.fileno())
         try:
             walker.walk(proc.stdout)
+            walker.drain()
         finally:
+            walker.close()
             proc.stdout.close()
             code = proc.wait()
         if code != 0:

@@ -190,3 +190,25 @@ def test_located_carries_the_full_commit(git_repo: Path) -> None:
     sha = commit(git_repo, {"a.py": f'GH = "{token()}"\n'})
     (loc,) = scan_range(Detector(KEY), git_repo, ["HEAD"]).found
     assert isinstance(loc, Located) and loc.commit == sha and len(sha) == 40
+
+
+def test_forked_workers_report_what_one_process_reports(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    toks = [token() for _ in range(4)]
+    commit(git_repo, {"a.py": f'A = "{toks[0]}"\n', "b.py": lines(10)})
+    commit(git_repo, {"b.py": lines(10) + f'B = "{toks[1]}"\n' + f'A = "{toks[0]}"\n'})
+    commit(git_repo, {"c.py": f'C = "{toks[2]}"\n', "a.py": "x = 1\n"})
+    commit(git_repo, {"a.py": f'A = "{toks[0]}"\nD = "{toks[3]}"\n'})
+    commit(git_repo, {"k.txt": STRUCTURED["pem-rsa"](RNG)})
+
+    def run(workers: int) -> list[tuple[str, str | None, int, int, str]]:
+        done = history.scan_history(Detector(KEY), git_repo, ["HEAD"], workers=workers)
+        return sorted((f.rule, f.path, f.line, f.end_line, c) for f, c in done.found)
+
+    alone = run(1)
+    assert len(alone) == 6  # A twice: in a.py, then in b.py (another path)
+    # Every file its own batch, several batches in flight at once.
+    monkeypatch.setattr(history, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(history, "BATCH_FILES", 1)
+    assert run(2) == alone
