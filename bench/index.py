@@ -1,4 +1,4 @@
-"""Issue #3 figures: full index of the stdlib (MB/s, names) and re-index after one change.
+"""Figures: full index of the stdlib (MB/s, names) and re-index after one change.
 
 Baseline in the same run: tree-sitter parsing alone, one process (the reference
 measured 6-7 MB/s per core here), so the cost of our queries, stop lists and

@@ -1,4 +1,4 @@
-"""Issue 6 figure: `pretense-dev init` on a medium repository with every tool configured.
+"""Figure: `pretense-dev init` on a medium repository with every tool configured.
 
 Whole processes, in the same run: `init --no-tools` (the index, key and
 registry: the baseline) against `init --tools claude-code,cursor,copilot`, each

@@ -1,4 +1,4 @@
-"""Issue #7 figure: the language server's memory with a 50,000-name map.
+"""Figure: the language server's memory with a 50,000-name map.
 
 Builds a repository that defines 50,000 names (500 Python files × 100
 functions), initialises it, starts `pretense-dev lsp`, opens a file, hovers

@@ -1,4 +1,4 @@
-"""Issue #7 figure: a file saved → index and map updated (goal ≤ 300 ms median).
+"""Figure: a file saved → index and map updated (goal ≤ 300 ms median).
 
 Corpus: a copy of this interpreter's standard library, initialised (≈ 66k
 protected names), so the store has a realistic size.  Each round appends a

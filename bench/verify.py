@@ -1,4 +1,4 @@
-"""Issue 6 figure: `pretense-dev verify` alone, proxy up, all tools configured.
+"""Figure: `pretense-dev verify` alone, proxy up, all tools configured.
 
 Whole process beside `python -c pass`, then `verify.run` in process (what a
 hook pays inside its own process), on a medium repository.

@@ -1,6 +1,6 @@
 """Claude Code: model traffic through the proxy, and hooks that refuse to work without it.
 
-Two files, split by who they belong to (reference/claude-code.md §1):
+Two files, split by who they belong to (https://docs.anthropic.com/en/docs/claude-code/settings):
 
 * ``.claude/settings.json`` — shared, committed: the hooks.  They are the team's
   policy, so they travel with the repository: a clone that has not run

@@ -1,6 +1,6 @@
 """GitHub Copilot: what can be routed goes through the proxy; the rest is said plainly.
 
-What we set up (reference/copilot.md):
+What we set up (https://docs.github.com/en/copilot):
 
 * **VS Code chat and agent with bring-your-own-key models** — one provider group
   per repository in VS Code's ``chatLanguageModels.json`` (user level: VS Code

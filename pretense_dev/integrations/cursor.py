@@ -3,8 +3,9 @@
 Cursor sends every chat, agent, Tab and Cmd+K request from its own servers —
 even with your own API key, "all requests are routed through Cursor's servers
 for final prompt building", and a custom base URL is called from there, so
-``127.0.0.1`` is unreachable (reference/cursor.md §1-2).  Mutation is therefore
-impossible for Cursor.  What runs on the developer's machine are its hooks, and
+``127.0.0.1`` is unreachable (Cursor's documentation on models and API keys,
+https://cursor.com/docs).  Mutation is therefore impossible for Cursor.  What
+runs on the developer's machine are its hooks, and
 `.cursor/hooks.json` (project level, committed, so the policy travels) installs
 ours on:
 

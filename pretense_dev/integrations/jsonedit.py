@@ -17,7 +17,7 @@ member and removing it again gives back the original text, byte for byte, for
 generated documents with comments, trailing commas and odd spacing.
 
 `strict=True` accepts only RFC 8259 JSON — Claude Code silently ignores a
-`.claude/settings.json` with a comment in it (reference/claude-code.md §1), so
+`.claude/settings.json` with a comment in it (it must be strict JSON), so
 such a file is refused rather than edited.  `strict=False` accepts JSONC: `//`
 and `/* */` comments and trailing commas.
 

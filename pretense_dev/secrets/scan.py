@@ -267,7 +267,7 @@ def pre_push_ranges(root: Path, stdin_lines: Iterable[str] = ()) -> list[list[st
     """The rev ranges a push sends: from pre-commit's variables, or git's hook stdin.
 
     pre-commit sets PRE_COMMIT_FROM_REF/TO_REF; for a new branch whose history
-    starts at a root commit it sets neither (reference/pre-commit.md §3), and
+    starts at a root commit it sets neither (https://pre-commit.com/#pre-push), and
     then everything not already on the remote is checked.
     """
     env = os.environ

@@ -3,9 +3,9 @@
 It stands in for the one thing that cannot exist here, the vendor's hosted API
 (briefing: mock only that).  It records every request exactly as received —
 what the vendor would see — and answers with the documented SSE frames
-(reference/anthropic-messages.md §7-8), streaming each event in its own write.
+(https://docs.anthropic.com/en/api/messages-streaming), streaming each event in its own write.
 `disable_nagle_algorithm` avoids the 40 ms delayed-ACK stall of `http.server`
-(reference/loopback-benchmarks.md).
+(Nagle plus delayed ACK on loopback).
 """
 
 from __future__ import annotations

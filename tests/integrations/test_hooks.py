@@ -1,8 +1,9 @@
 """`pretense-dev hook`: each tool's documented stdin in, each tool's own answer out.
 
-Payloads are the documented shapes (reference/claude-code.md §6, cursor.md §4,
-copilot.md §2-3).  Every call runs the real console entry in a fresh process,
-as the tools do; stdout must parse as the tool's JSON (or be empty), and the
+Payloads are the documented shapes
+(https://docs.anthropic.com/en/docs/claude-code/hooks, https://cursor.com/docs/agent/hooks,
+https://docs.github.com/en/copilot).  Every call runs the real console entry in a
+fresh process, as the tools do; stdout must parse as the tool's JSON (or be empty), and the
 line for people must be on stderr (stdout is the tool's protocol).
 """
 

@@ -180,7 +180,7 @@ def test_a_file_we_cannot_parse_is_left_untouched_with_one_line(small_repo: Path
 def test_files_follow_the_documented_formats(small_repo: Path, vscode_dir: Path) -> None:
     init_repo(small_repo, tools=ALL)
     ctx = ctx_of(small_repo)
-    # Claude Code (reference/claude-code.md §4): event → [{matcher?, hooks: [handler]}].
+    # Claude Code hooks: event → [{matcher?, hooks: [handler]}].
     settings = json.loads((small_repo / ".claude/settings.json").read_text())
     assert set(settings["hooks"]) == {"SessionStart", "UserPromptSubmit", "PreToolUse"}
     for event, groups in settings["hooks"].items():
@@ -219,7 +219,7 @@ def test_files_follow_the_documented_formats(small_repo: Path, vscode_dir: Path)
             {"command": hook_command("cursor", event), "timeout": 10, "failClosed": True}
         ]
     assert {"preToolUse", "beforeSubmitPrompt", "beforeReadFile"} <= set(hooks["hooks"])
-    # Copilot hooks (reference/copilot.md §3): version 1, CLI event names, bash/powershell.
+    # Copilot hooks: version 1, CLI event names, bash/powershell.
     gh = json.loads((small_repo / ".github/hooks/pretense-dev.json").read_text())
     assert gh["version"] == 1
     assert set(gh["hooks"]) == {"sessionStart", "userPromptSubmitted", "preToolUse"}
