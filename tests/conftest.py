@@ -168,6 +168,24 @@ def cli_on_a_terminal(
     Stderr is returned raw (terminal codes and all) so a test can assert what a
     terminal was sent.  NO_COLOR, COLUMNS and LINES are removed unless `env` sets them.
     """
+    master, slave = open_terminal(columns)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "pretense_dev", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env=terminal_env(env or {}),
+    )
+    os.close(slave)
+    err = read_terminal(master)
+    assert p.stdout is not None
+    out = p.stdout.read().decode()
+    return p.wait(timeout=120), out, err.decode("utf-8", "replace")
+
+
+def open_terminal(columns: int) -> tuple[int, int]:
+    """A pseudo-terminal (master, slave) of 40 rows and `columns` columns."""
     import fcntl
     import pty
     import struct
@@ -175,17 +193,18 @@ def cli_on_a_terminal(
 
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
-    full = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES")}
-    full.update({"TERM": "xterm-256color", **(env or {})})
-    p = subprocess.Popen(
-        [sys.executable, "-m", "pretense_dev", *args],
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        env=full,
-    )
-    os.close(slave)
+    return master, slave
+
+
+def terminal_env(extra: dict[str, str]) -> dict[str, str]:
+    """The environment a colour terminal gets: no NO_COLOR, COLUMNS or LINES, then `extra`."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES")}
+    env.update({"TERM": "xterm-256color", **extra})
+    return env
+
+
+def read_terminal(master: int) -> bytes:
+    """All a child wrote to the terminal until it closed its side; closes `master`."""
     chunks = []
     while True:
         try:
@@ -196,9 +215,7 @@ def cli_on_a_terminal(
             break
         chunks.append(data)
     os.close(master)
-    assert p.stdout is not None
-    out = p.stdout.read().decode()
-    return p.wait(timeout=120), out, b"".join(chunks).decode("utf-8", "replace")
+    return b"".join(chunks)
 
 
 @pytest.fixture

@@ -31,13 +31,15 @@ from pretense_dev.integrations.base import (
     Context,
     Drift,
     Plan,
-    all_or_nothing,
     apply_plan,
     edit_block,
+    env_override,
     exclude_locally,
     has_block,
     is_tracked,
+    planned,
     read_text,
+    removed,
 )
 
 CONF = ".aider.conf.yml"
@@ -73,14 +75,14 @@ def block(ctx: Context, user_keys: set[str]) -> str:
 
 def plan(ctx: Context) -> Plan:
     """What `apply` would change."""
-    p = Plan(AIDER)
-    _edit(ctx, p, removing=False)
-    p.notes.append(
+    return planned(
+        ctx,
+        AIDER,
+        _edit,
         "aider: run it in this repository as usual; its OpenAI calls go through the proxy "
-        "with your key from OPENAI_API_KEY."
+        "with your key from OPENAI_API_KEY.",
+        UNPROTECTED,
     )
-    p.notes.append(UNPROTECTED)
-    return all_or_nothing(p)
 
 
 def apply(ctx: Context) -> Plan:
@@ -90,9 +92,7 @@ def apply(ctx: Context) -> Plan:
 
 def remove(ctx: Context) -> Plan:
     """Take our block (and our exclude line) out, byte for byte."""
-    p = Plan(AIDER)
-    _edit(ctx, p, removing=True)
-    return apply_plan(ctx, p)
+    return removed(ctx, AIDER, _edit)
 
 
 def _edit(ctx: Context, p: Plan, *, removing: bool) -> None:
@@ -127,16 +127,8 @@ def check(ctx: Context) -> list[Drift]:
     if not has_block(path, block(ctx, _user_keys(text))):
         out.append(Drift(AIDER, CONF, "the pretense-dev block is missing or changed"))
     for var in ("OPENAI_API_BASE", "AIDER_OPENAI_API_BASE"):
-        value = ctx.environ.get(var)
-        if value and value.rstrip("/") != base_url(ctx):
-            out.append(
-                Drift(
-                    AIDER,
-                    "environment",
-                    f"{var} overrides {CONF} and sends aider elsewhere",
-                    f"unset {var}",
-                )
-            )
+        problem = f"{var} overrides {CONF} and sends aider elsewhere"
+        out += env_override(ctx, AIDER, var, base_url(ctx), problem)
     return out
 
 

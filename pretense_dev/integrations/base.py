@@ -35,7 +35,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from pretense_dev.integrations.jsonedit import Document
@@ -300,6 +300,36 @@ def apply_plan(ctx: Context, plan: Plan) -> Plan:
     return plan
 
 
+class Edit(Protocol):
+    """A tool's edit: adds its file changes to `p` (or, `removing`, their undoing)."""
+
+    def __call__(self, ctx: Context, p: Plan, *, removing: bool) -> None:
+        """Edit (typing only)."""
+
+
+def planned(ctx: Context, tool: str, edit: Edit, *notes: str) -> Plan:
+    """The plan of a tool whose setup is one edit: the edit, then `notes`, all or nothing."""
+    p = Plan(tool)
+    edit(ctx, p, removing=False)
+    p.notes.extend(notes)
+    return all_or_nothing(p)
+
+
+def removed(ctx: Context, tool: str, edit: Edit) -> Plan:
+    """Undo a tool's one edit, and write."""
+    p = Plan(tool)
+    edit(ctx, p, removing=True)
+    return apply_plan(ctx, p)
+
+
+def env_override(ctx: Context, tool: str, var: str, url: str, problem: str) -> list[Drift]:
+    """A drift when the environment sets `var` to other than `url` (the shell wins)."""
+    value = ctx.environ.get(var)
+    if value and value.rstrip("/") != url:
+        return [Drift(tool, "environment", problem, f"unset {var}")]
+    return []
+
+
 def missing_dirs(path: Path) -> list[Path]:
     """The parent directories of `path` that do not exist yet, deepest first."""
     out = []
@@ -308,6 +338,34 @@ def missing_dirs(path: Path) -> list[Path]:
         out.append(d)
         d = d.parent
     return out
+
+
+def edit_whole_file(
+    ctx: Context,
+    p: Plan,
+    path: Path,
+    display: str,
+    before: str | None,
+    text: str,
+    *,
+    removing: bool,
+) -> None:
+    """Write a file that is wholly ours as `text`, or delete it (and the dirs we made).
+
+    The caller has already made sure `before` (the file's text now) is ours.
+    """
+    key = file_key(ctx, path)
+    if removing:
+        if before is None:
+            return
+        rec = load_state(ctx)["files"].get(key) or {}
+        dirs = tuple(Path(d) for d in rec.get("created_dirs", []))
+        p.changes.append(FileChange(path, display, before, None, dirs))
+        p.records[key] = {}
+        return
+    p.changes.append(FileChange(path, display, before, text))
+    if before is None:
+        p.records[key] = {"created": True, "created_dirs": [str(d) for d in missing_dirs(path)]}
 
 
 # -- editing one JSON file with ownership ----------------------------------------------
@@ -492,6 +550,11 @@ class JsonFile:
         if removing:
             return {}
         return self.record
+
+    def add_to(self, p: Plan, *, removing: bool = False) -> None:
+        """Put this file's change and its ownership record into `p`."""
+        p.changes.append(self.change(removing=removing))
+        p.records[self.key] = self.record_update(removing=removing)
 
 
 _MISSING = object()

@@ -321,8 +321,7 @@ def _edit_shared(ctx: Context, p: Plan, *, removing: bool) -> None:
     except IntegrationError as e:
         p.problems.append(e.message)
         return
-    p.changes.append(f.change(removing=removing))
-    p.records[f.key] = f.record_update(removing=removing)
+    f.add_to(p, removing=removing)
 
 
 def _edit_local(ctx: Context, p: Plan, *, removing: bool) -> None:
@@ -346,8 +345,7 @@ def _edit_local(ctx: Context, p: Plan, *, removing: bool) -> None:
     except IntegrationError as e:
         p.problems.append(e.message)
         return
-    p.changes.append(f.change(removing=removing))
-    p.records[f.key] = f.record_update(removing=removing)
+    f.add_to(p, removing=removing)
 
 
 def _git(ctx: Context, *args: str) -> subprocess.CompletedProcess[str]:

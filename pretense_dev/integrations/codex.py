@@ -31,14 +31,12 @@ from pretense_dev.integrations.base import (
     CODEX,
     Context,
     Drift,
-    FileChange,
     Plan,
-    all_or_nothing,
     apply_plan,
-    file_key,
-    load_state,
-    missing_dirs,
+    edit_whole_file,
+    planned,
     read_text,
+    removed,
 )
 
 MARK = "# pretense-dev: routes Codex through the pretense-dev proxy"
@@ -96,15 +94,15 @@ def _is_ours(text: str) -> bool:
 
 def plan(ctx: Context) -> Plan:
     """What `apply` would change."""
-    p = Plan(CODEX)
-    _edit(ctx, p, removing=False)
-    p.notes.append(
+    return planned(
+        ctx,
+        CODEX,
+        _edit,
         f"Codex CLI: run it as `pretense-dev codex …` (it runs `codex --profile "
         f"{profile_name(ctx)}` after `pretense-dev verify` passes), with your key in "
-        "OPENAI_API_KEY; a plain `codex` is not routed."
+        "OPENAI_API_KEY; a plain `codex` is not routed.",
+        UNPROTECTED,
     )
-    p.notes.append(UNPROTECTED)
-    return all_or_nothing(p)
 
 
 def apply(ctx: Context) -> Plan:
@@ -114,30 +112,17 @@ def apply(ctx: Context) -> Plan:
 
 def remove(ctx: Context) -> Plan:
     """Delete our profile file (and the directories we created for it, if empty)."""
-    p = Plan(CODEX)
-    _edit(ctx, p, removing=True)
-    return apply_plan(ctx, p)
+    return removed(ctx, CODEX, _edit)
 
 
 def _edit(ctx: Context, p: Plan, *, removing: bool) -> None:
     path = profile_path(ctx)
     display = ctx.display(path)
     before = read_text(path)
-    key = file_key(ctx, path)
     if before is not None and not _is_ours(before):
         p.problems.append(f"{display} exists and is not pretense-dev's; left untouched")
         return
-    if removing:
-        if before is None:
-            return
-        rec = load_state(ctx)["files"].get(key) or {}
-        dirs = tuple(Path(d) for d in rec.get("created_dirs", []))
-        p.changes.append(FileChange(path, display, before, None, dirs))
-        p.records[key] = {}
-        return
-    p.changes.append(FileChange(path, display, before, profile_text(ctx)))
-    if before is None:
-        p.records[key] = {"created": True, "created_dirs": [str(d) for d in missing_dirs(path)]}
+    edit_whole_file(ctx, p, path, display, before, profile_text(ctx), removing=removing)
 
 
 def check(ctx: Context) -> list[Drift]:

@@ -13,6 +13,7 @@ from pretense_dev.errors import EXIT_FAILURE, EXIT_OK, UsageError
 
 if TYPE_CHECKING:
     from pretense_dev.integrations.base import Context
+    from pretense_dev.repo import Repo
 
 
 @click.command(
@@ -86,27 +87,40 @@ def _record_verify(repo: object, result: object) -> None:
         click.echo(f"pretense-dev: the audit log could not be written ({e})", err=True)
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def copilot(args: tuple[str, ...]) -> int:  # returns only on failure
-    """Run the Copilot CLI through the proxy (after `verify` passes): pretense-dev copilot ARGS."""
+def _verified_cli(
+    tools: tuple[str, ...], name: str, what: str, install: str
+) -> tuple[Repo, str, str] | None:
+    """Verify this repository (and `tools`), then find the CLI `name` on PATH.
+
+    The wrappers run a tool only once `verify` passes: None (failures said on
+    stderr) when it does not; else the repository, the proxy URL and the CLI's path.
+    """
     import shutil
 
     from pretense_dev.integrations.verify import run
     from pretense_dev.repo import Repo
 
     repo = Repo.discover()
-    result = run(repo, tools=())
+    result = run(repo, tools=tools)
     if not result.ok:
         for c in result.failures:
             click.echo(f"pretense-dev: {c.line()}", err=True)
-        return EXIT_FAILURE
-    exe = shutil.which("copilot")
+        return None
+    exe = shutil.which(name)
     if exe is None:
-        raise UsageError(
-            "the Copilot CLI (`copilot`) is not on PATH", "npm install -g @github/copilot"
-        )
-    env = {**os.environ, **_copilot_env(repo, result.proxy_url)}
+        raise UsageError(f"{what} (`{name}`) is not on PATH", install)
+    return repo, result.proxy_url, exe
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def copilot(args: tuple[str, ...]) -> int:  # returns only on failure
+    """Run the Copilot CLI through the proxy (after `verify` passes): pretense-dev copilot ARGS."""
+    found = _verified_cli((), "copilot", "the Copilot CLI", "npm install -g @github/copilot")
+    if found is None:
+        return EXIT_FAILURE
+    repo, proxy_url, exe = found
+    env = {**os.environ, **_copilot_env(repo, proxy_url)}
     sys.stdout.flush()
     os.execve(exe, [exe, *args], env)  # replaces this process: the CLI's exit code is the user's
 
@@ -115,22 +129,13 @@ def copilot(args: tuple[str, ...]) -> int:  # returns only on failure
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def codex(args: tuple[str, ...]) -> int:  # returns only on failure
     """Run the Codex CLI through the proxy (after `verify` passes): pretense-dev codex ARGS."""
-    import shutil
-
     from pretense_dev.integrations import codex as codex_tool
-    from pretense_dev.integrations.verify import run
-    from pretense_dev.repo import Repo
 
-    repo = Repo.discover()
-    result = run(repo, tools=("codex",))
-    if not result.ok:
-        for c in result.failures:
-            click.echo(f"pretense-dev: {c.line()}", err=True)
+    found = _verified_cli(("codex",), "codex", "the Codex CLI", "npm install -g @openai/codex")
+    if found is None:
         return EXIT_FAILURE
-    exe = shutil.which("codex")
-    if exe is None:
-        raise UsageError("the Codex CLI (`codex`) is not on PATH", "npm install -g @openai/codex")
-    ctx = _context(repo, result.proxy_url)
+    repo, proxy_url, exe = found
+    ctx = _context(repo, proxy_url)
     sys.stdout.flush()
     os.execv(exe, [exe, *codex_tool.cli_arguments(ctx), *args])
 

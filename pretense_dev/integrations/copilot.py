@@ -37,18 +37,16 @@ from pretense_dev.integrations.base import (
     COPILOT,
     Context,
     Drift,
-    FileChange,
     IntegrationError,
     JsonFile,
     Plan,
     all_or_nothing,
     apply_plan,
-    file_key,
+    edit_whole_file,
     is_our_command,
-    load_state,
     manifest,
-    missing_dirs,
     read_text,
+    removed,
 )
 from pretense_dev.integrations.jsonedit import JsonEditError, parse
 
@@ -173,17 +171,18 @@ def apply(ctx: Context) -> Plan:
 
 def remove(ctx: Context) -> Plan:
     """Take out exactly what we added, and write."""
-    p = Plan(COPILOT)
-    _edit_hooks(ctx, p, removing=True)
+    return removed(ctx, COPILOT, _edit)
+
+
+def _edit(ctx: Context, p: Plan, *, removing: bool) -> None:
+    _edit_hooks(ctx, p, removing=removing)
     for d in vscode_user_dirs(ctx):
-        _edit_models(ctx, p, d / MODELS_FILE, removing=True)
-    return apply_plan(ctx, p)
+        _edit_models(ctx, p, d / MODELS_FILE, removing=removing)
 
 
 def _edit_hooks(ctx: Context, p: Plan, *, removing: bool) -> None:
     path = ctx.root / HOOKS_FILE
     before = read_text(path)
-    key = file_key(ctx, path)
     if before is not None and before != hooks_text():
         try:
             ours = _all_ours(parse(before, strict=False).to_python())
@@ -194,18 +193,7 @@ def _edit_hooks(ctx: Context, p: Plan, *, removing: bool) -> None:
                 f"{HOOKS_FILE} exists and holds hooks that are not pretense-dev's; left untouched"
             )
             return
-    if removing:
-        if before is None:
-            return
-        rec = load_state(ctx)["files"].get(key) or {}
-        dirs = tuple(Path(d) for d in rec.get("created_dirs", []))
-        p.changes.append(FileChange(path, HOOKS_FILE, before, None, dirs))
-        p.records[key] = {}
-        return
-    p.changes.append(FileChange(path, HOOKS_FILE, before, hooks_text()))
-    if before is None:
-        created = missing_dirs(path)
-        p.records[key] = {"created": True, "created_dirs": [str(d) for d in created]}
+    edit_whole_file(ctx, p, path, HOOKS_FILE, before, hooks_text(), removing=removing)
 
 
 def _edit_models(ctx: Context, p: Plan, path: Path, *, removing: bool) -> None:
@@ -220,8 +208,7 @@ def _edit_models(ctx: Context, p: Plan, path: Path, *, removing: bool) -> None:
     except IntegrationError as e:
         p.problems.append(e.message)
         return
-    p.changes.append(f.change(removing=removing))
-    p.records[f.key] = f.record_update(removing=removing)
+    f.add_to(p, removing=removing)
 
 
 # -- drift -----------------------------------------------------------------------------

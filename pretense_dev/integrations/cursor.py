@@ -36,11 +36,12 @@ from pretense_dev.integrations.base import (
     IntegrationError,
     JsonFile,
     Plan,
-    all_or_nothing,
     apply_plan,
     is_our_command,
     manifest,
+    planned,
     read_text,
+    removed,
 )
 
 HOOKS_FILE = ".cursor/hooks.json"
@@ -65,14 +66,14 @@ def is_ours(item: Any) -> bool:
 
 def plan(ctx: Context) -> Plan:
     """What `apply` would change."""
-    p = Plan(CURSOR)
-    _edit(ctx, p, removing=False)
-    p.notes.append(NOT_MUTATED)
-    p.notes.append(
+    return planned(
+        ctx,
+        CURSOR,
+        _edit,
+        NOT_MUTATED,
         "Cursor runs project hooks only in a trusted workspace; check Settings → Hooks "
-        "after opening the repository."
+        "after opening the repository.",
     )
-    return all_or_nothing(p)
 
 
 def apply(ctx: Context) -> Plan:
@@ -82,9 +83,7 @@ def apply(ctx: Context) -> Plan:
 
 def remove(ctx: Context) -> Plan:
     """Take out exactly what we added, and write."""
-    p = Plan(CURSOR)
-    _edit(ctx, p, removing=True)
-    return apply_plan(ctx, p)
+    return removed(ctx, CURSOR, _edit)
 
 
 def _edit(ctx: Context, p: Plan, *, removing: bool) -> None:
@@ -119,8 +118,7 @@ def _edit(ctx: Context, p: Plan, *, removing: bool) -> None:
     except IntegrationError as e:
         p.problems.append(e.message)
         return
-    p.changes.append(f.change(removing=removing))
-    p.records[f.key] = f.record_update(removing=removing)
+    f.add_to(p, removing=removing)
 
 
 def check(ctx: Context) -> list[Drift]:

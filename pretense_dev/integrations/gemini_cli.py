@@ -24,13 +24,15 @@ from pretense_dev.integrations.base import (
     Context,
     Drift,
     Plan,
-    all_or_nothing,
     apply_plan,
     edit_block,
+    env_override,
     exclude_locally,
     has_block,
     is_tracked,
+    planned,
     read_text,
+    removed,
 )
 
 ENV_FILE = ".gemini/.env"
@@ -46,14 +48,14 @@ def block(ctx: Context) -> str:
 
 def plan(ctx: Context) -> Plan:
     """What `apply` would change."""
-    p = Plan(GEMINI_CLI)
-    _edit(ctx, p, removing=False)
-    p.notes.append(
+    return planned(
+        ctx,
+        GEMINI_CLI,
+        _edit,
         "Gemini CLI: run it in this repository with API-key auth (GEMINI_API_KEY, passed "
         "through); it reads .gemini/.env only in a trusted folder. Its usage statistics go "
-        'direct: set "privacy": {"usageStatisticsEnabled": false} in its settings.'
+        'direct: set "privacy": {"usageStatisticsEnabled": false} in its settings.',
     )
-    return all_or_nothing(p)
 
 
 def apply(ctx: Context) -> Plan:
@@ -63,9 +65,7 @@ def apply(ctx: Context) -> Plan:
 
 def remove(ctx: Context) -> Plan:
     """Take our block (and our exclude line) out, byte for byte."""
-    p = Plan(GEMINI_CLI)
-    _edit(ctx, p, removing=True)
-    return apply_plan(ctx, p)
+    return removed(ctx, GEMINI_CLI, _edit)
 
 
 def _edit(ctx: Context, p: Plan, *, removing: bool) -> None:
@@ -103,17 +103,8 @@ def check(ctx: Context) -> list[Drift]:
     out: list[Drift] = []
     if not has_block(ctx.root / ENV_FILE, block(ctx)):
         out.append(Drift(GEMINI_CLI, ENV_FILE, f"the pretense-dev {VAR} is missing or changed"))
-    value = ctx.environ.get(VAR)
-    if value and value.rstrip("/") != ctx.repo_url:
-        out.append(
-            Drift(
-                GEMINI_CLI,
-                "environment",
-                f"{VAR} in the shell overrides {ENV_FILE} and sends Gemini CLI elsewhere",
-                f"unset {VAR}",
-            )
-        )
-    return out
+    problem = f"{VAR} in the shell overrides {ENV_FILE} and sends Gemini CLI elsewhere"
+    return out + env_override(ctx, GEMINI_CLI, VAR, ctx.repo_url, problem)
 
 
 def cli_environment(ctx: Context) -> dict[str, str]:

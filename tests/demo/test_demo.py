@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import re
-import struct
 import subprocess
 import sys
-import termios
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pretense_dev.demo.console import changed_tokens, wrap_tokens
-from tests.conftest import REPO_ROOT, run_cli
+from tests.conftest import REPO_ROOT, open_terminal, read_terminal, run_cli, terminal_env
 
 
 def test_demo_shows_both_sides_and_blocks_the_token() -> None:
@@ -49,25 +45,16 @@ SGR = re.compile(r"\x1b\[[0-9;]*m")
 
 def _on_a_terminal(columns: int, env_extra: dict[str, str], snippet: str = SNIPPET) -> str:
     """Run `snippet` with stdout on a pseudo-terminal of `columns` columns; what it printed."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES")}
-    env.update({"TERM": "xterm-256color", **env_extra})
+    master, slave = open_terminal(columns)
     p = subprocess.Popen(
-        [sys.executable, "-c", snippet], stdout=slave, stderr=slave, env=env, cwd=REPO_ROOT
+        [sys.executable, "-c", snippet],
+        stdout=slave,
+        stderr=slave,
+        env=terminal_env(env_extra),
+        cwd=REPO_ROOT,
     )
     os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # the child closed its side
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    text = b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+    text = read_terminal(master).decode("utf-8").replace("\r\n", "\n")
     assert p.wait(timeout=30) == 0, text
     return text
 
@@ -127,30 +114,17 @@ def test_the_side_by_side_indents_continuation_rows_under_their_line() -> None:
 def test_the_whole_demo_on_an_80_column_terminal_fits_and_is_coloured() -> None:
     from rich.cells import cell_len
 
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 80, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES")}
-    env["TERM"] = "xterm-256color"
+    master, slave = open_terminal(80)
     p = subprocess.Popen(
         [sys.executable, "-m", "pretense_dev", "demo"],
         stdin=subprocess.DEVNULL,
         stdout=slave,
         stderr=slave,
-        env=env,
+        env=terminal_env({}),
         cwd=REPO_ROOT,
     )
     os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # the child closed its side
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    raw = b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
+    raw = read_terminal(master).decode("utf-8").replace("\r\n", "\n")
     assert p.wait(timeout=300) == 0, raw[-2000:]
     plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", raw)
     too_wide = [line for line in plain.splitlines() if cell_len(line) > 80]

@@ -2,13 +2,53 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, write
+from pretense_dev.proxy import state
+from tests.conftest import git, run_cli, write
+
+STUB = {"billing/ledger.py": "def reconcile_invoices(batch_total):\n    pass\n"}
+
+
+def commit_code(root: Path, files: dict[str, str]) -> Path:
+    """Write `files` into the repository at `root` and commit them."""
+    write(root, files)
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "code")
+    return root
+
+
+def commit_with_secrets(root: Path, token: Callable[[], str]) -> Path:
+    """Commit code and a settings file holding a token; put another in a git-ignored .env."""
+    commit_code(
+        root,
+        {
+            "billing/ledger.py": "def reconcile_invoices(batch_total):\n    return batch_total\n",
+            ".gitignore": ".env\n",
+            "config/settings.py": f'GITHUB_TOKEN = "{token()}"\n',
+        },
+    )
+    (root / ".env").write_text(f"TOKEN={token()}\n")  # git-ignored: not in the index
+    return root
+
+
+@contextlib.contextmanager
+def running_proxy(upstream: str) -> Iterator[state.ProxyState]:
+    """The proxy started as a user would (any free port, this Anthropic upstream), then stopped."""
+    r = run_cli("proxy", "start", "--port", "0", "--upstream-anthropic", upstream)
+    assert r.code == 0, r.err
+    st = state.running()
+    assert st is not None
+    try:
+        yield st
+    finally:
+        run_cli("proxy", "stop")
 
 
 @pytest.fixture

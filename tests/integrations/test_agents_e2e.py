@@ -311,18 +311,59 @@ CLAUDE = _find(".tools/claude-code/node_modules/.bin/claude", "claude")
 CLAUDE_INSTALL = "npm install --prefix .tools/claude-code @anthropic-ai/claude-code@2.1.331"
 
 
+def claude_in_cloud(
+    repo: Path, home: Path, vendor: str, env_extra: dict[str, str]
+) -> tuple[Fake, dict[str, Any]]:
+    """Run Claude Code in a cloud mode (`vendor`) as set up by `init`, against a fake cloud.
+
+    The cloud is allowed by the repository's policy, the proxy chains to the fake,
+    and the answer must come back with the real names.  Returns the fake (what it
+    received) and the `.claude/settings.local.json` that `init` wrote.
+    """
+    from pretense_dev.config import DEFAULT_CONFIG_TEXT
+    from pretense_dev.proxy.replay_cloud import cloud_reply
+
+    policy = DEFAULT_CONFIG_TEXT.replace(
+        'vendors = ["anthropic", "openai"]', f'vendors = ["anthropic", "openai", "{vendor}"]'
+    )
+    write(repo, {".pretense/config.toml": policy})
+    fake = Fake(lambda rec, n: Answer(text=f"{n['meth']} doubles {n['var']}.", pieces=4))
+    fake.upstream.responder = lambda rec: cloud_reply(
+        rec, fake.script(rec, fake.names) if fake.respond_names(rec) else Answer("ok")
+    )
+    try:
+        r = run_cli("proxy", "start", "--port", "0", "--upstream", f"{vendor}={fake.url}")
+        assert r.code == 0, r.err
+        assert run_cli("init", "--tools", "claude-code", cwd=repo).code == 0
+        local = json.loads((repo / ".claude/settings.local.json").read_text())
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+        env.update(
+            HOME=str(home),
+            CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
+            DISABLE_AUTOUPDATER="1",
+            **env_extra,
+        )
+        assert CLAUDE is not None
+        p = subprocess.run(
+            [CLAUDE, "-p", TASK, "--output-format", "json"],
+            cwd=repo, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+    finally:
+        run_cli("proxy", "stop")
+        fake.close()
+    assert p.returncode == 0, (p.stdout[-2000:], p.stderr[-2000:])
+    result = json.loads(p.stdout.strip().splitlines()[-1])
+    assert result.get("result") == "reconcile_invoices doubles batch_total.", result
+    return fake, local
+
+
 @pytest.mark.skipif(CLAUDE is None, reason=f"Claude Code is not installed: run `{CLAUDE_INSTALL}`")
 def test_claude_code_in_bedrock_mode_is_routed_by_what_init_writes(
     repo: Path, isolated_user: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pretense_dev.config import DEFAULT_CONFIG_TEXT
-    from pretense_dev.proxy.replay_cloud import cloud_reply
     from tests.proxy.test_cloud import AKID, SECRET
 
-    policy = DEFAULT_CONFIG_TEXT.replace(
-        'vendors = ["anthropic", "openai"]', 'vendors = ["anthropic", "openai", "bedrock"]'
-    )
-    write(repo, {".pretense/config.toml": policy})
     # The developer's shell: Bedrock mode and AWS credentials, for Claude Code and the proxy.
     aws = {
         "CLAUDE_CODE_USE_BEDROCK": "1",
@@ -334,34 +375,8 @@ def test_claude_code_in_bedrock_mode_is_routed_by_what_init_writes(
     }
     for k, v in aws.items():
         monkeypatch.setenv(k, v)
-    fake = Fake(lambda rec, n: Answer(text=f"{n['meth']} doubles {n['var']}.", pieces=4))
-    fake.upstream.responder = lambda rec: cloud_reply(
-        rec, fake.script(rec, fake.names) if fake.respond_names(rec) else Answer("ok")
-    )
-    try:
-        r = run_cli("proxy", "start", "--port", "0", "--upstream", f"bedrock={fake.url}")
-        assert r.code == 0, r.err
-        assert run_cli("init", "--tools", "claude-code", cwd=repo).code == 0
-        local = json.loads((repo / ".claude/settings.local.json").read_text())
-        assert list(local["env"]) == ["ANTHROPIC_BEDROCK_BASE_URL"]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
-        env.update(
-            HOME=str(isolated_user),
-            CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
-            DISABLE_AUTOUPDATER="1",
-        )
-        assert CLAUDE is not None
-        p = subprocess.run(
-            [CLAUDE, "-p", TASK, "--output-format", "json"],
-            cwd=repo, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-            timeout=120,
-        )  # fmt: skip
-    finally:
-        run_cli("proxy", "stop")
-        fake.close()
-    assert p.returncode == 0, (p.stdout[-2000:], p.stderr[-2000:])
-    result = json.loads(p.stdout.strip().splitlines()[-1])
-    assert result.get("result") == "reconcile_invoices doubles batch_total.", result
+    fake, local = claude_in_cloud(repo, isolated_user, "bedrock", {})
+    assert list(local["env"]) == ["ANTHROPIC_BEDROCK_BASE_URL"]
     calls = [r for r in fake.upstream.records if "/invoke" in r.path]
     assert calls and all(r.path.startswith("/model/") for r in calls)
     assert all("Signature=" in r.headers["Authorization"] for r in calls)  # signed again
@@ -373,46 +388,15 @@ def test_claude_code_in_bedrock_mode_is_routed_by_what_init_writes(
 def test_claude_code_in_vertex_mode_is_routed_by_what_init_writes(
     repo: Path, isolated_user: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pretense_dev.config import DEFAULT_CONFIG_TEXT
-    from pretense_dev.proxy.replay_cloud import cloud_reply
-
-    policy = DEFAULT_CONFIG_TEXT.replace(
-        'vendors = ["anthropic", "openai"]', 'vendors = ["anthropic", "openai", "vertex"]'
-    )
-    write(repo, {".pretense/config.toml": policy})
     monkeypatch.setenv("CLAUDE_CODE_USE_VERTEX", "1")
-    fake = Fake(lambda rec, n: Answer(text=f"{n['meth']} doubles {n['var']}.", pieces=4))
-    fake.upstream.responder = lambda rec: cloud_reply(
-        rec, fake.script(rec, fake.names) if fake.respond_names(rec) else Answer("ok")
-    )
-    try:
-        r = run_cli("proxy", "start", "--port", "0", "--upstream", f"vertex={fake.url}")
-        assert r.code == 0, r.err
-        assert run_cli("init", "--tools", "claude-code", cwd=repo).code == 0
-        local = json.loads((repo / ".claude/settings.local.json").read_text())
-        assert local["env"]["ANTHROPIC_VERTEX_BASE_URL"].endswith("/v1")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
-        env.update(
-            HOME=str(isolated_user),
-            CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
-            DISABLE_AUTOUPDATER="1",
-            # The Google access token would pass through untouched; the fake needs none.
-            CLAUDE_CODE_SKIP_VERTEX_AUTH="1",
-            ANTHROPIC_VERTEX_PROJECT_ID="acme-dev",
-            CLOUD_ML_REGION="us-east5",
-        )
-        assert CLAUDE is not None
-        p = subprocess.run(
-            [CLAUDE, "-p", TASK, "--output-format", "json"],
-            cwd=repo, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-            timeout=120,
-        )  # fmt: skip
-    finally:
-        run_cli("proxy", "stop")
-        fake.close()
-    assert p.returncode == 0, (p.stdout[-2000:], p.stderr[-2000:])
-    result = json.loads(p.stdout.strip().splitlines()[-1])
-    assert result.get("result") == "reconcile_invoices doubles batch_total.", result
+    vertex = {
+        # The Google access token would pass through untouched; the fake needs none.
+        "CLAUDE_CODE_SKIP_VERTEX_AUTH": "1",
+        "ANTHROPIC_VERTEX_PROJECT_ID": "acme-dev",
+        "CLOUD_ML_REGION": "us-east5",
+    }
+    fake, local = claude_in_cloud(repo, isolated_user, "vertex", vertex)
+    assert local["env"]["ANTHROPIC_VERTEX_BASE_URL"].endswith("/v1")
     calls = [r for r in fake.upstream.records if "RawPredict" in r.path]
     assert calls and all(
         r.path.startswith("/v1/projects/acme-dev/locations/us-east5/publishers/anthropic/")

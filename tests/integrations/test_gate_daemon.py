@@ -32,7 +32,8 @@ from pretense_dev.integrations.toolhook import wire
 from pretense_dev.lifecycle import init_repo
 from pretense_dev.proxy import state
 from pretense_dev.secrets.samples import generate
-from tests.conftest import Result, git, run_cli, write
+from tests.conftest import Result, run_cli
+from tests.integrations.conftest import commit_with_secrets, running_proxy
 
 RNG = random.Random(16)
 RESTART = "run `pretense-dev proxy stop && pretense-dev proxy start`"
@@ -50,32 +51,17 @@ def token() -> str:
 
 @pytest.fixture
 def repo(git_repo: Path) -> Path:
-    write(
-        git_repo,
-        {
-            "billing/ledger.py": "def reconcile_invoices(batch_total):\n    return batch_total\n",
-            ".gitignore": ".env\n",
-            "config/settings.py": f'GITHUB_TOKEN = "{token()}"\n',
-        },
-    )
-    git(git_repo, "add", "-A")
-    git(git_repo, "commit", "-qm", "code")
-    (git_repo / ".env").write_text(f"TOKEN={token()}\n")
-    return git_repo
+    return commit_with_secrets(git_repo, token)
 
 
 @pytest.fixture
 def daemon() -> Iterator[state.ProxyState]:
-    r = run_cli("proxy", "start", "--port", "0", "--upstream-anthropic", "http://127.0.0.1:9")
-    assert r.code == 0, r.err
-    st = state.running()
-    assert st is not None
-    try:
-        yield st
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(st.pid, signal.SIGCONT)  # a test may have stopped it
-        run_cli("proxy", "stop")
+    with running_proxy("http://127.0.0.1:9") as st:
+        try:
+            yield st
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(st.pid, signal.SIGCONT)  # a test may have stopped it
 
 
 @pytest.fixture

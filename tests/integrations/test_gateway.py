@@ -16,9 +16,9 @@ import anthropic
 import pytest
 
 from pretense_dev import registry
-from pretense_dev.proxy import state
 from pretense_dev.repo import Repo
-from tests.conftest import git, run_cli, write
+from tests.conftest import run_cli, write
+from tests.integrations.conftest import STUB, commit_code, running_proxy
 from tests.integrations.fake_anthropic import Block, FakeAnthropic
 
 
@@ -40,22 +40,13 @@ def gateway() -> Iterator[FakeAnthropic]:
 
 @pytest.fixture
 def proxy(vendor: FakeAnthropic) -> Iterator[str]:
-    r = run_cli("proxy", "start", "--port", "0", "--upstream-anthropic", vendor.url)
-    assert r.code == 0, r.err
-    st = state.running()
-    assert st is not None
-    try:
+    with running_proxy(vendor.url) as st:
         yield st.url
-    finally:
-        run_cli("proxy", "stop")
 
 
 @pytest.fixture
 def repo(git_repo: Path) -> Path:
-    write(git_repo, {"billing/ledger.py": "def reconcile_invoices(batch_total):\n    pass\n"})
-    git(git_repo, "add", "-A")
-    git(git_repo, "commit", "-qm", "code")
-    return git_repo
+    return commit_code(git_repo, STUB)
 
 
 def ask(base_url: str) -> None:

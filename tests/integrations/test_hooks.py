@@ -19,7 +19,8 @@ import pytest
 from pretense_dev.audit.store import AuditStore
 from pretense_dev.lifecycle import init_repo
 from pretense_dev.secrets.samples import generate
-from tests.conftest import Result, git, run_cli, write
+from tests.conftest import Result, run_cli
+from tests.integrations.conftest import commit_with_secrets
 
 RNG = random.Random(6)
 PROXY_DOWN = "pretense-dev: pretense proxy is not running: run `pretense-dev proxy start`"
@@ -32,17 +33,7 @@ def token() -> str:
 
 @pytest.fixture
 def repo(git_repo: Path) -> Path:
-    write(
-        git_repo,
-        {
-            "billing/ledger.py": "def reconcile_invoices(batch_total):\n    return batch_total\n",
-            ".gitignore": ".env\n",
-            "config/settings.py": f'GITHUB_TOKEN = "{token()}"\n',
-        },
-    )
-    git(git_repo, "add", "-A")
-    git(git_repo, "commit", "-qm", "code")
-    (git_repo / ".env").write_text(f"TOKEN={token()}\n")  # git-ignored: not in the index
+    commit_with_secrets(git_repo, token)
     init_repo(git_repo, tools=("claude-code", "cursor", "copilot"))
     return git_repo
 

@@ -21,9 +21,8 @@ from typing import Any
 import pytest
 
 from pretense_dev.lifecycle import init_repo, uninstall_repo
-from pretense_dev.proxy import state
 from tests.conftest import git, run_cli, write
-from tests.integrations.conftest import hook_command
+from tests.integrations.conftest import STUB, commit_code, hook_command, running_proxy
 from tests.integrations.fake_anthropic import FakeAnthropic
 from tests.integrations.test_claude_code_e2e import CLAUDE
 from tests.integrations.test_hooks import token
@@ -38,22 +37,13 @@ ALL = ("claude-code", "cursor", "copilot")
 
 @pytest.fixture
 def repo(git_repo: Path) -> Path:
-    write(git_repo, {"billing/ledger.py": "def reconcile_invoices(batch_total):\n    pass\n"})
-    git(git_repo, "add", "-A")
-    git(git_repo, "commit", "-qm", "code")
-    return git_repo
+    return commit_code(git_repo, STUB)
 
 
 @pytest.fixture
 def proxy() -> Iterator[str]:
-    r = run_cli("proxy", "start", "--port", "0", "--upstream-anthropic", "http://127.0.0.1:9")
-    assert r.code == 0, r.err
-    st = state.running()
-    assert st is not None
-    try:
+    with running_proxy("http://127.0.0.1:9") as st:
         yield st.url
-    finally:
-        run_cli("proxy", "stop")
 
 
 def desktop_env(**extra: str) -> dict[str, str]:

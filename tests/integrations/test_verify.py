@@ -14,29 +14,21 @@ import pytest
 
 from pretense_dev.lifecycle import init_repo
 from pretense_dev.proxy import state
-from tests.conftest import git, run_cli, write
+from tests.conftest import run_cli
+from tests.integrations.conftest import STUB, commit_code, running_proxy
 
 RESTART = "pretense-dev proxy stop && pretense-dev proxy start"
 
 
 @pytest.fixture
 def repo(git_repo: Path) -> Path:
-    write(git_repo, {"billing/ledger.py": "def reconcile_invoices(batch_total):\n    pass\n"})
-    git(git_repo, "add", "-A")
-    git(git_repo, "commit", "-qm", "code")
-    return git_repo
+    return commit_code(git_repo, STUB)
 
 
 @pytest.fixture
 def proxy() -> Iterator[str]:
-    r = run_cli("proxy", "start", "--port", "0", "--upstream-anthropic", "http://127.0.0.1:9")
-    assert r.code == 0, r.err
-    st = state.running()
-    assert st is not None
-    try:
+    with running_proxy("http://127.0.0.1:9") as st:
         yield st.url
-    finally:
-        run_cli("proxy", "stop")
 
 
 def test_verify_passes_then_names_drift_with_its_fix(repo: Path, proxy: str) -> None:

@@ -33,6 +33,18 @@ from pretense_dev.proxy.replay import (
 )
 from pretense_dev.proxy.repos import Refusal, RepoSource, Scanner, default_scanner
 from pretense_dev.proxy.server import Proxy, Settings
+from tests.conftest import git, run_cli, write
+
+
+def initialised(root: Path) -> Path:
+    """The git repository at `root` with a little committed code, initialised without tools."""
+    write(root, {"billing/ledger.py": "class LedgerReconciler:\n    pass\n"})
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "code")
+    r = run_cli("init", "--no-tools", cwd=root)
+    assert r.code == 0, r.err
+    return root
+
 
 KEY = bytes(range(32))
 REPO_ID = "abc123def4567890"

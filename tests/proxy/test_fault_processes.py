@@ -26,18 +26,13 @@ from aiohttp import web
 from pretense_dev.audit.events import AuditEvent
 from pretense_dev.proxy import state
 from pretense_dev.proxy.replay import BackgroundServer
-from tests.conftest import git, run_cli, write
+from tests.proxy.conftest import initialised
 from tests.proxy.test_faults import FIRST_CHUNK, SSE_HEAD, RawUpstream
 
 
 @pytest.fixture
 def repo(git_repo: Path) -> Path:
-    write(git_repo, {"billing/ledger.py": "class LedgerReconciler:\n    pass\n"})
-    git(git_repo, "add", "-A")
-    git(git_repo, "commit", "-qm", "code")
-    r = run_cli("init", "--no-tools", cwd=git_repo)
-    assert r.code == 0, r.err
-    return git_repo
+    return initialised(git_repo)
 
 
 def start_proxy(upstream: str, read_timeout: float) -> subprocess.Popen[bytes]:

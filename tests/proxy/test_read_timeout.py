@@ -19,18 +19,14 @@ from pretense_dev.config import parse_config
 from pretense_dev.errors import ConfigError
 from pretense_dev.proxy import state
 from pretense_dev.repo import Repo
-from tests.conftest import git, run_cli, write
+from tests.conftest import run_cli
+from tests.proxy.conftest import initialised
 from tests.proxy.test_faults import RawUpstream
 
 
 @pytest.fixture
 def repo(git_repo: Path) -> Path:
-    write(git_repo, {"billing/ledger.py": "class LedgerReconciler:\n    pass\n"})
-    git(git_repo, "add", "-A")
-    git(git_repo, "commit", "-qm", "code")
-    r = run_cli("init", "--no-tools", cwd=git_repo)
-    assert r.code == 0, r.err
-    return git_repo
+    return initialised(git_repo)
 
 
 @pytest.fixture

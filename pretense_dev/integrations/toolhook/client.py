@@ -52,12 +52,7 @@ def main(argv: list[str], stdin: bytes | None = None) -> int:
         from pretense_dev.integrations.toolhook.run import answer
 
         code, out, err = answer(argv, raw, dict(os.environ), fault=str(f))
-    if out:
-        sys.stdout.write(out)
-        sys.stdout.flush()
-    if err:
-        sys.stderr.write(err)
-    return code
+    return wire.emit(code, out, err)
 
 
 def _read_gate_file() -> tuple[int, str, int, bytes]:

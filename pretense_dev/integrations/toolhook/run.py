@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from pretense_dev.errors import PretenseError
+from pretense_dev.integrations.toolhook import wire
 from pretense_dev.integrations.toolhook.dialects import (
     BLOCKING,
     PROMPT,
@@ -73,12 +74,7 @@ def main(argv: list[str], stdin: bytes | None = None) -> int:
     """Run one hook call in this process; return the exit code the calling tool expects."""
     raw = sys.stdin.buffer.read() if stdin is None else stdin
     code, out, err = answer(argv, raw, dict(os.environ))
-    if out:
-        sys.stdout.write(out)
-        sys.stdout.flush()
-    if err:
-        sys.stderr.write(err)
-    return code
+    return wire.emit(code, out, err)
 
 
 def answer(

@@ -153,3 +153,17 @@ def decode_file(text: str) -> tuple[int, str, int, bytes]:
     if len(secret) != 32:
         raise ValueError("bad key")
     return int(pid), host, int(port), secret
+
+
+def emit(code: int, out: str, err: str) -> int:
+    """Hand one hook answer (exit code, stdout, stderr) to the calling tool; return the code.
+
+    Shared by the thin client (the daemon's answer) and the in-process fallback
+    (`run.main`), so both print exactly the same way.
+    """
+    if out:
+        sys.stdout.write(out)
+        sys.stdout.flush()
+    if err:
+        sys.stderr.write(err)
+    return code
