@@ -3,9 +3,11 @@
 An editor starts the server when it opens the first file, and its user sees
 nothing until the first diagnostics.  Importing pygls and lsprotocol (about
 1,000 attrs classes built at import) is most of the server's start-up, far
-more than the secret scan itself.  So `run` starts that import on a thread
-and meanwhile serves the session's first messages with the standard library
-and the detector alone:
+more than the secret scan itself.  So `run` serves the session's first
+messages with the standard library and the detector alone, and imports pygls
+on a thread once the first diagnostics are out (or at the first message it
+cannot serve, or after a quiet spell: `IDLE_S`) — not before, since both are
+CPU-bound Python and sharing the interpreter would slow the first answer:
 
 * `initialize` is answered with the result pygls would give
   (`INITIALIZE_RESULT`, checked equal to pygls' own in tests/lsp/test_startup.py,
@@ -15,7 +17,9 @@ and the detector alone:
   `documents` unit would publish them.
 
 Every message read is kept.  At the first message of any other kind, or once
-pygls is loaded, the loop stops and hands over: pygls gets the kept messages
+pygls is loaded, the loop stops and hands over (stdin is read on a thread of
+its own, `_Feed`, so a client waiting for our next notification never stalls
+the hand-over): pygls gets the kept messages
 first, then the rest of stdin, and builds its state (documents, options,
 folders) from them as if it had read them itself.  Its own reply to the
 replayed `initialize` is dropped (`PretenseProtocol.answered_initialize`), so
@@ -117,6 +121,9 @@ def read_message(stdin: BinaryIO) -> tuple[bytes, dict[str, Any] | None] | None:
     return raw, msg if isinstance(msg, dict) else None
 
 
+# pygls starts loading once the first diagnostics are out, at the first
+# message the loop cannot serve, or when no message came for this long.
+IDLE_S = 0.05
 _LOADED = object()  # put in the queue by the loader thread once pygls is ready
 
 
@@ -293,11 +300,25 @@ def run(
         feed.queue.put(_LOADED)
 
     feed = _Feed(stdin)
-    threading.Thread(target=loader, name="pretense-load", daemon=True).start()
+    load_thread = threading.Thread(target=loader, name="pretense-load", daemon=True)
+    started = False
+
+    def start_loading() -> None:
+        nonlocal started
+        if not started:
+            started = True
+            load_thread.start()
+
     loop = StartupLoop(stdout, contexts)
     kept = bytearray()
     while True:
-        got = feed.queue.get()
+        try:
+            # Until pygls loads, the loop has the interpreter to itself: both are
+            # CPU-bound Python, and a thread importing pygls would halve its speed.
+            got = feed.queue.get(timeout=None if started else IDLE_S)
+        except queue.Empty:
+            start_loading()  # the client is waiting for nothing we can serve
+            continue
         if got is _LOADED:
             break
         if got is None:
@@ -313,6 +334,9 @@ def run(
         except Exception:  # a bug here must not cost the session: pygls redoes it all
             log.warning("start-up loop stopped early; pygls takes over", exc_info=True)
             break
+        if loop.published:
+            start_loading()  # the first diagnostics are out: load pygls now
+    start_loading()
     server = loaded.result()
     from pretense_dev.lsp.server import serve
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -170,3 +172,19 @@ def test_a_message_it_does_not_serve_is_left_to_pygls(repo: Path) -> None:
     pipes.send(init_msg({}, repo) | {"id": 2})
     assert pipes.read()["result"] == startup.initialize_result(init_msg({})["params"])
     assert [m for m in pipes.finish() if m.get("id") not in (None, 99)] == []
+
+
+@pytest.mark.parametrize("args", [["lsp"], ["lsp", "--stdio"]])
+def test_the_editor_command_goes_past_click(args: list[str]) -> None:
+    """`pretense-dev lsp` as editors start it: no click on the way to the first answer."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pretense_dev", *args],
+        input=b"",
+        capture_output=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.decode().splitlines()}
+    assert "pretense_dev.lsp.startup" in imported
+    assert "click" not in imported and "pretense_dev.cli" not in imported
