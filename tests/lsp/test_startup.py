@@ -116,8 +116,15 @@ def repo(git_repo: Path) -> Path:
     return git_repo
 
 
-@pytest.mark.parametrize("kind", ["visual-studio-code", '["utf-8", "utf-16"]'])
-def test_first_diagnostics_arrive_before_pygls_is_loaded(repo: Path, kind: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [
+        ("visual-studio-code", "app.py"),
+        ('["utf-8", "utf-16"]', "app.py"),
+        ("neovim", "my dir/café #1 100%.py"),  # a URI that needs percent-encoding
+    ],
+)
+def test_first_diagnostics_arrive_before_pygls_is_loaded(repo: Path, kind: str, name: str) -> None:
     gate, loaded = threading.Event(), threading.Event()
 
     def held_load(contexts: Contexts) -> PretenseLanguageServer:
@@ -133,7 +140,10 @@ def test_first_diagnostics_arrive_before_pygls_is_loaded(repo: Path, kind: str) 
     assert answer["id"] == 1 and not loaded.is_set()
     assert answer["result"] == startup.initialize_result(init_msg(caps)["params"])
     pipes.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
-    uri = (repo / "app.py").as_uri()
+    path = repo / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("")
+    uri = path.as_uri()
     # A non-ASCII name before the secret: its column differs between encodings.
     text = f"def reconcile_ledger(entries):\n    return sum(entries)\ncafé = {github_token()!r}\n"
     doc = {"uri": uri, "languageId": "python", "version": 1, "text": text}
@@ -146,8 +156,10 @@ def test_first_diagnostics_arrive_before_pygls_is_loaded(repo: Path, kind: str) 
     assert early["params"]["uri"] == uri and early["params"]["version"] == 1
     [diag] = early["params"]["diagnostics"]
     assert diag["code"] == "github-pat" and diag["range"]["start"] == {"line": 2, "character": 0}
-    width = len(text.splitlines()[2].encode("utf-8" if "utf-8" in kind else "utf-16-le"))
-    assert diag["range"]["end"]["character"] == width // (1 if "utf-8" in kind else 2)
+    utf8 = answer["result"]["capabilities"]["positionEncoding"] == "utf-8"
+    assert utf8 == (kind != "visual-studio-code")  # both cases are exercised
+    width = len(text.splitlines()[2].encode("utf-8" if utf8 else "utf-16-le"))
+    assert diag["range"]["end"]["character"] == width // (1 if utf8 else 2)
 
     gate.set()  # pygls loads, gets the same messages, and carries on
     # …unprompted: the client sends nothing more before the status of `initialized`
