@@ -42,7 +42,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from urllib.parse import unquote, urlsplit
 
 from pretense_dev.lsp.context import Contexts
@@ -93,7 +93,53 @@ def initialize_result(params: dict[str, Any]) -> dict[str, Any]:
     return {"capabilities": caps, "serverInfo": {"name": NAME, "version": server_version()}}
 
 
-def read_message(stdin: BinaryIO) -> tuple[bytes, dict[str, Any] | None] | None:
+class Reader(Protocol):
+    """What the loop reads stdin through: a binary file, or `FdReader`."""
+
+    def readline(self) -> bytes:
+        """One line with its newline; b"" at EOF."""
+
+    def read(self, n: int) -> bytes:
+        """`n` bytes, fewer only at EOF."""
+
+
+class FdReader:
+    """A buffered reader of a file descriptor without a lock (`sys.stdin.buffer` has one).
+
+    `_Feed` waits in a read on a daemon thread until EOF.  At exit,
+    Python aborts (SIGABRT) if a daemon thread holds the lock of
+    `sys.stdin.buffer`; a bare `os.read` holds none.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._buf = bytearray()
+
+    def _fill(self) -> bool:
+        chunk = os.read(self._fd, 65536)
+        self._buf += chunk
+        return bool(chunk)
+
+    def readline(self) -> bytes:
+        """One line with its newline; b"" at EOF."""
+        while (end := self._buf.find(b"\n") + 1) == 0:
+            if not self._fill():
+                end = len(self._buf)
+                break
+        out = bytes(self._buf[:end])
+        del self._buf[:end]
+        return out
+
+    def read(self, n: int) -> bytes:
+        """`n` bytes, fewer only at EOF."""
+        while len(self._buf) < n and self._fill():
+            pass
+        out = bytes(self._buf[:n])
+        del self._buf[:n]
+        return out
+
+
+def read_message(stdin: Reader) -> tuple[bytes, dict[str, Any] | None] | None:
     """One framed message: its raw bytes and its JSON (None if unreadable); None at EOF."""
     raw = b""
     length: int | None = None
@@ -137,7 +183,7 @@ class _Feed:
     line (`None` for its JSON) for pygls to deal with; EOF is `None`.
     """
 
-    def __init__(self, stdin: BinaryIO) -> None:
+    def __init__(self, stdin: Reader) -> None:
         self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._stdin = stdin
         threading.Thread(target=self._run, name="pretense-stdin", daemon=True).start()
@@ -152,7 +198,7 @@ class _Feed:
             framed = got[1] is not None
 
 
-def _line(stdin: BinaryIO) -> tuple[bytes, None] | None:
+def _line(stdin: Reader) -> tuple[bytes, None] | None:
     line = stdin.readline()
     return (line, None) if line else None
 
@@ -284,7 +330,7 @@ def _load_pygls(contexts: Contexts) -> PretenseLanguageServer:
 
 
 def run(
-    stdin: BinaryIO,
+    stdin: Reader,
     stdout: BinaryIO,
     load: Callable[[Contexts], PretenseLanguageServer] = _load_pygls,
 ) -> StartupLoop:
@@ -357,5 +403,5 @@ def run_stdio(log_level: int = logging.WARNING) -> int:
         setup_logging(log_level)
         return server
 
-    run(sys.stdin.buffer, sys.stdout.buffer, load)
+    run(FdReader(sys.stdin.fileno()), sys.stdout.buffer, load)
     return 0
