@@ -72,6 +72,8 @@ class PretenseProtocol(LanguageServerProtocol):
         """Send a response; an error keeps its code and message, never a traceback."""
         if self.answered_initialize is not _HANDLED and msg_id == self.answered_initialize:
             self.answered_initialize = _HANDLED
+            if error is not None:  # the client has its answer already: say it in the log
+                log.warning("initialize, replayed into pygls, failed: %s", error.message)
             return
         if error is not None and error.data is not None:
             error = types.ResponseError(code=error.code, message=error.message.splitlines()[0])

@@ -68,8 +68,6 @@ CAPABILITIES: dict[str, Any] = {
     },
 }
 
-_HEADER_END = b"\r\n\r\n"
-
 
 def position_encoding(params: dict[str, Any]) -> str:
     """The client's first supported encoding, else UTF-16 (as pygls chooses)."""
@@ -301,6 +299,8 @@ class StartupLoop:
             return False
         uri, text, version = doc.get("uri"), doc.get("text"), doc.get("version")
         if not isinstance(uri, str) or not isinstance(text, str) or not isinstance(version, int):
+            return False
+        if not isinstance(doc.get("languageId"), str):  # required: pygls would drop it
             return False
         path = _fs_path(uri)
         if path is None:
