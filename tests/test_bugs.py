@@ -135,8 +135,17 @@ def test_tool_hook_bug_inside_the_gate_blocks_and_names_the_log(
     _assert_logged()
 
 
-def test_language_server_start_up_bug_is_one_line_exit_3(git_repo: Path, tmp_path: Path) -> None:
-    env = _inject(tmp_path, "pretense_dev.lsp.server", "run_stdio")
+@pytest.mark.parametrize(
+    ("module", "attribute"),
+    [
+        ("pretense_dev.lsp.startup", "run"),  # the start-up loop, on the main thread
+        ("pretense_dev.lsp.server", "create_server"),  # pygls' server, built on a thread
+    ],
+)
+def test_language_server_start_up_bug_is_one_line_exit_3(
+    git_repo: Path, tmp_path: Path, module: str, attribute: str
+) -> None:
+    env = _inject(tmp_path, module, attribute)
     p = _run(["-m", "pretense_dev", "lsp", "--stdio"], git_repo, env)
     assert (p.returncode, p.stdout) == (EXIT_BUG, "")
     assert p.stderr == f"pretense-dev: internal error (RuntimeError); details in {_log()}\n"

@@ -22,9 +22,9 @@ from pretense_dev.errors import PretenseError
 from pretense_dev.identifiers.stoplists import TOKEN
 from pretense_dev.index.indexer import always_names
 from pretense_dev.lsp.context import WorkspaceRepo
-from pretense_dev.lsp.diagnostics import SOURCE
 from pretense_dev.lsp.documents import POLICY_REL, document_path, reindex
 from pretense_dev.lsp.hover import word_at
+from pretense_dev.lsp.lean import SOURCE
 from pretense_dev.lsp.uris import find
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from pretense_dev.errors import EXIT_OK, UsageError
 )
 def lsp(stdio: bool, log_level: str) -> int:
     """Run the language server: secret diagnostics, protected-name hovers, policy actions."""
-    from pretense_dev.lsp.server import run_stdio  # deferred: pygls only for this command
+    from pretense_dev.lsp.startup import run_stdio  # pygls loads on a thread meanwhile
 
     run_stdio(getattr(logging, log_level.upper()))
     return EXIT_OK

@@ -15,23 +15,13 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from pretense_dev.lsp.lean import SOURCE, message
 from pretense_dev.lsp.scanner import SecretFinding
 
 if TYPE_CHECKING:
     from pygls.workspace.position_codec import PositionCodec
 
-SOURCE = "pretense-dev"
 SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning}
-
-
-def message(finding: SecretFinding) -> str:
-    """The diagnostic's text (no value, no redacted form)."""
-    return (
-        f"Possible secret ({finding.rule}, fingerprint {finding.fingerprint[:12]}). "
-        "pretense-dev blocks prompts that carry it. Move it out of the code (environment, "
-        "secret manager); if it is not a secret, add `pretense: allow` at the end of the line "
-        "or alone on the line before it."
-    )
 
 
 def to_diagnostics(

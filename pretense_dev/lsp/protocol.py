@@ -35,6 +35,11 @@ _HANDLED: dict[str, Any] = {"pretense.handled": True}
 class PretenseProtocol(LanguageServerProtocol):
     """pygls' LSP protocol with the holes of the module docstring closed."""
 
+    # The id of an `initialize` the start-up loop (`startup.py`) has answered
+    # already: pygls' own answer to it, when the message is replayed, is dropped,
+    # so the client sees exactly one.
+    answered_initialize: Any = _HANDLED
+
     def structure_message(self, data: dict[str, Any]) -> Any:
         """Decode one message; answer a request that does not decode, drop a notification."""
         try:
@@ -65,6 +70,11 @@ class PretenseProtocol(LanguageServerProtocol):
         self, msg_id: Any, result: Any | None = None, error: types.ResponseError | None = None
     ) -> None:
         """Send a response; an error keeps its code and message, never a traceback."""
+        if self.answered_initialize is not _HANDLED and msg_id == self.answered_initialize:
+            self.answered_initialize = _HANDLED
+            if error is not None:  # the client has its answer already: say it in the log
+                log.warning("initialize, replayed into pygls, failed: %s", error.message)
+            return
         if error is not None and error.data is not None:
             error = types.ResponseError(code=error.code, message=error.message.splitlines()[0])
         super()._send_response(msg_id, result=result, error=error)

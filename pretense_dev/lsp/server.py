@@ -17,9 +17,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from lsprotocol import types
 from pygls.exceptions import FeatureRequestError
@@ -28,13 +27,13 @@ from pygls.uris import to_fs_path
 
 from pretense_dev.lsp.context import Contexts
 from pretense_dev.lsp.debounce import KeyedDebouncer
+from pretense_dev.lsp.lean import NAME, server_version
 from pretense_dev.lsp.names import BufferNames
 from pretense_dev.lsp.options import InitOptions, parse_options
 from pretense_dev.lsp.protocol import PretenseProtocol
 from pretense_dev.lsp.status import StatusReporter
 
 log = logging.getLogger(__name__)
-NAME = "pretense-dev"
 # What failed, in the user's words, by pygls' error source.
 _WHAT = {
     "FeatureNotificationError": "notification from the editor",
@@ -43,26 +42,20 @@ _WHAT = {
 }
 
 
-def _version() -> str:
-    try:
-        return version("pretense-dev")
-    except PackageNotFoundError:  # running from a checkout without metadata
-        return "0"
-
-
 class PretenseLanguageServer(LanguageServer):
     """The server plus its state (contexts, buffers, pools, options)."""
 
-    def __init__(self) -> None:
+    def __init__(self, contexts: Contexts | None = None) -> None:
         super().__init__(
             NAME,
-            _version(),
+            server_version(),
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
             protocol_cls=PretenseProtocol,
         )
         self.options = InitOptions()
         self.option_problems: list[str] = []
-        self.contexts = Contexts()
+        # The start-up loop hands over the repositories it already loaded (a warm detector).
+        self.contexts = contexts if contexts is not None else Contexts()
         self.buffers = BufferNames()
         # The latest secret diagnostics of each open document (`uris.key`), for hovers.
         self.findings: dict[str, list[types.Diagnostic]] = {}
@@ -180,9 +173,9 @@ def _features() -> tuple[Callable[[PretenseLanguageServer], None], ...]:
     return (_setup_lifecycle, documents.setup, hover.setup, actions.setup)
 
 
-def create_server() -> PretenseLanguageServer:
+def create_server(contexts: Contexts | None = None) -> PretenseLanguageServer:
     """A new server with every feature registered (the one place they are listed)."""
-    server = PretenseLanguageServer()
+    server = PretenseLanguageServer(contexts)
     for setup in _features():
         setup(server)
     return server
@@ -209,8 +202,8 @@ class _NoParams(logging.Filter):
         return True
 
 
-def run_stdio(log_level: int = logging.WARNING) -> int:
-    """Serve over stdin/stdout until the client exits."""
+def setup_logging(log_level: int) -> None:
+    """Log to stderr, never a message's arguments (see `_NoParams`)."""
     logging.basicConfig(
         level=log_level, format="pretense-dev lsp: %(levelname)s %(name)s: %(message)s"
     )
@@ -218,9 +211,26 @@ def run_stdio(log_level: int = logging.WARNING) -> int:
         handler.addFilter(_NoParams())
     for name in ("pygls", "lsprotocol"):
         logging.getLogger(name).setLevel(max(log_level, logging.WARNING))
-    server = create_server()
+
+
+def serve(
+    server: PretenseLanguageServer,
+    stdin: BinaryIO | None = None,
+    stdout: BinaryIO | None = None,
+    answered_initialize: Any = None,
+) -> None:
+    """Run `server` until the client exits; `answered_initialize`: see `PretenseProtocol`."""
+    if answered_initialize is not None:
+        assert isinstance(server.protocol, PretenseProtocol)
+        server.protocol.answered_initialize = answered_initialize
     try:
-        server.start_io()
+        server.start_io(stdin, stdout)
     finally:
         server.close()
+
+
+def run_stdio(log_level: int = logging.WARNING) -> int:
+    """Serve over stdin/stdout until the client exits, pygls alone (no start-up loop)."""
+    setup_logging(log_level)
+    serve(create_server())
     return 0

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
+from pygls.protocol import default_converter
 from pygls.workspace.position_codec import PositionCodec
 
 from pretense_dev.config import DEFAULT_CONFIG_TEXT, load_config
@@ -23,6 +24,7 @@ from pretense_dev.index.retry import retry_on_conflict
 from pretense_dev.lsp.actions import allow_edit
 from pretense_dev.lsp.debounce import KeyedDebouncer
 from pretense_dev.lsp.diagnostics import to_diagnostics
+from pretense_dev.lsp.lean import ENCODINGS, diagnostics_json
 from pretense_dev.lsp.names import buffer_language
 from pretense_dev.lsp.options import InitOptions, parse_options
 
@@ -186,6 +188,28 @@ def test_diagnostic_ranges_always_inside_the_document(
         text = lines[e.line].rstrip("\r\n") if lines else ""
         assert 0 <= e.character <= codec.client_num_units(text)
         assert (s.line, s.character) <= (e.line, e.character)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lines=st.lists(
+        st.text(st.characters(codec="utf-8"), max_size=30).map(
+            lambda s: s.replace("\n", "").replace("\r", "") + "\n"
+        ),
+        max_size=8,
+    ),
+    spans=st.lists(st.tuples(st.integers(-2, 12), st.integers(0, 4)), max_size=5),
+    encoding=st.sampled_from(ENCODINGS),
+    severity=st.sampled_from(["error", "warning"]),
+)
+def test_start_up_loop_diagnostics_are_what_pygls_sends(
+    lines: list[str], spans: list[tuple[int, int]], encoding: str, severity: str
+) -> None:
+    """The start-up loop publishes the JSON pygls would send for the same findings."""
+    findings = [F(f"r{first}", first, first + extra) for first, extra in spans]
+    ours = to_diagnostics(findings, lines, PositionCodec(encoding), severity)
+    conv = default_converter()  # type: ignore[no-untyped-call]
+    assert diagnostics_json(findings, lines, encoding, severity) == conv.unstructure(ours)
 
 
 # -- the allow edit -----------------------------------------------------------------------------
