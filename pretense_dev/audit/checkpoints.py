@@ -10,10 +10,13 @@ needs the store: keeping the two halves apart makes the dependency one way
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
+import os
 import sqlite3
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -188,6 +191,31 @@ def _data_seq(data: bytes) -> int | None:
 
     v = json.loads(data).get("seq")
     return v if isinstance(v, int) else None
+
+
+def write_archive(path: Path, rows: Iterable[tuple[bytes, str, str]]) -> str:
+    """Write `(data, prev_hash, hash)` rows as a gzip JSONL archive; return its SHA-256.
+
+    One writer for `archive` and `audit recover`: a 0600 temp file beside `path`,
+    fsynced, then renamed, so a crash leaves the old state or the whole archive;
+    gzip's mtime=0 makes the same rows give the same bytes.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as raw:
+            with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+                for data, prev_hash, hash_ in rows:
+                    gz.write(chain.export_line(data, prev_hash, hash_) + b"\n")
+            raw.flush()
+            os.fsync(raw.fileno())
+        digest = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return digest
 
 
 __all__ = [

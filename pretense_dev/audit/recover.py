@@ -22,8 +22,6 @@ the evidence that is still there nor pretend the damaged part verified:
 from __future__ import annotations
 
 import contextlib
-import gzip
-import hashlib
 import os
 import sqlite3
 import tempfile
@@ -33,7 +31,7 @@ from pathlib import Path
 
 from pretense_dev.audit import chain
 from pretense_dev.audit.chain import Head
-from pretense_dev.audit.checkpoints import Checkpoint, default_archive_dir
+from pretense_dev.audit.checkpoints import Checkpoint, default_archive_dir, write_archive
 
 _ROW = tuple[int, int | None, bytes, str, str]
 
@@ -90,22 +88,7 @@ def _verifiable(start: Head, rows: list[_ROW]) -> list[_ROW]:
 
 
 def _write_archive(path: Path, rows: list[_ROW]) -> str:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as raw:
-            with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-                for _, _, data, prev_hash, hash_ in rows:
-                    gz.write(chain.export_line(data, prev_hash, hash_) + b"\n")
-            raw.flush()
-            os.fsync(raw.fileno())
-        digest = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return digest
+    return write_archive(path, ((data, prev, h) for _, _, data, prev, h in rows))
 
 
 def recover(path: Path, *, archive_dir: Path | None = None) -> RecoverResult:

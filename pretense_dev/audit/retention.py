@@ -23,12 +23,7 @@ the store's `verify` uses only the checkpoints.
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import hashlib
-import os
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +34,7 @@ from pretense_dev.audit.checkpoints import (
     default_archive_dir,
     load_checkpoints,
     verify_checkpoints,
+    write_archive,
 )
 from pretense_dev.errors import PretenseError
 
@@ -123,28 +119,15 @@ def archive(db_path: Path, before: float, *, archive_dir: Path | None = None) ->
 
 
 def _write_archive(conn: sqlite3.Connection, path: Path, after: int, upto: int) -> str:
-    """Stream rows to a gzip JSONL temp file, fsync, rename; return its SHA-256."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as raw:
-            # mtime=0: the same rows always give the same bytes.
-            with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-                for data, prev_hash, hash_ in conn.execute(
-                    "SELECT CAST(data AS BLOB), prev_hash, hash FROM events "
-                    "WHERE seq > ? AND seq <= ? ORDER BY seq",
-                    (after, upto),
-                ):
-                    gz.write(chain.export_line(data, prev_hash, hash_) + b"\n")
-            raw.flush()
-            os.fsync(raw.fileno())
-        digest = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return digest
+    """Stream rows `after` < seq <= `upto` into the archive at `path`; return its SHA-256."""
+    return write_archive(
+        path,
+        conn.execute(
+            "SELECT CAST(data AS BLOB), prev_hash, hash FROM events "
+            "WHERE seq > ? AND seq <= ? ORDER BY seq",
+            (after, upto),
+        ),
+    )
 
 
 __all__ = [
