@@ -196,8 +196,8 @@ def _other(msg: Message) -> Event:
     return Event(msg.raw, f"!{mtype!s}:{etype!s}", msg.payload)
 
 
-class InvokeDecoder:
-    """InvokeModelWithResponseStream frames → the Anthropic stream events inside them."""
+class _EventDecoder:
+    """Frames → events; a subclass says how one frame becomes an event (`_event`)."""
 
     __slots__ = ("_frames",)
 
@@ -211,6 +211,16 @@ class InvokeDecoder:
     def finish(self) -> list[Event]:
         """See `FrameDecoder.finish`."""
         return [self._event(m) for m in self._frames.finish()]
+
+    @staticmethod
+    def _event(msg: Message) -> Event:
+        raise NotImplementedError
+
+
+class InvokeDecoder(_EventDecoder):
+    """InvokeModelWithResponseStream frames → the Anthropic stream events inside them."""
+
+    __slots__ = ()
 
     @staticmethod
     def _event(msg: Message) -> Event:
@@ -236,21 +246,10 @@ def encode_invoke(name: str | None, data: str | bytes) -> bytes:
     return encode_message({":event-type": "chunk", **_EVENT_HEADERS}, payload)
 
 
-class ConverseDecoder:
+class ConverseDecoder(_EventDecoder):
     """ConverseStream frames → events named by their ``:event-type``."""
 
-    __slots__ = ("_frames",)
-
-    def __init__(self) -> None:
-        self._frames = FrameDecoder()
-
-    def feed(self, chunk: bytes) -> list[Event]:
-        """Events for the frames completed by `chunk`."""
-        return [self._event(m) for m in self._frames.feed(chunk)]
-
-    def finish(self) -> list[Event]:
-        """See `FrameDecoder.finish`."""
-        return [self._event(m) for m in self._frames.finish()]
+    __slots__ = ()
 
     @staticmethod
     def _event(msg: Message) -> Event:
