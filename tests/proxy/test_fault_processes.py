@@ -8,26 +8,23 @@ faulty bytes; the impatient client is a real process killed with SIGKILL.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import anthropic
 import pytest
-from aiohttp import web
 
 from pretense_dev.audit.events import AuditEvent
 from pretense_dev.proxy import state
 from pretense_dev.proxy.replay import BackgroundServer
 from tests.proxy.conftest import initialised
-from tests.proxy.test_faults import FIRST_CHUNK, SSE_HEAD, RawUpstream
+from tests.proxy.test_faults import FIRST_CHUNK, SSE_HEAD, RawUpstream, slow_upstream
 
 
 @pytest.fixture
@@ -140,21 +137,7 @@ c.getresponse()
 def test_killed_client_cancels_the_upstream_request(
     repo: Path, proxies: list[subprocess.Popen[bytes]]
 ) -> None:
-    started = threading.Event()
-    cancelled = threading.Event()
-
-    async def slow(request: web.Request) -> web.Response:
-        await request.read()
-        started.set()
-        try:
-            await asyncio.sleep(120)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return web.json_response({})
-
-    app = web.Application()
-    app.router.add_post("/v1/messages", slow)
+    app, started, cancelled = slow_upstream(120)
     bg = BackgroundServer()
     try:
         up_port = bg.serve(app)

@@ -267,7 +267,12 @@ def test_broken_upstream_answer_is_a_502_in_the_api_format(
     assert event.decision == "forwarded" and event.reason.startswith("upstream answer broke")
 
 
-def test_client_that_leaves_cancels_the_upstream_request(h: Harness) -> None:
+def slow_upstream(seconds: float) -> tuple[web.Application, threading.Event, threading.Event]:
+    """An upstream that reads the request, then answers only after `seconds`.
+
+    The events say when the request arrived and whether its handler was cancelled
+    (the proxy closed the upstream connection because its client left).
+    """
     started = threading.Event()
     cancelled = threading.Event()
 
@@ -275,7 +280,7 @@ def test_client_that_leaves_cancels_the_upstream_request(h: Harness) -> None:
         await request.read()
         started.set()
         try:
-            await asyncio.sleep(60)
+            await asyncio.sleep(seconds)
         except asyncio.CancelledError:
             cancelled.set()
             raise
@@ -283,6 +288,11 @@ def test_client_that_leaves_cancels_the_upstream_request(h: Harness) -> None:
 
     app = web.Application()
     app.router.add_post("/v1/messages", slow)
+    return app, started, cancelled
+
+
+def test_client_that_leaves_cancels_the_upstream_request(h: Harness) -> None:
+    app, started, cancelled = slow_upstream(60)
     up_port = h.bg.serve(app)
     port = proxy_to(h, f"http://127.0.0.1:{up_port}", read_timeout=900)
     payload = json.dumps(MESSAGES).encode()
