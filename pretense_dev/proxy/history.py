@@ -62,7 +62,9 @@ import orjson
 
 from pretense_dev.mutation import IdentifierMap
 from pretense_dev.proxy import jsonx
-from pretense_dev.proxy.transform import LeafCache, Outgoing, entries_names
+from pretense_dev.proxy.guard import Scanner
+from pretense_dev.proxy.guard import scan as guard_scan
+from pretense_dev.proxy.transform import LeafCache, Outgoing, Unprotectable, entries_names
 
 # Below this a body is parsed whole: the split costs more than it saves.
 MIN_BYTES = 32 * 1024
@@ -343,3 +345,41 @@ def assemble(split: Split, elements: Outgoing, cache: HistoryCache, api: str) ->
     cache.serial += 1
     cache.store(state)
     return payload
+
+
+def reuse(
+    split: Split,
+    walk: Callable[[dict[str, Any], Outgoing], None],
+    mapping: IdentifierMap,
+    cache: LeafCache,
+    history: HistoryCache,
+    api: str,
+    scanner: Scanner,
+    also: Callable[[Outgoing], object] | None = None,
+) -> tuple[Outgoing, bytes] | None:
+    """The whole cached path: walk the new part, scan it, splice the body back.
+
+    None for anything but a clean pass (a shape the walker refuses, a possibly
+    rounded integer, a secret, a body `assemble` cannot splice): the caller then
+    takes the ordinary path, which decides and words any refusal as without the
+    cache.  `also` runs on the walked request before the scan (the proxy mutates
+    its headers there, so they are scanned with the body).
+    """
+    try:
+        out, elements = protect(split, walk, mapping, cache)
+    except Unprotectable:
+        return None
+    if out.inexact or elements.inexact:
+        return None
+    if also is not None:
+        also(out)
+    out.absorb(elements)
+    if guard_scan(scanner, out.new):
+        return None
+    payload = assemble(split, elements, history, api)
+    if payload is None:
+        return None
+    out.commit()
+    if split.base is not None:
+        out.before = split.base.names.get
+    return out, payload

@@ -710,22 +710,20 @@ class Proxy:
         words the refusal exactly as without the cache.
         """
         assert ctx.mapping is not None and ctx.scanner is not None
-        try:
-            out, elements = history.protect(cut, api.protect, ctx.mapping, ctx.cache)
-        except Unprotectable:
+        headers: dict[str, str] = {}
+        done = history.reuse(
+            cut,
+            api.protect,
+            ctx.mapping,
+            ctx.cache,
+            ctx.history,
+            api.name,
+            ctx.scanner,
+            also=lambda out: headers.update(self._headers(request, out)),
+        )
+        if done is None:
             return None
-        if out.inexact or elements.inexact:
-            return None
-        headers = self._headers(request, out)
-        out.absorb(elements)
-        if scan(ctx.scanner, out.new):
-            return None
-        payload = history.assemble(cut, elements, ctx.history, api.name)
-        if payload is None:
-            return None
-        out.commit()
-        if cut.base is not None:
-            out.before = cut.base.names.get
+        out, payload = done
         return out, headers, payload
 
     @staticmethod

@@ -28,9 +28,9 @@ from pretense_dev.config import Config
 from pretense_dev.mutation import IdentifierMap
 from pretense_dev.proxy import history, jsonx
 from pretense_dev.proxy.apis import APIS, Api
-from pretense_dev.proxy.guard import Scanner, default_scanner, scan
+from pretense_dev.proxy.guard import Scanner, default_scanner
 from pretense_dev.proxy.server import Proxy
-from pretense_dev.proxy.transform import LeafCache, Outgoing, Unprotectable
+from pretense_dev.proxy.transform import LeafCache, Outgoing
 from tests.proxy.conftest import (
     KEY,
     NAMES,
@@ -70,21 +70,12 @@ class Cached:
         cut = history.split(raw, api.name, api.history, self.states)
         if cut is None:
             return None
-        try:
-            out, elements = history.protect(cut, api.protect, self.mapping, self.leaves)
-        except Unprotectable:
+        done = history.reuse(
+            cut, api.protect, self.mapping, self.leaves, self.states, api.name, self.scanner
+        )
+        if done is None:
             return None
-        if out.inexact or elements.inexact:
-            return None
-        out.absorb(elements)
-        if scan(self.scanner, out.new):
-            return None
-        payload = history.assemble(cut, elements, self.states, api.name)
-        if payload is None:
-            return None
-        out.commit()
-        if cut.base is not None:
-            out.before = cut.base.names.get
+        out, payload = done
         return payload, out.names(), cut.base is not None
 
 
