@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from pretense_dev.lsp.lean import SOURCE, message
+from pretense_dev.lsp.lean import SOURCE, message, span
 from pretense_dev.lsp.scanner import SecretFinding
 
 if TYPE_CHECKING:
@@ -32,17 +32,10 @@ def to_diagnostics(
 ) -> list[types.Diagnostic]:
     """One diagnostic per finding; `lines` are the document's lines as scanned."""
     out = []
-    last = max(len(lines) - 1, 0)
     for f in sorted(findings, key=lambda f: (f.line, f.rule)):
-        first = min(max(f.line - 1, 0), last)
-        end = min(max(f.end_line - 1, first), last)
-        start_text = lines[first] if lines else ""
-        end_text = (lines[end] if lines else "").rstrip("\r\n")
-        indent = len(start_text) - len(start_text.lstrip())
-        if first == end and indent >= len(end_text):
-            indent = 0
+        first, before, end, end_text = span(f, lines)
         rng = types.Range(
-            start=types.Position(line=first, character=codec.client_num_units(start_text[:indent])),
+            start=types.Position(line=first, character=codec.client_num_units(before)),
             end=types.Position(line=end, character=codec.client_num_units(end_text)),
         )
         out.append(

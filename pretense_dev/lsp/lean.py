@@ -62,24 +62,35 @@ class _Located(_Finding, Protocol):
     def end_line(self) -> int: ...
 
 
+def span(f: _Located, lines: Sequence[str]) -> tuple[int, str, int, str]:
+    """Where a diagnostic goes: (first line, its text before the start, last line, its text).
+
+    The lines a finding covers, clamped to the document, from the first line's
+    indentation (or its start when the line is all indentation) to the last
+    line's end; one rule for the start-up loop and the pygls server.
+    """
+    last = max(len(lines) - 1, 0)
+    first = min(max(f.line - 1, 0), last)
+    end = min(max(f.end_line - 1, first), last)
+    start_text = lines[first] if lines else ""
+    end_text = (lines[end] if lines else "").rstrip("\r\n")
+    indent = len(start_text) - len(start_text.lstrip())
+    if first == end and indent >= len(end_text):
+        indent = 0
+    return first, start_text[:indent], end, end_text
+
+
 def diagnostics_json(
     findings: Sequence[_Located], lines: Sequence[str], encoding: str, severity: str
 ) -> list[dict[str, Any]]:
     """The diagnostics `diagnostics.to_diagnostics` builds, as the JSON pygls would send."""
     out: list[dict[str, Any]] = []
-    last = max(len(lines) - 1, 0)
     for f in sorted(findings, key=lambda f: (f.line, f.rule)):
-        first = min(max(f.line - 1, 0), last)
-        end = min(max(f.end_line - 1, first), last)
-        start_text = lines[first] if lines else ""
-        end_text = (lines[end] if lines else "").rstrip("\r\n")
-        indent = len(start_text) - len(start_text.lstrip())
-        if first == end and indent >= len(end_text):
-            indent = 0
+        first, before, end, end_text = span(f, lines)
         out.append(
             {
                 "range": {
-                    "start": {"line": first, "character": units(start_text[:indent], encoding)},
+                    "start": {"line": first, "character": units(before, encoding)},
                     "end": {"line": end, "character": units(end_text, encoding)},
                 },
                 "message": message(f),
