@@ -387,7 +387,12 @@ def assignment(rule: Rule, data: bytes, ctx: AnalyzerContext) -> Iterator[Match]
         raw = m.group(group)
         value, quoted = _unquote(raw)
         quoted = quoted or xml
-        if not quoted and (not bare_ok or re.search(rb"[(\[{]", value)):
+        # Unquoted in code is an expression, except a command-line flag's value
+        # inside a string literal (`"mysql --password=…"`), text in any language.
+        if not quoted and (
+            not (bare_ok or (dashes and _inside_literal(data, ls, s)))
+            or re.search(rb"[(\[{]", value)
+        ):
             continue  # unquoted in code, or a call / index expression
         if _HASHED.match(value):
             continue
@@ -400,6 +405,12 @@ def assignment(rule: Rule, data: bytes, ctx: AnalyzerContext) -> Iterator[Match]
         inner = 1 if quoted and not xml else 0
         start = m.start(group) + inner
         yield Match(rule.id, start, m.end(group) - inner, value, rule.confidence, rule.priority)
+
+
+def _inside_literal(data: bytes, ls: int, s: int) -> bool:
+    """Whether `s` is inside a string literal opened earlier on its line (an odd quote count)."""
+    head = data[ls:s]
+    return any(head.count(q) % 2 for q in (b'"', b"'", b"`"))
 
 
 # A form field shown in a doc comment (`# => <input type="hidden" name="token" …>`):

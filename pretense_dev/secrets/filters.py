@@ -71,6 +71,19 @@ _URL_NO_CREDS = re.compile(rb"^[a-z][a-z0-9+.-]*://[^@\s]*$")
 # self.settings.password, config.db_pass(): letters only, so `bnzV02.iFFp8nd` stays a value.
 _IDENT_PATH = re.compile(rb"^[A-Za-z_]+(?:\.[A-Za-z_]+)+(?:\(\))?$")
 _CALL = re.compile(rb"^[A-Za-z_][\w.]*\(.*\)$")
+# The gap between two string literals joined by PHP's `.` or a `+`, read as if
+# it were a quoted value: `'--password='.$conn['password']` yields `.$conn[`,
+# `value="'.csrf_token().'"` yields `'.csrf_token().'`.  The operator must be
+# followed by nothing but a variable or call (an index or argument list may be
+# cut by the next quote) and another join: a password that merely starts with
+# `.` or `+` stays a value.
+_JOIN_GAP = re.compile(
+    rb"""^['"]?\s*[.+]\s*\$?[A-Za-z_]\w*(?:(?:->|::)[A-Za-z_]\w*)*"""
+    rb"""\s*(?:\[|\((?:[^()'"]*\))?)?\s*(?:[.+]\s*)?['"]?$"""
+)
+# Laravel-style validation rules, `required|string|min:8|confirmed`: words
+# joined by `|`, each with an optional `:argument`, never a credential.
+_RULE_LIST = re.compile(rb"^[a-z_]+(?::[\w,.-]*)?(?:\|[a-z_]+(?::[\w,.-]*)?)+$")
 
 
 def shannon(value: bytes) -> float:
@@ -226,8 +239,10 @@ def generic_value_reason(value: bytes, *, password: bool, quoted: bool) -> str |
         return "path or url"
     if not quoted and (_IDENT_PATH.match(value) or _CALL.match(value)):
         return "code expression"
-    if _CALL.match(value):
+    if _CALL.match(value) or _JOIN_GAP.match(value):
         return "code expression"
+    if _RULE_LIST.match(value):
+        return "validation rules"
     if not password and _WORD_PATH.match(value):
         return "path or route"
     classes = char_classes(value)
