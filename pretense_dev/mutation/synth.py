@@ -195,23 +195,33 @@ def _synthesize2(
     candidates are all in `taken`: their probes would all fail, so they are
     skipped (`Issuer` keeps the count); the result is the same either way.
     """
+    return _probe2(key, name, _prefix2(name, kind), taken, full)
+
+
+def _prefix2(name: str, kind: str) -> str:
+    """Scheme 2: the leading underscores and the hint, shaped like `name`."""
     hint = HINTS2.get(kind, HINTS2["name"])
     lead, shape = shape_of(name)
     if shape == "caps":
         hint = hint.upper()
     elif shape == "upper":
         hint = hint.capitalize()
-    prefix = f"{'_' * lead}{hint}"
+    return "_" * lead + hint
+
+
+def _probe2(key: bytes, name: str, prefix: str, taken: Container[str], full: Container[str]) -> str:
+    """Scheme 2's candidates for `name` after `prefix`, in order; the first free one."""
     raw = name.encode("utf-8")
     values: list[int] = []
     for n in range(DIGITS, 61, DIGITS):
         if n == DIGITS and prefix in full:
             continue
+        mod = 10**n
         for i in range(PROBES):
             if i == len(values):
                 msg = raw if i == 0 else raw + b"\0" + bytes([i])
                 values.append(int.from_bytes(hmac.digest(key, msg, "sha256"), "big"))
-            candidate = f"{prefix}{values[i] % 10**n:0{n}d}"
+            candidate = prefix + str(values[i] % mod).zfill(n)
             if candidate not in taken and candidate != name:
                 return candidate
     raise RuntimeError("no free synthetic for a name after 60 digits")  # pragma: no cover
@@ -265,9 +275,12 @@ class Issuer:
     def issue(self, name: str, kind: str) -> str:
         """`synthesize(key, name, kind, taken, scheme)`, then `name`'s synthetic is taken."""
         if self.scheme == 2:
-            syn = _synthesize2(self.key, name, kind, self.taken, self.full)
-            if syn not in self.taken:
-                self._count(syn)
+            prefix = _prefix2(name, kind)
+            syn = _probe2(self.key, name, prefix, self.taken, self.full)
+            if len(syn) == len(prefix) + DIGITS:  # a 3-digit slot of `prefix`, free until now
+                used = self._used[prefix] = self._used.get(prefix, 0) + 1
+                if used >= _SLOTS:
+                    self.full.add(prefix)
         else:
             syn = synthesize(self.key, name, kind, self.taken, self.scheme)
         self.taken.add(syn)
