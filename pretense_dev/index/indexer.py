@@ -33,7 +33,7 @@ from pretense_dev.identifiers import PRIORITY, stoplists
 from pretense_dev.identifiers.languages import language_for_path
 from pretense_dev.index.store import FileRecord, IndexStore
 from pretense_dev.mutation import synthesize
-from pretense_dev.mutation.synth import find_lookalikes
+from pretense_dev.mutation.synth import Issuer, find_lookalikes
 from pretense_dev.worktree import Candidate, candidates, is_binary, is_generated
 
 if TYPE_CHECKING:
@@ -422,17 +422,22 @@ def update_map(
             want_active[n] = defined.get(n, "name")
         elif n in defined and allowed(n, cfg):
             want_active[n] = defined[n]
-    # A full run holds every taken token in a plain set: 64,000 names probe it
-    # ~900,000 times, and a Python-level __contains__ cost more than the set.
-    taken: set[str] | _Taken = store.taken_tokens() if everything else _Taken(store, False)
     scheme = store.synth_scheme() if want_active else 0
+    fresh = sorted(n for n in want_active if n not in issued)
     new = []
-    for n in sorted(want_active):  # sorted: collision resolution must not depend on scheduling
-        if n in issued:
-            continue
-        syn = synthesize(key, n, want_active[n], taken, scheme)
-        taken.add(syn)
-        new.append((n, syn, want_active[n]))
+    if everything and fresh:
+        # A full run holds every taken token in a plain set (a Python-level
+        # __contains__ cost more than the set) and issues through an Issuer,
+        # which skips a hint's 3-digit probes once they are all taken.
+        issuer = Issuer(key, store.taken_tokens(), scheme)
+        # sorted: collision resolution must not depend on scheduling
+        new = [(n, issuer.issue(n, want_active[n]), want_active[n]) for n in fresh]
+    else:
+        taken = _Taken(store, False)
+        for n in fresh:
+            syn = synthesize(key, n, want_active[n], taken, scheme)
+            taken.add(syn)
+            new.append((n, syn, want_active[n]))
     activate = [n for n in want_active if n in issued and not issued[n].active]
     deactivate = [n for n in names if n in issued and issued[n].active and n not in want_active]
     store.update_identifiers(new, activate, deactivate, fp)
