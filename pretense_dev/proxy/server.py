@@ -886,10 +886,16 @@ class Proxy:
         The timeout is ours as well as aiohttp's: with aiohttp's C parser, an
         invalid chunk-size line mid-body leaves the read waiting forever and its
         socket read timeout never fires (aiohttp 3.14), so a broken upstream
-        would hang the client.
+        would hang the client.  Bytes already received (or the end) are taken
+        without a wait, so without arming a timer: a small answer usually
+        arrives with its head.
         """
+        content = up.content
+        data = content.read_nowait()
+        if data or content.is_eof():
+            return data
         async with asyncio.timeout(timeout or self.settings.read_timeout):
-            return await up.content.readany()
+            return await content.readany()
 
     async def _read_body(self, up: aiohttp.ClientResponse, timeout: float | None = None) -> bytes:
         """A whole (non-streamed) upstream answer, each read within the read timeout."""
