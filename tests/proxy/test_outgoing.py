@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -203,6 +204,19 @@ def test_audit_names_of_json_arguments_include_names_after_escapes(a: str, b: st
     sent = out.json_text(args, "arguments")
     assert leaf_names(out.cache, M, args, sent) == protected_tokens(a + " " + b, M)
     assert out.names() == protected_tokens(a + " " + b, M)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a\x00LedgerReconciler\x00b",  # NULs (the marks of the listing) in the text itself
+        "\x00\x00reconcile_batch",
+        "\ud800LedgerReconciler and apply_credit_note",  # a lone surrogate (JSON can hold one)
+        "C:\\ledger\\LedgerReconciler\\nTaxJurisdiction",
+    ],
+)
+def test_audit_names_of_unusual_texts(text: str) -> None:
+    assert leaf_names(LeafCache(), M, text, M.mutate(text)) == protected_tokens(text, M) != set()
 
 
 def test_audit_names_of_an_unchanged_leaf_are_empty() -> None:
