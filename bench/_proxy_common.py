@@ -78,14 +78,18 @@ class Server:
         return 0.0
 
 
-def start_server(*args: str) -> Server:
+def start_server(*args: str, src: Path | None = None) -> Server:
+    """One server process; `src`: run another checkout's code (a baseline) instead of this one."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = str(src or Path(__file__).resolve().parent.parent)
+    if src is not None:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"  # read only: nothing written into that checkout
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench._proxy_servers", *args],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
+        cwd=src,  # `-m` puts the working directory first on the path
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()

@@ -339,10 +339,12 @@ class AuditStore:
     def probe(self) -> bool:
         """Raise AuditError unless the log's file is there and its chain head reads.
 
-        The proxy asks before every forward (no evidence, no forward).  The
-        read uses a fresh connection (a long-lived one may answer from its page
-        cache after the file was damaged) and costs ~0.2 ms, so it runs only
-        when the file's stat changed since the last good read: appends go to
+        The proxy asks before every forward (no evidence, no forward), on its
+        event loop: one stat, and the writer's lock only when the file was
+        replaced.  The read uses a fresh connection (a long-lived one may
+        answer from its page cache after the file was damaged) and costs
+        ~0.2 ms, so it runs only when the file's stat changed since the last
+        good read: appends go to
         the WAL, so the main file changes only at a checkpoint or from outside;
         a failed append is caught by the writer itself.  Returns True when the
         file was replaced (recovered) since the last append, and the writer
@@ -351,9 +353,14 @@ class AuditStore:
         if self.readonly:
             raise AuditError(f"{self.path} is open read-only")
         try:
-            with self._lock:
-                replaced = self._reopen_if_replaced()
             st = os.stat(self.path)
+            replaced = False
+            if (st.st_dev, st.st_ino) != self._ident:
+                # Replaced on disk: the writer lock only now (the audit thread holds it
+                # through each append, and the event loop must not wait on that).
+                with self._lock:
+                    replaced = self._reopen_if_replaced()
+                st = os.stat(self.path)
             stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
             if stamp == self._probed and not replaced:
                 return False

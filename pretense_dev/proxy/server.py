@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import logging
 import os
@@ -50,6 +51,7 @@ from pretense_dev.proxy import canary, history, jsonx, state
 from pretense_dev.proxy.apis import (
     ANTHROPIC_ERRORS,
     APIS,
+    CLOUD_UPSTREAMS,
     JSON_ARRAY,
     Api,
     ErrorFormat,
@@ -156,11 +158,14 @@ def version() -> str:
         return "0+unknown"
 
 
+@functools.lru_cache(maxsize=256)
 def is_loopback_host(value: str) -> bool:
     """Whether a Host header names the loopback interface (any port).
 
     Only ``localhost`` and literal loopback addresses: a name that merely starts
     with "127." (``127.0.0.1.nip.io``) is a DNS name an attacker controls.
+    Asked on every request with the same few values, so the answers are kept
+    (parsing the address costs more than the rest of the check).
     """
     host = value.strip().lower()
     if host.startswith("["):
@@ -264,14 +269,26 @@ class Settings:
 
     def upstreams(self) -> dict[str, str]:
         """Base URL per `apis.Api.upstream` key."""
-        from pretense_dev.proxy.apis import CLOUD_UPSTREAMS
-
         return {
             "anthropic": self.upstream_anthropic,
             "openai": self.upstream_openai,
             **CLOUD_UPSTREAMS,
             **self.extra_upstreams,
         }
+
+    def upstream(self, key: str) -> str:
+        """``upstreams()[key]`` without building the whole table (asked on every request)."""
+        url = self.extra_upstreams.get(key)
+        if url is not None:
+            return url
+        url = CLOUD_UPSTREAMS.get(key)
+        if url is not None:
+            return url
+        if key == "anthropic":
+            return self.upstream_anthropic
+        if key == "openai":
+            return self.upstream_openai
+        raise KeyError(key)
 
 
 @dataclass
@@ -768,8 +785,11 @@ class Proxy:
         A repository whose user had their own gateway for a vendor (recorded at
         `init`, `registry.set_upstream`) has that gateway as its base URL.
         """
-        override = dict(source.upstreams).get(route.api.upstream) if source is not None else None
-        base = override or self.settings.upstreams()[route.api.upstream]
+        key = route.api.upstream
+        override = None
+        if source is not None and source.upstreams:
+            override = dict(source.upstreams).get(key)
+        base = override or self.settings.upstream(key)
         url = base.rstrip("/") + "/" + route.api.path(route.tail, route.params)
         if query:
             url += "?" + query
@@ -791,14 +811,15 @@ class Proxy:
         if payload is not None:
             headers["Content-Type"] = "application/json"
         url = self.upstream_url(route, request.raw_path.partition("?")[2], ctx.source)
-        received = Received(
-            request.method,
-            f"{request.scheme}://{request.host}{request.raw_path}",
-            request.headers,
-            ex.extra.pop("client_body", None),
-        )
-        outbound = Outbound(request.method, url, headers, payload, received)
-        if route.api.sign is not None:
+        client_body = ex.extra.pop("client_body", None)
+        outbound = Outbound(request.method, url, headers, payload)
+        if route.api.sign is not None:  # the request as received: for the signature check
+            outbound.received = Received(
+                request.method,
+                f"{request.scheme}://{request.host}{request.raw_path}",
+                request.headers,
+                client_body,
+            )
             route.api.sign(outbound)
         # From here the body may be on the wire: a client leaving now is audited as sent.
         ex.decision = FORWARDED
@@ -865,10 +886,16 @@ class Proxy:
         The timeout is ours as well as aiohttp's: with aiohttp's C parser, an
         invalid chunk-size line mid-body leaves the read waiting forever and its
         socket read timeout never fires (aiohttp 3.14), so a broken upstream
-        would hang the client.
+        would hang the client.  Bytes already received (or the end) are taken
+        without a wait, so without arming a timer: a small answer usually
+        arrives with its head.
         """
+        content = up.content
+        data = content.read_nowait()
+        if data or content.is_eof():
+            return data
         async with asyncio.timeout(timeout or self.settings.read_timeout):
-            return await up.content.readany()
+            return await content.readany()
 
     async def _read_body(self, up: aiohttp.ClientResponse, timeout: float | None = None) -> bytes:
         """A whole (non-streamed) upstream answer, each read within the read timeout."""

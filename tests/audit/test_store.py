@@ -136,6 +136,46 @@ def test_append_links_each_row_to_the_one_before(db: Path) -> None:
         assert store.event(1) == events[0]
 
 
+class _CountingLock:
+    """The writer's lock, counting who takes it."""
+
+    def __init__(self) -> None:
+        self.inner = threading.Lock()
+        self.taken = 0
+
+    def __enter__(self) -> bool:
+        self.taken += 1
+        return self.inner.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self.inner.__exit__(None, None, None)
+
+
+def test_probe_takes_the_writer_lock_only_when_the_file_was_replaced(db: Path) -> None:
+    # The proxy probes on its event loop before every forward; the audit thread holds the
+    # lock through each append, so the probe must not wait on it for an unchanged file.
+    with AuditStore(db) as store:
+        store.append(sample_events(1)[0])
+        lock = _CountingLock()
+        store._lock = lock  # type: ignore[assignment]
+        assert store.probe() is False
+        assert store.probe() is False
+        assert lock.taken == 0
+        store.append(sample_events(1)[0])  # the appender takes it, as before
+        assert lock.taken == 1
+        moved = db.with_name("audit.db.old")
+        os.replace(db, moved)  # what `audit recover` does: a new file in its place
+        with AuditStore(db) as fresh:
+            fresh.append(sample_events(1)[0])
+        assert store.probe() is True  # follows the new file, under the lock
+        assert lock.taken == 2
+        assert store.probe() is False
+        assert lock.taken == 2
+        os.unlink(db)
+        with pytest.raises(AuditError, match="cannot read the audit log"):
+            store.probe()
+
+
 def test_append_many_equals_appending_one_by_one(tmp_path: Path) -> None:
     events = sample_events(3)
     with AuditStore(tmp_path / "a.db") as a, AuditStore(tmp_path / "b.db") as b:

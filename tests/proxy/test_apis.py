@@ -156,3 +156,22 @@ def test_a_new_entry_refuses_in_its_own_error_format(h: Harness, deployment_base
     err = json.loads(data)["error"]
     assert err["type"] == "invalid_request_error" and "was not sent" in err["message"]
     assert h.upstream.records == []
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"bedrock": "http://gw.test/b", "azure-openai": "http://az.test"},
+        {"anthropic": "http://x"},
+    ],
+)
+def test_each_upstream_is_the_one_of_the_whole_table(extra: dict[str, str]) -> None:
+    # the per-request lookup answers as the table does, the user's --upstream first
+    s = Settings(upstream_anthropic="http://a.test", upstream_openai="http://o.test/v1")
+    s.extra_upstreams.update(extra)
+    table = s.upstreams()
+    assert {k: s.upstream(k) for k in table} == table
+    assert {api.upstream for api in APIS} <= set(table)
+    with pytest.raises(KeyError):
+        s.upstream("nowhere")

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +22,7 @@ from pretense_dev.proxy.transform import (
     LeafCache,
     Outgoing,
     iter_strings,
+    leaf_names,
     mutate_anthropic,
     mutate_chat,
     mutate_responses,
@@ -183,6 +185,44 @@ def test_truncated_arguments_are_mutated_as_text() -> None:
     sent = body["input"][0]["arguments"]
     assert protected_tokens(sent.replace("\\n", " "), M) == set()
     assert M.unmutate(sent, json=True) == args
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts)
+def test_audit_names_are_the_protected_tokens_of_a_text_leaf(text: str) -> None:
+    # the audit's list of protected names: exactly the names the mutation replaced
+    # (whole tokens; a backslash, an escape-looking "\\n" or a non-ASCII letter separates)
+    assert leaf_names(LeafCache(), M, text, M.mutate(text)) == protected_tokens(text, M)
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts, texts)
+def test_audit_names_of_json_arguments_include_names_after_escapes(a: str, b: str) -> None:
+    # a JSON-encoded leaf (tool-call arguments): a name right after "\\n" or "\\u00e9"
+    args = json.dumps({"k": a + "\n" + b, "p": "é" + b}, ensure_ascii=bool(len(a) % 2))
+    out = Outgoing(M, LeafCache())
+    sent = out.json_text(args, "arguments")
+    assert leaf_names(out.cache, M, args, sent) == protected_tokens(a + " " + b, M)
+    assert out.names() == protected_tokens(a + " " + b, M)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a\x00LedgerReconciler\x00b",  # NULs (the marks of the listing) in the text itself
+        "\x00\x00reconcile_batch",
+        "\ud800LedgerReconciler and apply_credit_note",  # a lone surrogate (JSON can hold one)
+        "C:\\ledger\\LedgerReconciler\\nTaxJurisdiction",
+    ],
+)
+def test_audit_names_of_unusual_texts(text: str) -> None:
+    assert leaf_names(LeafCache(), M, text, M.mutate(text)) == protected_tokens(text, M) != set()
+
+
+def test_audit_names_of_an_unchanged_leaf_are_empty() -> None:
+    assert leaf_names(LeafCache(), M, "nothing protected here", "nothing protected here") == (
+        frozenset()
+    )
 
 
 def test_map_growth_is_picked_up_and_never_shrinks(h: Harness, tmp_path: Path) -> None:
