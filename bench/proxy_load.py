@@ -149,11 +149,14 @@ def load(
         asyncio.run(concurrent(server.port, prefix, 10, paced, body, pace_ms))  # warm
     runs: dict[str, list[tuple[int, float, float]]] = {name: [] for name, _, _ in targets}
     cpu: dict[str, list[float]] = {name: [] for name, _, _ in targets}
+    rss_after: list[str] = []  # the pretense process, after each of its rounds
     for r in range(rounds):
         for name, server, prefix in targets[r % 3 :] + targets[: r % 3]:
             before = cpu_seconds(server.pid)
             errors, times = asyncio.run(concurrent(server.port, prefix, 100, paced, body, pace_ms))
             cpu[name].append((cpu_seconds(server.pid) - before) / 100)
+            if server is pr:
+                rss_after.append(f"{pr.rss_mb():.0f}")
             times.sort()
             runs[name].append((errors, statistics.median(times), times[int(len(times) * 0.95) - 1]))
     rows = {
@@ -180,6 +183,7 @@ def load(
         f"pass-through {c['passthrough']:.2f} ms ({c['pretense'] / c['passthrough']:.2f}x; "
         f"the upstream, serving it: {c['direct']:.2f} ms)"
     )
+    print(f"  pretense RSS after each round (MB): {' '.join(rss_after)}")
 
 
 def rss(pr: Server, cs: dict[str, object], text: str, total: int) -> None:
