@@ -106,3 +106,58 @@ def test_close_stops_the_timer_and_aiohttps_is_off() -> None:
         assert up.content.exception() is None
 
     asyncio.run(with_upstream([0], body))
+
+
+def test_the_connections_next_answer_has_aiohttps_bound_again() -> None:
+    """The deadline turns ``sock_read`` off for its own answer only, not for the pooled socket."""
+    silent = asyncio.Event()
+    go = asyncio.Event()
+
+    async def stream(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        await resp.write(b"chunk 0\n")
+        await go.wait()  # the answer is still open when the deadline takes over
+        await resp.write_eof()
+        return resp
+
+    async def head_then_silence(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        await silent.wait()
+        return resp
+
+    async def run() -> None:
+        app = web.Application()
+        app.router.add_get("/stream", stream)
+        app.router.add_get("/silent", head_then_silence)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        timeout = aiohttp.ClientTimeout(total=None, sock_read=BOUND)
+        try:
+            connector = aiohttp.TCPConnector(limit=1)  # one socket: the second answer reuses it
+            async with aiohttp.ClientSession(timeout=timeout, connector=connector) as s:
+                async with s.get(base + "/stream") as up:
+                    assert up.connection is not None
+                    first = up.connection.protocol
+                    deadline = ReadDeadline(up, BOUND)
+                    try:
+                        assert await deadline.read() == b"chunk 0\n"
+                        go.set()
+                        assert await deadline.read() == b""
+                    finally:
+                        deadline.close()
+                async with s.get(base + "/silent") as up:
+                    assert up.connection is not None and up.connection.protocol is first
+                    t = time.monotonic()
+                    with pytest.raises(aiohttp.SocketTimeoutError):
+                        await up.content.readany()  # aiohttp's own sock_read, no deadline
+                    assert time.monotonic() - t < 10
+        finally:
+            go.set()
+            silent.set()
+            await runner.cleanup()
+
+    asyncio.run(run())
