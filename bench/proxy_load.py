@@ -17,6 +17,10 @@ pretense proxy; proxies on uvloop).
 
     .venv/bin/python -m bench.proxy_load [--events 20000] [--requests 10000] [--rounds 3]
     .venv/bin/python -m bench.proxy_load --quick     # the 100 concurrent streams only
+    .venv/bin/python -m bench.proxy_load --quick --audit   # ... with a real audit log written
+
+The proxy drops its audit events unless ``--audit`` is given (then it appends
+them to a log in the temporary directory, as the daemon does to the user's).
 """
 
 from __future__ import annotations
@@ -209,6 +213,11 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=10000)
     ap.add_argument("--rounds", type=int, default=3, help="rounds of the 100 concurrent streams")
     ap.add_argument("--quick", action="store_true", help="only the 100 concurrent streams")
+    ap.add_argument(
+        "--audit",
+        action="store_true",
+        help="the proxy writes a real audit log (in the temporary directory) instead of none",
+    )
     args = ap.parse_args()
     print(f"load average {os.getloadavg()[0]:.1f} at the start")
     text = corpus()
@@ -224,7 +233,9 @@ def main() -> None:
         print(f"map: {n} names; proxies on uvloop")
         if not args.quick:
             rewriter_alone(stream_text, m, args.events)
-        with servers(base, base / "stream.txt", "uvloop") as (up, pt, pr):
+        audit = base / "audit.db" if args.audit else None
+        print(f"audit log: {audit or 'none (events dropped)'}")
+        with servers(base, base / "stream.txt", "uvloop", audit) as (up, pt, pr):
             cs = clients(up, pt, pr)
             body = request([text[:2000]], stream=True)
             for c in cs.values():
