@@ -4,8 +4,9 @@ A streamed answer is read once per event (a fast model sends 50 a second), and
 every read must give up when the upstream has said nothing for the read
 timeout.  `asyncio.timeout` around each read arms a timer and cancels it again
 (about 6 µs a read with uvloop), and aiohttp's own ``sock_read`` re-arms its
-timer on every packet (about 2 µs): under 100 concurrent streams that was half
-of the proxy's own work per event.  `ReadDeadline` arms one timer per answer
+timer on every packet (about 2 µs): under 100 concurrent streams that was about
+half of the CPU the proxy spent per stream beyond a plain aiohttp pass-through
+(bench/proxy_load.py prints both).  `ReadDeadline` arms one timer per answer
 and moves it only when it fires: a read only notes when its wait began, and the
 timer, when it comes due, either finds that wait older than the bound (then the
 read fails with `TimeoutError`, in the stream's own error event) or is set again
