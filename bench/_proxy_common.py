@@ -100,12 +100,26 @@ def start_server(*args: str, src: Path | None = None) -> Server:
 
 
 @contextlib.contextmanager
-def servers(base: Path, text_file: Path, loop: str) -> Iterator[tuple[Server, Server, Server]]:
-    """(upstream, passthrough, pretense), all on 127.0.0.1, the proxies on `loop`."""
+def servers(
+    base: Path, text_file: Path, loop: str, audit: Path | None = None
+) -> Iterator[tuple[Server, Server, Server]]:
+    """(upstream, passthrough, pretense), all on 127.0.0.1, the proxies on `loop`.
+
+    The proxy's audit events are dropped unless `audit` names a log file to write.
+    """
     up = start_server("upstream", "--text", str(text_file), "--loop", "uvloop")
     url = f"http://127.0.0.1:{up.port}"
     pt = start_server("passthrough", "--upstream", url, "--loop", loop)
-    pr = start_server("pretense", "--upstream", url, "--root", str(base / "repo"), "--loop", loop)
+    pr = start_server(
+        "pretense",
+        "--upstream",
+        url,
+        "--root",
+        str(base / "repo"),
+        "--loop",
+        loop,
+        *(["--audit", str(audit)] if audit is not None else []),
+    )
     try:
         yield up, pt, pr
     finally:

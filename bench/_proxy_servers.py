@@ -128,8 +128,11 @@ def passthrough_app(upstream: str) -> web.Application:
     return app
 
 
-def pretense_app(upstream: str, root: Path) -> web.Application:
+def pretense_app(upstream: str, root: Path, audit: str = "") -> web.Application:
+    """The proxy; its audit events go to the log file `audit`, or nowhere."""
     from pretense_dev.audit.events import AuditEvent
+    from pretense_dev.audit.store import AuditStore
+    from pretense_dev.proxy.auditing import AuditSink
     from pretense_dev.proxy.repos import RepoSource, default_scanner
     from pretense_dev.proxy.server import Proxy, Settings
 
@@ -137,11 +140,12 @@ def pretense_app(upstream: str, root: Path) -> web.Application:
         def append(self, event: AuditEvent) -> str:
             return ""
 
+    sink: AuditSink = AuditStore(audit) if audit else NullSink()
     proxy = Proxy(
         Settings(upstream_anthropic=upstream, upstream_openai=upstream + "/v1"),
         resolver=lambda rid: RepoSource(rid, root, lambda: KEY),
         scanner_factory=default_scanner,
-        audit=NullSink(),
+        audit=sink,
     )
     return proxy.create_app()
 
@@ -195,6 +199,7 @@ def main() -> None:
     ap.add_argument("--upstream", default="")
     ap.add_argument("--root", default="")
     ap.add_argument("--text", default="")
+    ap.add_argument("--audit", default="", help="pretense: the audit log to write (else none)")
     ap.add_argument("--loop", choices=["asyncio", "uvloop"], default="uvloop")
     a = ap.parse_args()
     if a.loop == "uvloop":
@@ -210,7 +215,7 @@ def main() -> None:
     elif a.kind == "pretense-cloud":
         app = pretense_cloud_app(a.upstream, Path(a.root))
     else:
-        app = pretense_app(a.upstream, Path(a.root))
+        app = pretense_app(a.upstream, Path(a.root), a.audit)
     asyncio.run(serve(app))
 
 

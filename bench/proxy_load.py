@@ -7,19 +7,27 @@ pretense proxy; proxies on uvloop).
   synthetic names) direct, through the floor and through the proxy; and the
   rewriter alone, in process, on the same bytes (MB/s of SSE);
 * 100 concurrent streaming requests (each ``--paced`` deltas ``--pace-ms`` apart:
-  20 ms is 50 tokens/s, a fast model typing): errors, and median / p95 time per
-  request;
+  20 ms is 50 tokens/s, a fast model typing): errors, median / p95 time per
+  request, and the CPU time each proxy process spent per stream (from
+  ``/proc/<pid>/task/*/schedstat``: time on a CPU, so it does not grow when a
+  busy machine makes the process wait, as the latencies do);
 * RSS of the proxy process every 1,000 requests up to 10,000 (4 KB requests
   cycling over 100 conversations and 1,000 questions: after the first thousand
   everything is in the leaf cache, so any growth after that would be a leak).
 
-    .venv/bin/python -m bench.proxy_load [--events 20000] [--requests 10000]
+    .venv/bin/python -m bench.proxy_load [--events 20000] [--requests 10000] [--rounds 3]
+    .venv/bin/python -m bench.proxy_load --quick     # the 100 concurrent streams only
+    .venv/bin/python -m bench.proxy_load --quick --audit   # ... with a real audit log written
+
+The proxy drops its audit events unless ``--audit`` is given (then it appends
+them to a log in the temporary directory, as the daemon does to the user's).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import time
@@ -115,6 +123,18 @@ async def concurrent(
     return errors, times
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time of every thread of process `pid` so far (seconds on a CPU)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat", encoding="ascii") as f:
+                total += int(f.read().split()[0])
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
+    return total / 1e9
+
+
 def load(
     pt: Server, pr: Server, up: Server, paced: int, body: bytes, pace_ms: float, rounds: int = 3
 ) -> None:
@@ -125,16 +145,22 @@ def load(
     over the rounds.
     """
     targets = [
-        ("direct", up.port, ""),
-        ("passthrough", pt.port, f"/r/{REPO_ID}"),
-        ("pretense", pr.port, f"/r/{REPO_ID}"),
+        ("direct", up, ""),
+        ("passthrough", pt, f"/r/{REPO_ID}"),
+        ("pretense", pr, f"/r/{REPO_ID}"),
     ]
-    for _, port, prefix in targets:
-        asyncio.run(concurrent(port, prefix, 10, paced, body, pace_ms))  # warm
+    for _, server, prefix in targets:
+        asyncio.run(concurrent(server.port, prefix, 10, paced, body, pace_ms))  # warm
     runs: dict[str, list[tuple[int, float, float]]] = {name: [] for name, _, _ in targets}
+    cpu: dict[str, list[float]] = {name: [] for name, _, _ in targets}
+    rss_after: list[str] = []  # the pretense process, after each of its rounds
     for r in range(rounds):
-        for name, port, prefix in targets[r % 3 :] + targets[: r % 3]:
-            errors, times = asyncio.run(concurrent(port, prefix, 100, paced, body, pace_ms))
+        for name, server, prefix in targets[r % 3 :] + targets[: r % 3]:
+            before = cpu_seconds(server.pid)
+            errors, times = asyncio.run(concurrent(server.port, prefix, 100, paced, body, pace_ms))
+            cpu[name].append((cpu_seconds(server.pid) - before) / 100)
+            if server is pr:
+                rss_after.append(f"{pr.rss_mb():.0f}")
             times.sort()
             runs[name].append((errors, statistics.median(times), times[int(len(times) * 0.95) - 1]))
     rows = {
@@ -155,6 +181,13 @@ def load(
     floor, ours = rows["passthrough"][1] - d, rows["pretense"][1] - d
     ratio = ours / floor if floor > 0 else float("inf")
     print(f"  added per stream: pretense {ratio:.2f}x the pass-through's (goal <= 1.5x)")
+    c = {name: statistics.median(v) * 1e3 for name, v in cpu.items()}
+    print(
+        f"  CPU per stream ({paced + 4} events): pretense {c['pretense']:.2f} ms, "
+        f"pass-through {c['passthrough']:.2f} ms ({c['pretense'] / c['passthrough']:.2f}x; "
+        f"the upstream, serving it: {c['direct']:.2f} ms)"
+    )
+    print(f"  pretense RSS after each round (MB): {' '.join(rss_after)}")
 
 
 def rss(pr: Server, cs: dict[str, object], text: str, total: int) -> None:
@@ -178,7 +211,15 @@ def main() -> None:
     ap.add_argument("--paced", type=int, default=50)
     ap.add_argument("--pace-ms", type=float, default=20)
     ap.add_argument("--requests", type=int, default=10000)
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of the 100 concurrent streams")
+    ap.add_argument("--quick", action="store_true", help="only the 100 concurrent streams")
+    ap.add_argument(
+        "--audit",
+        action="store_true",
+        help="the proxy writes a real audit log (in the temporary directory) instead of none",
+    )
     args = ap.parse_args()
+    print(f"load average {os.getloadavg()[0]:.1f} at the start")
     text = corpus()
     with tempfile.TemporaryDirectory(prefix="pretense-bench-") as tmp:
         base = Path(tmp)
@@ -190,16 +231,22 @@ def main() -> None:
         stream_text = m.mutate(text[:200_000])
         (base / "stream.txt").write_text(stream_text, encoding="utf-8")
         print(f"map: {n} names; proxies on uvloop")
-        rewriter_alone(stream_text, m, args.events)
-        with servers(base, base / "stream.txt", "uvloop") as (up, pt, pr):
+        if not args.quick:
+            rewriter_alone(stream_text, m, args.events)
+        audit = base / "audit.db" if args.audit else None
+        print(f"audit log: {audit or 'none (events dropped)'}")
+        with servers(base, base / "stream.txt", "uvloop", audit) as (up, pt, pr):
             cs = clients(up, pt, pr)
             body = request([text[:2000]], stream=True)
             for c in cs.values():
                 c.ttfb("/v1/messages?events=10", body)
-            throughput(cs, args.events, body)  # type: ignore[arg-type]
+            if not args.quick:
+                throughput(cs, args.events, body)  # type: ignore[arg-type]
             print(f"  ({args.paced} deltas per stream, {args.pace_ms:g} ms apart)")
-            load(pt, pr, up, args.paced, body, args.pace_ms)
-            rss(pr, cs, text, args.requests)  # type: ignore[arg-type]
+            load(pt, pr, up, args.paced, body, args.pace_ms, args.rounds)
+            if not args.quick:
+                rss(pr, cs, text, args.requests)  # type: ignore[arg-type]
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

@@ -63,6 +63,7 @@ from pretense_dev.proxy.apis import (
     route_of,
 )
 from pretense_dev.proxy.auditing import AuditSink, AuditWriter
+from pretense_dev.proxy.deadline import ReadDeadline
 from pretense_dev.proxy.guard import (
     Refusal,
     ScannerFactory,
@@ -958,8 +959,9 @@ class Proxy:
             rw = ArrayWriter(rw)
         parser = framing.decoder()
         sent = 0
+        deadline = ReadDeadline(up, ex.read_timeout or self.settings.read_timeout)
         try:
-            while chunk := await self._read_some(up, ex.read_timeout):
+            while chunk := await deadline.read():
                 events = parser.feed(chunk)
                 if not events:
                     continue
@@ -991,6 +993,8 @@ class Proxy:
             ex.reason = "client went away mid-stream"
             ex.response_bytes = sent
             return resp
+        finally:
+            deadline.close()
         ex.response_bytes = sent
         await resp.write_eof()
         return resp
