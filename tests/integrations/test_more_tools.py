@@ -157,13 +157,23 @@ def test_aider_block_round_trips_byte_for_byte_and_keeps_the_users_switches(
             f"{aider.END}\n"
         )
     )
+    # aider's global extra_params, read from the git root: the header that names it.
+    assert (root / ".aider.model.settings.yml").read_text() == (
+        "# pretense-dev: names aider in the pretense-dev audit (uninstall removes this)\n"
+        "- name: aider/extra_params\n"
+        "  extra_params:\n"
+        "    extra_headers:\n"
+        "      X-Title: Aider\n"
+        "# pretense-dev: end\n"
+    )
     [tool] = report.tools
     assert "aider: check-update is set in .aider.conf.yml by you and kept as it is" in (
         tool.plan.notes
     )
-    assert "/.aider.conf.yml" in (root / ".git/info/exclude").read_text()
+    exclude = (root / ".git/info/exclude").read_text()
+    assert "/.aider.conf.yml\n/.aider.model.settings.yml\n" in exclude
     status = git(root, "status", "--porcelain", "--untracked-files=all")
-    assert ".aider.conf.yml" not in status  # the per-clone file stays out of git
+    assert ".aider" not in status  # the per-clone files stay out of git
     assert aider.check(ctx) == []
     env_override = aider.check(
         replace(ctx, environ={"OPENAI_API_BASE": "https://api.openai.com/v1"})
@@ -206,6 +216,88 @@ def test_aider_is_not_set_up_over_a_gateway_or_in_a_committed_file(
         "export AIDER_ANALYTICS=false",
         "export AIDER_CHECK_UPDATE=false",
     ]
+
+
+USER_MODELS = "# my models\n- name: gpt-4.1\n  edit_format: diff"  # no final newline
+
+
+def test_aider_header_block_joins_the_users_model_list_and_leaves_byte_for_byte(
+    small_repo: Path, isolated_user: Path
+) -> None:
+    root = initialised(small_repo)
+    settings = root / ".aider.model.settings.yml"
+    settings.write_text(USER_MODELS)
+    before = ours_only(root, isolated_user)
+    assert init_repo(root, tools=("aider",)).problems == []
+    assert settings.read_text() == USER_MODELS + "\n" + aider.SETTINGS_BLOCK
+    ctx = ctx_of(root)
+    assert aider.check(ctx) == []
+    settings.write_text(USER_MODELS)  # the block edited away: verify says so
+    assert [d.line() for d in aider.check(ctx)] == [
+        "aider: .aider.model.settings.yml: the pretense-dev block that names aider in the "
+        "audit is missing or changed — run `pretense-dev init`"
+    ]
+    assert init_repo(root, tools=("aider",)).problems == []
+    assert uninstall_repo(root).problems == []
+    assert ours_only(root, isolated_user) == before
+
+
+@pytest.mark.parametrize(
+    ("where", "text", "why"),
+    [
+        (
+            "home",
+            "- name: aider/extra_params\n  extra_params:\n    max_tokens: 4096\n",
+            "~/.aider.model.settings.yml has an aider/extra_params of yours, which ours "
+            "would replace",
+        ),
+        (
+            "repo",
+            '- name: "aider/extra_params"\n  extra_params: {}\n',
+            ".aider.model.settings.yml has an aider/extra_params of yours, which ours "
+            "would replace",
+        ),
+        ("repo", "[{name: gpt-4.1}]\n", ".aider.model.settings.yml is not a YAML block list"),
+        ("tracked", "- name: gpt-4.1\n", ".aider.model.settings.yml is committed"),
+    ],
+)
+def test_aider_header_is_not_added_where_it_would_replace_or_break_the_users(
+    small_repo: Path, isolated_user: Path, where: str, text: str, why: str
+) -> None:
+    root = initialised(small_repo)
+    path = (isolated_user if where == "home" else root) / ".aider.model.settings.yml"
+    path.write_text(text)
+    if where == "tracked":
+        git(root, "add", ".aider.model.settings.yml")
+    report = init_repo(root, tools=("aider",))
+    assert report.problems == []  # routing is set up all the same
+    [tool] = report.tools
+    assert (
+        f"aider: {why}; left untouched, so the audit names aider's requests `litellm` (add "
+        "the header `X-Title: Aider` to your extra_headers to have it name aider)"
+    ) in tool.plan.notes
+    assert path.read_text() == text
+    assert aider.START in (root / ".aider.conf.yml").read_text()
+    assert aider.check(ctx_of(root)) == []
+    assert "/.aider.model.settings.yml" not in (root / ".git/info/exclude").read_text()
+
+
+def test_an_aider_extra_params_of_the_users_that_ours_replaces_is_drift(
+    small_repo: Path, isolated_user: Path
+) -> None:
+    root = initialised(small_repo)
+    assert init_repo(root, tools=("aider",)).problems == []
+    home = isolated_user / ".aider.model.settings.yml"
+    home.write_text("- name: aider/extra_params\n  extra_params:\n    max_tokens: 4096\n")
+    assert [d.line() for d in aider.check(ctx_of(root))] == [
+        "aider: .aider.model.settings.yml: our aider/extra_params replaces the one of yours "
+        "in ~/.aider.model.settings.yml — run `pretense-dev init`"
+    ]
+    # init then takes ours back out (the file was ours alone: it goes, with its exclude line)
+    assert init_repo(root, tools=("aider",)).problems == []
+    assert not (root / ".aider.model.settings.yml").exists()
+    assert "/.aider.model.settings.yml" not in (root / ".git/info/exclude").read_text()
+    assert aider.check(ctx_of(root)) == []
 
 
 # -- Gemini CLI -------------------------------------------------------------------------
