@@ -204,6 +204,55 @@ def test_codex_edit_goes_through_the_proxy_and_lands_with_real_names(
     assert "codex" in audited_tools()
 
 
+@pytest.mark.skipif(CODEX is None, reason=f"the Codex CLI is not installed: run `{CODEX_INSTALL}`")
+def test_codex_ignores_a_project_provider_even_in_a_trusted_project(
+    repo: Path, isolated_user: Path
+) -> None:
+    """Why a plain `codex` cannot be routed per repository (so `pretense-dev codex` is).
+
+    With the project trusted in the user's config, a provider (or `openai_base_url`,
+    or `profile`) in the project's `.codex/config.toml` is ignored with a warning and
+    the user's own provider gets the request.  Should a Codex release honour them,
+    this fails, and init can then route a plain `codex`.
+    """
+    users, projects = Fake(lambda r, n: Answer(text="ok")), Fake(lambda r, n: Answer(text="ok"))
+    try:
+        provider = '\n[model_providers.{0}]\nname = "{0}"\nbase_url = "{1}/v1"\n'
+        provider += 'wire_api = "responses"\nenv_key = "OPENAI_API_KEY"\n'
+        root = json.dumps(str(repo.resolve()))
+        write(isolated_user, {
+            ".codex/config.toml": 'model_provider = "mine"\n' + provider.format("mine", users.url)
+            + f'\n[projects.{root}]\ntrust_level = "trusted"\n',
+        })  # fmt: skip
+        write(repo, {
+            ".codex/config.toml": 'model_provider = "project"\n'
+            f'openai_base_url = "{projects.url}/v1"\nprofile = "project"\n'
+            + provider.format("project", projects.url),
+        })  # fmt: skip
+        assert CODEX is not None
+        p = subprocess.run(
+            [CODEX, "exec", "--skip-git-repo-check", "say ok"],
+            cwd=repo, env=tool_env(isolated_user), stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        users.close()
+        projects.close()
+    assert p.returncode == 0, (p.stdout[-2000:], p.stderr[-3000:])
+    warned = re.search(
+        "Ignored unsupported project-local config keys in "
+        + re.escape(f"{repo.resolve()}/.codex/config.toml: ")
+        + r"([\w, ]+)\. If you want these settings to apply, manually set them in your "
+        "user-level config.toml.",
+        p.stderr,
+    )
+    assert warned, p.stderr[-3000:]
+    ignored = set(warned.group(1).split(", "))
+    assert ignored == {"model_provider", "model_providers", "openai_base_url", "profile"}
+    assert [r.path for r in users.upstream.records] == ["/v1/responses"]
+    assert projects.upstream.records == []
+
+
 # -- aider ------------------------------------------------------------------------------
 
 
