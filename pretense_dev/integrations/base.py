@@ -423,6 +423,10 @@ class JsonFile:
     def _created(self) -> list[list[str | int]]:
         return [list(p) for p in self.record.get("created_paths", [])]
 
+    def created(self, path: list[str | int]) -> bool:
+        """Whether the record says we added `path` (False without a record)."""
+        return list(path) in self._created()
+
     def _note_created(self, path: list[str | int]) -> None:
         created = self._created()
         if path not in created:

@@ -355,6 +355,105 @@ def test_gemini_cli_is_routed_by_the_env_file_init_writes(repo: Path, isolated_u
     assert "gemini-cli" in audited_tools()
 
 
+class ConnectTrap:
+    """An HTTPS proxy on 127.0.0.1 that records each host a client asks it for, and refuses.
+
+    Given to the CLI as HTTPS_PROXY (with the proxy's own 127.0.0.1 in NO_PROXY),
+    it shows every host the CLI tries to reach directly, outside pretense-dev.
+    """
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        hosts: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_CONNECT(self) -> None:
+                hosts.append(self.path)
+                self.send_response(403)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.hosts = hosts
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.skipif(
+    GEMINI is None, reason=f"the Gemini CLI is not installed: run `{GEMINI_INSTALL}`"
+)
+def test_gemini_cli_usage_statistics_stay_home_in_a_trusted_folder(
+    repo: Path, isolated_user: Path
+) -> None:
+    """`init` turns usage statistics off in the workspace settings; proved by where the CLI goes.
+
+    Gemini CLI 0.61.0 posts usage statistics to play.googleapis.com (outside the
+    proxy) unless privacy.usageStatisticsEnabled is false.  The user's settings
+    here say nothing about it.  With `--skip-trust` the CLI reads the settings
+    before it trusts the folder, so the workspace file does not apply and the
+    statistics go (the trap sees them: it works); in a folder the user trusted
+    (the file the CLI's trust dialog writes) they do not.
+    """
+    from pretense_dev.config import DEFAULT_CONFIG_TEXT
+    from pretense_dev.proxy.replay_cloud import cloud_reply
+
+    policy = DEFAULT_CONFIG_TEXT.replace(
+        'vendors = ["anthropic", "openai"]', 'vendors = ["anthropic", "openai", "gemini"]'
+    )
+    write(repo, {".pretense/config.toml": policy})
+    fake = Fake(lambda rec, n: Answer(text="ok"))
+    fake.upstream.responder = lambda rec: cloud_reply(rec, Answer(text="pong", pieces=2))
+    trap = ConnectTrap()
+    settings = {"security": {"auth": {"selectedType": "gemini-api-key"}}}
+    write(isolated_user, {".gemini/settings.json": json.dumps(settings)})
+    env = tool_env(isolated_user)
+    for var in [k for k in env if k.startswith(("GEMINI_", "GOOGLE_")) or "proxy" in k.lower()]:
+        del env[var]
+    env.update(
+        GEMINI_API_KEY="gemini-test-key", GEMINI_CLI_NO_RELAUNCH="true", NO_COLOR="1",
+        HTTPS_PROXY=trap.url, NO_PROXY="127.0.0.1,localhost",
+    )  # fmt: skip
+    assert GEMINI is not None
+
+    def gemini(*flags: str) -> tuple[list[str], list[str]]:
+        """(paths the vendor received, hosts the CLI tried to reach directly) of one run."""
+        fake.upstream.records.clear()
+        trap.hosts.clear()
+        p = subprocess.run(
+            [GEMINI, *flags, "-m", "gemini-2.5-pro", "-p", "say pong"],
+            cwd=repo, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+        assert p.returncode == 0 and "pong" in p.stdout, (p.stdout[-2000:], p.stderr[-2000:])
+        return [r.path for r in fake.upstream.records], sorted(set(trap.hosts))
+
+    try:
+        r = run_cli("proxy", "start", "--port", "0", "--upstream", f"gemini={fake.url}")
+        assert r.code == 0, r.err
+        assert run_cli("init", "--tools", "gemini-cli", cwd=repo).code == 0
+        assert json.loads((repo / ".gemini/settings.json").read_text()) == {
+            "privacy": {"usageStatisticsEnabled": False}
+        }
+        routed = ["/v1beta/models/gemini-2.5-pro:streamGenerateContent"]
+        assert gemini("--skip-trust") == (routed, ["play.googleapis.com:443"])
+        trusted = {str(repo.resolve()): "TRUST_FOLDER"}
+        write(isolated_user, {".gemini/trustedFolders.json": json.dumps(trusted)})
+        assert gemini() == (routed, [])
+    finally:
+        run_cli("proxy", "stop")
+        fake.close()
+        trap.close()
+    assert "gemini-cli" in audited_tools()
+
+
 # -- Claude Code on Bedrock (set up by init: ANTHROPIC_BEDROCK_BASE_URL) --------------------
 
 CLAUDE = _find(".tools/claude-code/node_modules/.bin/claude", "claude")

@@ -315,6 +315,10 @@ def test_gemini_cli_env_file_round_trips_and_env_overrides_are_drift(
     assert (root / ".gemini/.env").read_text() == (
         f"{gemini_cli.START}\nGOOGLE_GEMINI_BASE_URL={ctx.repo_url}\n{gemini_cli.END}\n"
     )
+    # Usage statistics off in the user's (untracked) workspace settings, which stay theirs.
+    assert (root / ".gemini/settings.json").read_text() == (
+        '{"model": {"name": "gemini-2.5-pro"}, "privacy": {"usageStatisticsEnabled": false}}\n'
+    )
     status = git(root, "status", "--porcelain", "--untracked-files=all").splitlines()
     assert "?? .gemini/settings.json" in status and "?? .gemini/.env" not in status
     assert gemini_cli.check(ctx) == []
@@ -328,9 +332,99 @@ def test_gemini_cli_env_file_round_trips_and_env_overrides_are_drift(
     ]
     assert init_repo(root, tools=("gemini-cli",)).problems == []
     env = run_cli("env", "gemini-cli", cwd=root)
-    assert (env.code, env.out) == (0, f"export GOOGLE_GEMINI_BASE_URL={ctx.repo_url}\n")
+    assert (env.code, env.out) == (0, f"export GOOGLE_GEMINI_BASE_URL={ctx.repo_url}\n"), env.err
     assert uninstall_repo(root).problems == []
     assert ours_only(root, isolated_user) == before
+
+
+USER_GEMINI = """{
+  // my settings (the CLI reads JSON with comments)
+  "privacy": {
+    "logPrompts": false
+  },
+  "ui": {"theme": "GitHub"}
+}"""
+
+
+def test_gemini_cli_usage_statistics_off_in_workspace_settings_and_back_byte_for_byte(
+    small_repo: Path, isolated_user: Path
+) -> None:
+    root = initialised(small_repo)
+    before = ours_only(root, isolated_user)
+    assert init_repo(root, tools=("gemini-cli",)).problems == []
+    settings = root / ".gemini/settings.json"
+    assert json.loads(settings.read_text()) == {"privacy": {"usageStatisticsEnabled": False}}
+    status = git(root, "status", "--porcelain", "--untracked-files=all")
+    assert ".gemini" not in status  # a file init created stays out of git, as .env does
+    ctx = ctx_of(root)
+    assert gemini_cli.check(ctx) == []
+    settings.write_text("{}\n")
+    assert [d.line() for d in gemini_cli.check(ctx)] == [
+        "gemini-cli: .gemini/settings.json: usage statistics are no longer turned off "
+        "(privacy.usageStatisticsEnabled) — run `pretense-dev init`"
+    ]
+    assert init_repo(root, tools=("gemini-cli",)).problems == []
+    assert gemini_cli.check(ctx) == []
+    assert uninstall_repo(root).problems == []
+    assert ours_only(root, isolated_user) == before
+    assert not (root / ".gemini").exists()
+
+    # A file of the user's, with comments: one key added inside their "privacy", then taken out.
+    write(root, {".gemini/settings.json": USER_GEMINI})
+    before = ours_only(root, isolated_user)
+    assert init_repo(root, tools=("gemini-cli",)).problems == []
+    text = settings.read_text()
+    assert text.startswith("{\n  // my settings") and '"logPrompts": false' in text
+    from pretense_dev.integrations.jsonedit import Document
+
+    assert Document(text, strict=False).value()["privacy"] == {
+        "logPrompts": False,
+        "usageStatisticsEnabled": False,
+    }
+    assert gemini_cli.check(ctx) == []
+    assert uninstall_repo(root).problems == []
+    assert ours_only(root, isolated_user) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "tracked", "note"),
+    [
+        (
+            '{"privacy": {"usageStatisticsEnabled": true}}\n',
+            False,
+            "Gemini CLI: usage statistics are on in .gemini/settings.json by your choice and "
+            "kept; they go to Google directly, outside the proxy",
+        ),
+        (
+            '{"ui": {"theme": "GitHub"}}\n',
+            True,
+            "Gemini CLI: .gemini/settings.json is committed and left untouched; its usage "
+            'statistics go to Google directly unless you set "privacy": '
+            '{"usageStatisticsEnabled": false} there',
+        ),
+        (
+            '{"privacy": "off"}\n',
+            False,
+            "Gemini CLI: .gemini/settings.json: privacy is not an object; left untouched; its "
+            'usage statistics go to Google directly unless you set "privacy": '
+            '{"usageStatisticsEnabled": false} there',
+        ),
+    ],
+)
+def test_gemini_cli_settings_of_the_users_or_the_teams_are_kept_and_said(
+    small_repo: Path, isolated_user: Path, text: str, tracked: bool, note: str
+) -> None:
+    root = initialised(small_repo)
+    write(root, {".gemini/settings.json": text})
+    if tracked:
+        git(root, "add", ".gemini/settings.json")
+    report = init_repo(root, tools=("gemini-cli",))
+    assert report.problems == []  # routed all the same
+    [tool] = report.tools
+    assert note in tool.plan.notes
+    assert (root / ".gemini/settings.json").read_text() == text
+    assert gemini_cli.START in (root / ".gemini/.env").read_text()
+    assert gemini_cli.check(ctx_of(root)) == []
 
 
 def test_gemini_cli_is_not_set_up_where_it_would_hide_the_users_env_file(
