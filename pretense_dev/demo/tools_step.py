@@ -8,19 +8,19 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
+from pretense_dev.integrations.base import TOOLS
+
 if TYPE_CHECKING:
     from pretense_dev.demo.console import DemoContext
 
-TOOLS = ("claude-code", "cursor", "copilot")
-
 
 def run(ctx: DemoContext) -> bool:
-    """Set the three tools up on the sample, ask the hooks, take it all out again."""
+    """Set every tool init knows up on the sample, ask the hooks, take it all out again."""
     from pretense_dev.demo.console import heading, out
     from pretense_dev.lifecycle import init_repo, uninstall_repo
     from pretense_dev.secrets.samples import generate
 
-    heading("AI tools: pretense-dev init --tools claude-code,cursor,copilot")
+    heading(f"AI tools: pretense-dev init --tools {','.join(TOOLS)}")
     before = _snapshot(ctx)
     report = init_repo(ctx.repo, workers=1, tools=TOOLS, hooks=False)
     for t in report.tools:

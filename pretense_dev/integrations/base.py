@@ -423,6 +423,10 @@ class JsonFile:
     def _created(self) -> list[list[str | int]]:
         return [list(p) for p in self.record.get("created_paths", [])]
 
+    def created(self, path: list[str | int]) -> bool:
+        """Whether the record says we added `path` (False without a record)."""
+        return list(path) in self._created()
+
     def _note_created(self, path: list[str | int]) -> None:
         created = self._created()
         if path not in created:
@@ -638,11 +642,14 @@ def has_block(path: Path, block: str) -> bool:
     return text is not None and (text.startswith(block) or ("\n" + block) in text)
 
 
-def exclude_locally(ctx: Context, p: Plan, rel: str, tool: str, *, removing: bool) -> None:
-    """Keep a per-clone file out of git with a marked block in ``.git/info/exclude``.
+def exclude_locally(
+    ctx: Context, p: Plan, rels: str | tuple[str, ...], tool: str, *, removing: bool
+) -> None:
+    """Keep per-clone files out of git with a marked block in ``.git/info/exclude``.
 
-    Only when git neither tracks nor already ignores `rel`; one block per tool,
-    with its own ownership record, so tools are set up and taken out separately.
+    Only the files git neither tracks nor already ignores (a file our block
+    lists stays listed); one block per tool, with its own ownership record, so
+    tools are set up and taken out separately.
     """
     import subprocess  # deferred: `check` runs on every prompt without it
 
@@ -656,14 +663,21 @@ def exclude_locally(ctx: Context, p: Plan, rel: str, tool: str, *, removing: boo
         return
     path = Path(r.stdout.strip())
     path = path if path.is_absolute() else ctx.root / path
-    block = (
-        f"# pretense-dev: local {tool} settings (pretense-dev uninstall removes this)\n"
-        f"/{rel}\n# pretense-dev: end of local {tool} settings\n"
-    )
+    start = f"# pretense-dev: local {tool} settings (pretense-dev uninstall removes this)"
+    end = f"# pretense-dev: end of local {tool} settings"
+    wanted = (rels,) if isinstance(rels, str) else rels
     if not removing:
         text = read_text(path) or ""
-        if block not in text and git("check-ignore", "-q", "--no-index", rel).returncode == 0:
+        span = _block_span(text, start, end)
+        listed = set(text[span[0] : span[1]].splitlines()) if span else set()
+        wanted = tuple(
+            rel
+            for rel in wanted
+            if f"/{rel}" in listed or git("check-ignore", "-q", "--no-index", rel).returncode != 0
+        )
+        if not wanted:
             return
+    block = "\n".join([start, *(f"/{rel}" for rel in wanted), end]) + "\n"
     edit_block(ctx, p, path, block, removing=removing, key=f"{file_key(ctx, path)}#{tool}")
 
 

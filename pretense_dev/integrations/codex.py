@@ -2,11 +2,14 @@
 
 Codex reads a model provider (``base_url``, ``wire_api``) only from the user's
 configuration: a project's ``.codex/config.toml`` may not set
-``model_provider`` or ``model_providers`` (Codex 0.171 ignores them with a
-warning), and its only routing variable would send every repository to the same
-place.  What it does offer is a profile file, ``$CODEX_HOME/<name>.config.toml``
-(``~/.codex`` by default), layered over the user's ``config.toml`` when Codex runs
-with ``--profile <name>``.  So `init` writes one such file per repository,
+``model_provider``, ``model_providers``, ``openai_base_url`` or ``profile``
+(Codex 0.171 ignores them with a warning, even for a project the user's config
+marks ``trust_level = "trusted"``; a ``[projects."<path>"]`` table holds only
+the trust level), and its routing variables (``OPENAI_BASE_URL``,
+``CODEX_HOME``) would send every repository to the same place.  What it does
+offer is a profile file, ``$CODEX_HOME/<name>.config.toml`` (``~/.codex`` by
+default), layered over the user's ``config.toml`` when Codex runs with
+``--profile <name>``.  So `init` writes one such file per repository,
 wholly ours, and touches nothing of the user's:
 
 * ``model_provider = "pretense-dev"`` with ``[model_providers.pretense-dev]``:

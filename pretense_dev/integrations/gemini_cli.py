@@ -8,6 +8,19 @@ without overriding the shell's.  `init` appends one marked block to the
 repository's ``.gemini/.env``, and keeps that per-clone file out of git with a
 marked line in ``.git/info/exclude``.
 
+The CLI also sends usage statistics to Google (play.googleapis.com) directly,
+outside the proxy, unless ``privacy.usageStatisticsEnabled`` is false; no
+variable turns them off.  Workspace settings (``.gemini/settings.json``) outrank
+the user's, in a trusted folder, as ``.gemini/.env`` is read only there.  So
+`init` adds ``"privacy": {"usageStatisticsEnabled": false}`` to the workspace
+file when the user has not set it (a value of theirs is kept, and said), and
+`uninstall` takes back exactly what it added.  A committed settings file is not
+edited (said in one line); a file `init` creates is kept out of git like the
+``.env``.  Observed with Gemini CLI 0.61.0: the setting holds in a folder
+trusted in its dialog (or with ``GEMINI_CLI_TRUST_WORKSPACE=true``), but
+``--skip-trust`` alone takes effect after the settings are read, so workspace
+settings do not apply then.
+
 Not set up (all or nothing), each said in one line: a committed ``.gemini/.env``
 (the URL is per clone: ``eval "$(pretense-dev env gemini-cli)"`` routes it from
 the shell instead), one that already sets the variable (a gateway of the user's),
@@ -23,6 +36,8 @@ from pretense_dev.integrations.base import (
     GEMINI_CLI,
     Context,
     Drift,
+    IntegrationError,
+    JsonFile,
     Plan,
     apply_plan,
     edit_block,
@@ -39,6 +54,12 @@ ENV_FILE = ".gemini/.env"
 VAR = "GOOGLE_GEMINI_BASE_URL"
 START = "# pretense-dev: routes Gemini CLI through the pretense-dev proxy (uninstall removes this)"
 END = "# pretense-dev: end"
+SETTINGS = ".gemini/settings.json"
+USAGE: list[str | int] = ["privacy", "usageStatisticsEnabled"]
+USAGE_DIRECT = (
+    "its usage statistics go to Google directly unless you set "
+    '"privacy": {"usageStatisticsEnabled": false} there'
+)
 
 
 def block(ctx: Context) -> str:
@@ -53,8 +74,8 @@ def plan(ctx: Context) -> Plan:
         GEMINI_CLI,
         _edit,
         "Gemini CLI: run it in this repository with API-key auth (GEMINI_API_KEY, passed "
-        "through); it reads .gemini/.env only in a trusted folder. Its usage statistics go "
-        'direct: set "privacy": {"usageStatisticsEnabled": false} in its settings.',
+        "through); it reads .gemini/.env and .gemini/settings.json (usage statistics off) "
+        "only in a trusted folder.",
     )
 
 
@@ -95,7 +116,44 @@ def _edit(ctx: Context, p: Plan, *, removing: bool) -> None:
             )
             return
     edit_block(ctx, p, path, block(ctx), removing=removing)
-    exclude_locally(ctx, p, ENV_FILE, GEMINI_CLI, removing=removing)
+    ours = _edit_settings(ctx, p, removing=removing)
+    files = (ENV_FILE, SETTINGS) if ours else ENV_FILE
+    exclude_locally(ctx, p, files, GEMINI_CLI, removing=removing)
+
+
+def _edit_settings(ctx: Context, p: Plan, *, removing: bool) -> bool:
+    """Usage statistics off in the workspace settings, unless the user chose.
+
+    Returns whether the settings file is one `init` created (so it is kept out
+    of git with the ``.env``).  What cannot be done is a note, not a problem:
+    the routing does not depend on it.
+    """
+    path = ctx.root / SETTINGS
+    if not removing and read_text(path) is not None and is_tracked(ctx, SETTINGS):
+        p.notes.append(f"Gemini CLI: {SETTINGS} is committed and left untouched; {USAGE_DIRECT}")
+        return False
+    try:
+        f = JsonFile(ctx, path, strict=False, empty={})
+        if not isinstance(f.value(), dict):
+            raise IntegrationError(f"{f.display} is not a JSON object; left untouched")
+        if not isinstance(f.get(["privacy"], {}), dict):
+            raise IntegrationError(f"{f.display}: privacy is not an object; left untouched")
+        if removing:
+            if f.created(USAGE):
+                f.unset_owned(USAGE, lambda v: v is False)
+            f.prune(["privacy"], emptied=False)
+        elif f.get(USAGE) is None:
+            f.set_owned(USAGE, False)
+        elif f.get(USAGE) is not False:
+            p.notes.append(
+                f"Gemini CLI: usage statistics are on in {SETTINGS} by your choice and kept; "
+                "they go to Google directly, outside the proxy"
+            )
+    except IntegrationError as e:
+        p.notes.append(f"Gemini CLI: {e.message}; {USAGE_DIRECT}")
+        return False
+    f.add_to(p, removing=removing)
+    return bool(f.record.get("created"))
 
 
 def check(ctx: Context) -> list[Drift]:
@@ -103,8 +161,36 @@ def check(ctx: Context) -> list[Drift]:
     out: list[Drift] = []
     if not has_block(ctx.root / ENV_FILE, block(ctx)):
         out.append(Drift(GEMINI_CLI, ENV_FILE, f"the pretense-dev {VAR} is missing or changed"))
+    if _usage_unset(ctx):
+        problem = "usage statistics are no longer turned off (privacy.usageStatisticsEnabled)"
+        out.append(Drift(GEMINI_CLI, SETTINGS, problem))
     problem = f"{VAR} in the shell overrides {ENV_FILE} and sends Gemini CLI elsewhere"
     return out + env_override(ctx, GEMINI_CLI, VAR, ctx.repo_url, problem)
+
+
+def _usage_unset(ctx: Context) -> bool:
+    """Whether the workspace settings no longer say anything about usage statistics.
+
+    A value the user set (either way) is theirs; a file that does not parse, or
+    a committed one, was left alone by `init`, which said so.
+    """
+    import json
+
+    text = read_text(ctx.root / SETTINGS)
+    if text is not None:
+        try:
+            value = json.loads(text)
+        except ValueError:  # JSON with comments, as the CLI allows: the editor's parser
+            from pretense_dev.integrations.jsonedit import Document, JsonEditError
+
+            try:
+                value = Document(text, strict=False).value()
+            except JsonEditError:
+                return False
+        privacy = value.get("privacy", {}) if isinstance(value, dict) else None
+        if not isinstance(privacy, dict) or "usageStatisticsEnabled" in privacy:
+            return False
+    return text is None or not is_tracked(ctx, SETTINGS)
 
 
 def cli_environment(ctx: Context) -> dict[str, str]:

@@ -227,8 +227,10 @@ def tool_of(user_agent: str, headers: Mapping[str, str] | None = None) -> str:
     ``X-Interaction-Type`` headers (VS Code's agent says ``copilot``).  aider talks
     through litellm, whose OpenAI calls carry only the OpenAI SDK's
     ``OpenAI/Python`` agent plus ``X-Stainless-Raw-Response: true`` (litellm
-    reads raw responses): nothing in them names aider, so they are audited as
-    ``litellm``.  `llm` and other programs on the official SDKs are ``sdk``.
+    reads raw responses): nothing in them names aider, so `init` has aider add
+    ``X-Title: Aider`` (the name aider gives OpenRouter in that header); without
+    it they are audited as ``litellm``.  `llm` (0.36) sends only the OpenAI SDK's
+    headers: it and other programs on the official SDKs are ``sdk``.
     """
     ua = user_agent.lower()
     originator = (headers.get("originator", "") if headers is not None else "").lower()
@@ -242,6 +244,8 @@ def tool_of(user_agent: str, headers: Mapping[str, str] | None = None) -> str:
         return "cursor"
     if ua.startswith("geminicli"):  # "GeminiCLI-tui/0.61.0/<model> (…) google-genai-sdk/…"
         return "gemini-cli"
+    if headers is not None and headers.get("X-Title", "").lower() == "aider":
+        return "aider"
     if ua.startswith("litellm"):
         return "litellm"
     raw = headers.get("X-Stainless-Raw-Response", "") if headers is not None else ""

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pretense_dev.demo.console import changed_tokens, wrap_tokens
+from pretense_dev.integrations.base import TOOLS
 from tests.conftest import REPO_ROOT, open_terminal, read_terminal, run_cli, terminal_env
 
 
@@ -28,6 +29,10 @@ def test_demo_shows_both_sides_and_blocks_the_token() -> None:
     assert "  pop-up │ pretense-dev: the proxy is not running" in out
     assert "1 drift events" not in out and "1 drift event" in out
     assert "\x1b[" not in out  # piped: plain text, no terminal codes
+    # The tools step sets up every tool init knows, and gives every byte back.
+    assert f"pretense-dev init --tools {','.join(TOOLS)}" in out
+    assert all(re.search(rf"^{t}: wrote ", out, re.M) for t in TOOLS), out
+    assert "every file is back byte for byte" in out
 
 
 # -- the terminal view ---------------------------------------------------------

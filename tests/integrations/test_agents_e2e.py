@@ -204,6 +204,55 @@ def test_codex_edit_goes_through_the_proxy_and_lands_with_real_names(
     assert "codex" in audited_tools()
 
 
+@pytest.mark.skipif(CODEX is None, reason=f"the Codex CLI is not installed: run `{CODEX_INSTALL}`")
+def test_codex_ignores_a_project_provider_even_in_a_trusted_project(
+    repo: Path, isolated_user: Path
+) -> None:
+    """Why a plain `codex` cannot be routed per repository (so `pretense-dev codex` is).
+
+    With the project trusted in the user's config, a provider (or `openai_base_url`,
+    or `profile`) in the project's `.codex/config.toml` is ignored with a warning and
+    the user's own provider gets the request.  Should a Codex release honour them,
+    this fails, and init can then route a plain `codex`.
+    """
+    users, projects = Fake(lambda r, n: Answer(text="ok")), Fake(lambda r, n: Answer(text="ok"))
+    try:
+        provider = '\n[model_providers.{0}]\nname = "{0}"\nbase_url = "{1}/v1"\n'
+        provider += 'wire_api = "responses"\nenv_key = "OPENAI_API_KEY"\n'
+        root = json.dumps(str(repo.resolve()))
+        write(isolated_user, {
+            ".codex/config.toml": 'model_provider = "mine"\n' + provider.format("mine", users.url)
+            + f'\n[projects.{root}]\ntrust_level = "trusted"\n',
+        })  # fmt: skip
+        write(repo, {
+            ".codex/config.toml": 'model_provider = "project"\n'
+            f'openai_base_url = "{projects.url}/v1"\nprofile = "project"\n'
+            + provider.format("project", projects.url),
+        })  # fmt: skip
+        assert CODEX is not None
+        p = subprocess.run(
+            [CODEX, "exec", "--skip-git-repo-check", "say ok"],
+            cwd=repo, env=tool_env(isolated_user), stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        users.close()
+        projects.close()
+    assert p.returncode == 0, (p.stdout[-2000:], p.stderr[-3000:])
+    warned = re.search(
+        "Ignored unsupported project-local config keys in "
+        + re.escape(f"{repo.resolve()}/.codex/config.toml: ")
+        + r"([\w, ]+)\. If you want these settings to apply, manually set them in your "
+        "user-level config.toml.",
+        p.stderr,
+    )
+    assert warned, p.stderr[-3000:]
+    ignored = set(warned.group(1).split(", "))
+    assert ignored == {"model_provider", "model_providers", "openai_base_url", "profile"}
+    assert [r.path for r in users.upstream.records] == ["/v1/responses"]
+    assert projects.upstream.records == []
+
+
 # -- aider ------------------------------------------------------------------------------
 
 
@@ -246,7 +295,8 @@ def test_aider_edit_goes_through_the_proxy_and_lands_with_real_names(
     assert_nothing_real_was_sent(fake, protected(repo))
     chats = [r for r in fake.upstream.records if r.path.endswith("/chat/completions")]
     assert chats and all(r.headers["Authorization"] == f"Bearer {KEY}" for r in chats)
-    assert "litellm" in audited_tools()
+    # The header init's .aider.model.settings.yml adds names aider to the audit.
+    assert audited_tools() == {"aider"}
 
 
 # -- Gemini CLI (set up by init: .gemini/.env) --------------------------------------------
@@ -302,6 +352,105 @@ def test_gemini_cli_is_routed_by_the_env_file_init_writes(repo: Path, isolated_u
         "/v1beta/models/gemini-2.5-pro:streamGenerateContent"
     ]
     assert_nothing_real_was_sent(fake, protected(repo))
+    assert "gemini-cli" in audited_tools()
+
+
+class ConnectTrap:
+    """An HTTPS proxy on 127.0.0.1 that records each host a client asks it for, and refuses.
+
+    Given to the CLI as HTTPS_PROXY (with the proxy's own 127.0.0.1 in NO_PROXY),
+    it shows every host the CLI tries to reach directly, outside pretense-dev.
+    """
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        hosts: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_CONNECT(self) -> None:
+                hosts.append(self.path)
+                self.send_response(403)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.hosts = hosts
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.skipif(
+    GEMINI is None, reason=f"the Gemini CLI is not installed: run `{GEMINI_INSTALL}`"
+)
+def test_gemini_cli_usage_statistics_stay_home_in_a_trusted_folder(
+    repo: Path, isolated_user: Path
+) -> None:
+    """`init` turns usage statistics off in the workspace settings; proved by where the CLI goes.
+
+    Gemini CLI 0.61.0 posts usage statistics to play.googleapis.com (outside the
+    proxy) unless privacy.usageStatisticsEnabled is false.  The user's settings
+    here say nothing about it.  With `--skip-trust` the CLI reads the settings
+    before it trusts the folder, so the workspace file does not apply and the
+    statistics go (the trap sees them: it works); in a folder the user trusted
+    (the file the CLI's trust dialog writes) they do not.
+    """
+    from pretense_dev.config import DEFAULT_CONFIG_TEXT
+    from pretense_dev.proxy.replay_cloud import cloud_reply
+
+    policy = DEFAULT_CONFIG_TEXT.replace(
+        'vendors = ["anthropic", "openai"]', 'vendors = ["anthropic", "openai", "gemini"]'
+    )
+    write(repo, {".pretense/config.toml": policy})
+    fake = Fake(lambda rec, n: Answer(text="ok"))
+    fake.upstream.responder = lambda rec: cloud_reply(rec, Answer(text="pong", pieces=2))
+    trap = ConnectTrap()
+    settings = {"security": {"auth": {"selectedType": "gemini-api-key"}}}
+    write(isolated_user, {".gemini/settings.json": json.dumps(settings)})
+    env = tool_env(isolated_user)
+    for var in [k for k in env if k.startswith(("GEMINI_", "GOOGLE_")) or "proxy" in k.lower()]:
+        del env[var]
+    env.update(
+        GEMINI_API_KEY="gemini-test-key", GEMINI_CLI_NO_RELAUNCH="true", NO_COLOR="1",
+        HTTPS_PROXY=trap.url, NO_PROXY="127.0.0.1,localhost",
+    )  # fmt: skip
+    assert GEMINI is not None
+
+    def gemini(*flags: str) -> tuple[list[str], list[str]]:
+        """(paths the vendor received, hosts the CLI tried to reach directly) of one run."""
+        fake.upstream.records.clear()
+        trap.hosts.clear()
+        p = subprocess.run(
+            [GEMINI, *flags, "-m", "gemini-2.5-pro", "-p", "say pong"],
+            cwd=repo, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+        assert p.returncode == 0 and "pong" in p.stdout, (p.stdout[-2000:], p.stderr[-2000:])
+        return [r.path for r in fake.upstream.records], sorted(set(trap.hosts))
+
+    try:
+        r = run_cli("proxy", "start", "--port", "0", "--upstream", f"gemini={fake.url}")
+        assert r.code == 0, r.err
+        assert run_cli("init", "--tools", "gemini-cli", cwd=repo).code == 0
+        assert json.loads((repo / ".gemini/settings.json").read_text()) == {
+            "privacy": {"usageStatisticsEnabled": False}
+        }
+        routed = ["/v1beta/models/gemini-2.5-pro:streamGenerateContent"]
+        assert gemini("--skip-trust") == (routed, ["play.googleapis.com:443"])
+        trusted = {str(repo.resolve()): "TRUST_FOLDER"}
+        write(isolated_user, {".gemini/trustedFolders.json": json.dumps(trusted)})
+        assert gemini() == (routed, [])
+    finally:
+        run_cli("proxy", "stop")
+        fake.close()
+        trap.close()
     assert "gemini-cli" in audited_tools()
 
 

@@ -157,13 +157,23 @@ def test_aider_block_round_trips_byte_for_byte_and_keeps_the_users_switches(
             f"{aider.END}\n"
         )
     )
+    # aider's global extra_params, read from the git root: the header that names it.
+    assert (root / ".aider.model.settings.yml").read_text() == (
+        "# pretense-dev: names aider in the pretense-dev audit (uninstall removes this)\n"
+        "- name: aider/extra_params\n"
+        "  extra_params:\n"
+        "    extra_headers:\n"
+        "      X-Title: Aider\n"
+        "# pretense-dev: end\n"
+    )
     [tool] = report.tools
     assert "aider: check-update is set in .aider.conf.yml by you and kept as it is" in (
         tool.plan.notes
     )
-    assert "/.aider.conf.yml" in (root / ".git/info/exclude").read_text()
+    exclude = (root / ".git/info/exclude").read_text()
+    assert "/.aider.conf.yml\n/.aider.model.settings.yml\n" in exclude
     status = git(root, "status", "--porcelain", "--untracked-files=all")
-    assert ".aider.conf.yml" not in status  # the per-clone file stays out of git
+    assert ".aider" not in status  # the per-clone files stay out of git
     assert aider.check(ctx) == []
     env_override = aider.check(
         replace(ctx, environ={"OPENAI_API_BASE": "https://api.openai.com/v1"})
@@ -208,6 +218,88 @@ def test_aider_is_not_set_up_over_a_gateway_or_in_a_committed_file(
     ]
 
 
+USER_MODELS = "# my models\n- name: gpt-4.1\n  edit_format: diff"  # no final newline
+
+
+def test_aider_header_block_joins_the_users_model_list_and_leaves_byte_for_byte(
+    small_repo: Path, isolated_user: Path
+) -> None:
+    root = initialised(small_repo)
+    settings = root / ".aider.model.settings.yml"
+    settings.write_text(USER_MODELS)
+    before = ours_only(root, isolated_user)
+    assert init_repo(root, tools=("aider",)).problems == []
+    assert settings.read_text() == USER_MODELS + "\n" + aider.SETTINGS_BLOCK
+    ctx = ctx_of(root)
+    assert aider.check(ctx) == []
+    settings.write_text(USER_MODELS)  # the block edited away: verify says so
+    assert [d.line() for d in aider.check(ctx)] == [
+        "aider: .aider.model.settings.yml: the pretense-dev block that names aider in the "
+        "audit is missing or changed — run `pretense-dev init`"
+    ]
+    assert init_repo(root, tools=("aider",)).problems == []
+    assert uninstall_repo(root).problems == []
+    assert ours_only(root, isolated_user) == before
+
+
+@pytest.mark.parametrize(
+    ("where", "text", "why"),
+    [
+        (
+            "home",
+            "- name: aider/extra_params\n  extra_params:\n    max_tokens: 4096\n",
+            "~/.aider.model.settings.yml has an aider/extra_params of yours, which ours "
+            "would replace",
+        ),
+        (
+            "repo",
+            '- name: "aider/extra_params"\n  extra_params: {}\n',
+            ".aider.model.settings.yml has an aider/extra_params of yours, which ours "
+            "would replace",
+        ),
+        ("repo", "[{name: gpt-4.1}]\n", ".aider.model.settings.yml is not a YAML block list"),
+        ("tracked", "- name: gpt-4.1\n", ".aider.model.settings.yml is committed"),
+    ],
+)
+def test_aider_header_is_not_added_where_it_would_replace_or_break_the_users(
+    small_repo: Path, isolated_user: Path, where: str, text: str, why: str
+) -> None:
+    root = initialised(small_repo)
+    path = (isolated_user if where == "home" else root) / ".aider.model.settings.yml"
+    path.write_text(text)
+    if where == "tracked":
+        git(root, "add", ".aider.model.settings.yml")
+    report = init_repo(root, tools=("aider",))
+    assert report.problems == []  # routing is set up all the same
+    [tool] = report.tools
+    assert (
+        f"aider: {why}; left untouched, so the audit names aider's requests `litellm` (add "
+        "the header `X-Title: Aider` to your extra_headers to have it name aider)"
+    ) in tool.plan.notes
+    assert path.read_text() == text
+    assert aider.START in (root / ".aider.conf.yml").read_text()
+    assert aider.check(ctx_of(root)) == []
+    assert "/.aider.model.settings.yml" not in (root / ".git/info/exclude").read_text()
+
+
+def test_an_aider_extra_params_of_the_users_that_ours_replaces_is_drift(
+    small_repo: Path, isolated_user: Path
+) -> None:
+    root = initialised(small_repo)
+    assert init_repo(root, tools=("aider",)).problems == []
+    home = isolated_user / ".aider.model.settings.yml"
+    home.write_text("- name: aider/extra_params\n  extra_params:\n    max_tokens: 4096\n")
+    assert [d.line() for d in aider.check(ctx_of(root))] == [
+        "aider: .aider.model.settings.yml: our aider/extra_params replaces the one of yours "
+        "in ~/.aider.model.settings.yml — run `pretense-dev init`"
+    ]
+    # init then takes ours back out (the file was ours alone: it goes, with its exclude line)
+    assert init_repo(root, tools=("aider",)).problems == []
+    assert not (root / ".aider.model.settings.yml").exists()
+    assert "/.aider.model.settings.yml" not in (root / ".git/info/exclude").read_text()
+    assert aider.check(ctx_of(root)) == []
+
+
 # -- Gemini CLI -------------------------------------------------------------------------
 
 
@@ -223,6 +315,10 @@ def test_gemini_cli_env_file_round_trips_and_env_overrides_are_drift(
     assert (root / ".gemini/.env").read_text() == (
         f"{gemini_cli.START}\nGOOGLE_GEMINI_BASE_URL={ctx.repo_url}\n{gemini_cli.END}\n"
     )
+    # Usage statistics off in the user's (untracked) workspace settings, which stay theirs.
+    assert (root / ".gemini/settings.json").read_text() == (
+        '{"model": {"name": "gemini-2.5-pro"}, "privacy": {"usageStatisticsEnabled": false}}\n'
+    )
     status = git(root, "status", "--porcelain", "--untracked-files=all").splitlines()
     assert "?? .gemini/settings.json" in status and "?? .gemini/.env" not in status
     assert gemini_cli.check(ctx) == []
@@ -236,9 +332,99 @@ def test_gemini_cli_env_file_round_trips_and_env_overrides_are_drift(
     ]
     assert init_repo(root, tools=("gemini-cli",)).problems == []
     env = run_cli("env", "gemini-cli", cwd=root)
-    assert (env.code, env.out) == (0, f"export GOOGLE_GEMINI_BASE_URL={ctx.repo_url}\n")
+    assert (env.code, env.out) == (0, f"export GOOGLE_GEMINI_BASE_URL={ctx.repo_url}\n"), env.err
     assert uninstall_repo(root).problems == []
     assert ours_only(root, isolated_user) == before
+
+
+USER_GEMINI = """{
+  // my settings (the CLI reads JSON with comments)
+  "privacy": {
+    "logPrompts": false
+  },
+  "ui": {"theme": "GitHub"}
+}"""
+
+
+def test_gemini_cli_usage_statistics_off_in_workspace_settings_and_back_byte_for_byte(
+    small_repo: Path, isolated_user: Path
+) -> None:
+    root = initialised(small_repo)
+    before = ours_only(root, isolated_user)
+    assert init_repo(root, tools=("gemini-cli",)).problems == []
+    settings = root / ".gemini/settings.json"
+    assert json.loads(settings.read_text()) == {"privacy": {"usageStatisticsEnabled": False}}
+    status = git(root, "status", "--porcelain", "--untracked-files=all")
+    assert ".gemini" not in status  # a file init created stays out of git, as .env does
+    ctx = ctx_of(root)
+    assert gemini_cli.check(ctx) == []
+    settings.write_text("{}\n")
+    assert [d.line() for d in gemini_cli.check(ctx)] == [
+        "gemini-cli: .gemini/settings.json: usage statistics are no longer turned off "
+        "(privacy.usageStatisticsEnabled) — run `pretense-dev init`"
+    ]
+    assert init_repo(root, tools=("gemini-cli",)).problems == []
+    assert gemini_cli.check(ctx) == []
+    assert uninstall_repo(root).problems == []
+    assert ours_only(root, isolated_user) == before
+    assert not (root / ".gemini").exists()
+
+    # A file of the user's, with comments: one key added inside their "privacy", then taken out.
+    write(root, {".gemini/settings.json": USER_GEMINI})
+    before = ours_only(root, isolated_user)
+    assert init_repo(root, tools=("gemini-cli",)).problems == []
+    text = settings.read_text()
+    assert text.startswith("{\n  // my settings") and '"logPrompts": false' in text
+    from pretense_dev.integrations.jsonedit import Document
+
+    assert Document(text, strict=False).value()["privacy"] == {
+        "logPrompts": False,
+        "usageStatisticsEnabled": False,
+    }
+    assert gemini_cli.check(ctx) == []
+    assert uninstall_repo(root).problems == []
+    assert ours_only(root, isolated_user) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "tracked", "note"),
+    [
+        (
+            '{"privacy": {"usageStatisticsEnabled": true}}\n',
+            False,
+            "Gemini CLI: usage statistics are on in .gemini/settings.json by your choice and "
+            "kept; they go to Google directly, outside the proxy",
+        ),
+        (
+            '{"ui": {"theme": "GitHub"}}\n',
+            True,
+            "Gemini CLI: .gemini/settings.json is committed and left untouched; its usage "
+            'statistics go to Google directly unless you set "privacy": '
+            '{"usageStatisticsEnabled": false} there',
+        ),
+        (
+            '{"privacy": "off"}\n',
+            False,
+            "Gemini CLI: .gemini/settings.json: privacy is not an object; left untouched; its "
+            'usage statistics go to Google directly unless you set "privacy": '
+            '{"usageStatisticsEnabled": false} there',
+        ),
+    ],
+)
+def test_gemini_cli_settings_of_the_users_or_the_teams_are_kept_and_said(
+    small_repo: Path, isolated_user: Path, text: str, tracked: bool, note: str
+) -> None:
+    root = initialised(small_repo)
+    write(root, {".gemini/settings.json": text})
+    if tracked:
+        git(root, "add", ".gemini/settings.json")
+    report = init_repo(root, tools=("gemini-cli",))
+    assert report.problems == []  # routed all the same
+    [tool] = report.tools
+    assert note in tool.plan.notes
+    assert (root / ".gemini/settings.json").read_text() == text
+    assert gemini_cli.START in (root / ".gemini/.env").read_text()
+    assert gemini_cli.check(ctx_of(root)) == []
 
 
 def test_gemini_cli_is_not_set_up_where_it_would_hide_the_users_env_file(

@@ -34,6 +34,7 @@ OPENAI_SDK = {"User-Agent": "OpenAI/Python 2.20.0", "X-Stainless-Lang": "python"
         ({"User-Agent": "codex_cli_rs/0.171.0 (Mac OS 15.1; arm64)"}, "codex"),
         ({"originator": "codex_vscode", "User-Agent": "reqwest"}, "codex"),
         (AIDER, "litellm"),
+        ({**AIDER, "X-Title": "Aider"}, "aider"),  # the header init has aider add
         (COPILOT_CLI, "copilot"),
         ({"User-Agent": "OpenAI/JS 5.20.1", "x-stainless-lang": "js"}, "sdk"),
         (OPENAI_SDK, "sdk"),
