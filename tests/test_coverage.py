@@ -239,3 +239,37 @@ def test_partial_coverage_never_rounds_to_all_or_nothing() -> None:
     assert most.lines()[0].startswith("coverage: 2,000 of 2,001 source files read (>99.9%)")
     few = Coverage(files=2001, read=1, unread=Counter({".swift": 2000}))
     assert few.lines()[0].startswith("coverage: 1 of 2,001 source files read (<0.1%)")
+
+
+def test_php_kotlin_c_and_cpp_files_are_read_and_their_names_protected(git_repo: Path) -> None:
+    write(
+        git_repo,
+        {
+            "app/Refunds.php": "<?php\nclass RefundLedgerPhp { function settlePhpBatch() {} }\n",
+            "app/Refunds.kt": "class RefundLedgerKt { fun settleKtBatch() {} }\n",
+            "native/refunds.c": "int settle_c_batch(int refund_cents) { return refund_cents; }\n",
+            "native/refunds.h": "class RefundLedgerCpp { void settleCppBatch(); };\n",
+            "native/refunds.cpp": "namespace tariffs { int clinic_rate = 3; }\n",
+        },
+    )
+    r = run_cli("init", "--no-tools", "--no-hooks", cwd=git_repo)
+    assert r.code == 0, r.err
+    assert "  coverage: every source file is read (5)" in r.out.splitlines()
+    from pretense_dev.repo import Repo
+
+    with Repo(git_repo).open_store() as store:
+        protected = set(store.load_map().forward)
+    assert {
+        "RefundLedgerPhp",
+        "settlePhpBatch",
+        "RefundLedgerKt",
+        "settleKtBatch",
+        "settle_c_batch",
+        "refund_cents",
+        "RefundLedgerCpp",
+        "settleCppBatch",
+        "tariffs",
+        "clinic_rate",
+    } <= protected
+    e = run_cli("explain", "settleKtBatch", cwd=git_repo)
+    assert e.out.startswith("settleKtBatch: protected — "), e.out
