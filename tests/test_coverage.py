@@ -197,6 +197,13 @@ def test_evidence_records_each_repositorys_coverage(mixed: Path, tmp_path: Path)
     assert "LedgerReconciler" not in out.read_text()  # counts only
 
 
+def test_every_extension_with_a_grammar_counts_as_source() -> None:
+    # Else an index made before that grammar existed would not be reported as stale.
+    from pretense_dev.identifiers.languages import EXTENSIONS
+
+    assert set(EXTENSIONS) <= set(SOURCE_EXTENSIONS)
+
+
 def test_what_counts_as_source() -> None:
     cov = coverage(
         [

@@ -40,8 +40,9 @@ from pretense_dev.identifiers.languages import GRAMMARS, MANIFESTS, language_for
 
 # extension (lower case) -> the language's name as people write it.
 SOURCE_EXTENSIONS: dict[str, str] = {
-    # languages with a grammar today (listed so that an index made before the
-    # grammar existed is recognised as stale)
+    # languages with a grammar today (`languages.EXTENSIONS`; listed so that an
+    # index made before the grammar existed is recognised as stale), then the
+    # languages without one
     ".py": "Python",
     ".pyi": "Python",
     ".js": "JavaScript",
@@ -58,18 +59,10 @@ SOURCE_EXTENSIONS: dict[str, str] = {
     ".rb": "Ruby",
     ".rake": "Ruby",
     ".rs": "Rust",
-    # languages without one
     ".php": "PHP",
     ".phtml": "PHP",
-    ".php3": "PHP",
-    ".php4": "PHP",
-    ".php5": "PHP",
-    ".phps": "PHP",
     ".kt": "Kotlin",
     ".kts": "Kotlin",
-    ".swift": "Swift",
-    ".scala": "Scala",
-    ".sc": "Scala",
     ".c": "C",
     ".h": "C",
     ".cc": "C++",
@@ -82,6 +75,10 @@ SOURCE_EXTENSIONS: dict[str, str] = {
     ".h++": "C++",
     ".ipp": "C++",
     ".tpp": "C++",
+    # no grammar
+    ".swift": "Swift",
+    ".scala": "Scala",
+    ".sc": "Scala",
     ".cu": "CUDA",
     ".cuh": "CUDA",
     ".m": "Objective-C",
