@@ -225,6 +225,11 @@ def index(full: bool, jobs: int | None) -> int:
         f"{r.seconds:.2f} s; {r.names_protected} names protected "
         f"(+{r.names_added} −{r.names_removed})"
     )
+    from pretense_dev.index.coverage import index_coverage
+
+    cov = index_coverage(repo.index_path)
+    if cov is not None and cov.unread_files:
+        click.echo(f"  {cov.summary()}")  # the count above is not the whole repository
     return EXIT_OK
 
 

@@ -71,6 +71,12 @@ def test_status_says_it_too(mixed: Path) -> None:
     assert lines[6:] == ["protected:  5 names (map version 1)", HEADLINE, SWIFT, SCALA]
 
 
+def test_index_adds_one_line(mixed: Path) -> None:
+    r = run_cli("index", cwd=mixed)
+    assert r.code == 0, r.err
+    assert r.out.splitlines()[1:] == [f"  {SUMMARY}"]
+
+
 def test_doctor_warns(mixed: Path) -> None:
     r = run_cli("doctor", cwd=mixed)
     lines = r.out.splitlines()

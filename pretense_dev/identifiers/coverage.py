@@ -4,7 +4,7 @@ A file in a language without a grammar (`languages.GRAMMARS`) is indexed by
 the token fallback, which defines no names: the classes, functions and
 methods it declares are sent to the vendor verbatim.  A repository that is
 mostly such files must never look "protected" because a handful of
-JavaScript files were read, so `init`, `status`, `doctor`, `verify` and the
+JavaScript files were read, so `init`, `index`, `status`, `doctor`, `verify` and the
 compliance evidence all state the coverage these functions compute.
 
 **What counts as source code** (`SOURCE_EXTENSIONS`): a file in a programming
