@@ -171,6 +171,9 @@ def test_evidence_records_each_repositorys_coverage(mixed: Path, tmp_path: Path)
     out = tmp_path / "evidence.json"
     r = run_cli("audit", "--db", str(db), "evidence", "--output", str(out))
     assert r.code == 0, r.err
+    assert r.err.endswith(
+        "; 4 source files in languages the identifier map cannot read (repositories[])\n"
+    )
     doc = json.loads(out.read_text())
     assert doc["repositories"] == [
         {"repo_id": "gone", "repo_path": "", "index": None},

@@ -288,6 +288,12 @@ def evidence(
         f"{cov['requests']['forwarded_unprotected']} unprotected; chain "
         f"{'intact' if chain['verified'] else 'BROKEN'}"
         + (f", head {chain['head']['seq']}:{chain['head']['hash']}" if chain["head"] else "")
+        + (
+            f"; {cov['source_files_unread']} source files in languages the identifier map "
+            "cannot read (repositories[])"
+            if cov["source_files_unread"]
+            else ""
+        )
     )
     return EXIT_OK
 
