@@ -94,6 +94,9 @@ TAGS_FOLDER = {
     "csharp": "tree_sitter_c-sharp",
     "ruby": "tree_sitter_ruby",
     "rust": "tree_sitter_rust",
+    "php": "tree_sitter_php",
+    "c": "tree_sitter_c",
+    "cpp": "tree_sitter_cpp",
 }
 
 _JS = [
@@ -144,6 +147,32 @@ REGEXES: dict[str, list[str]] = {
         r"\b(?:const|static)\s+(?:mut\s+)?(\w+)\s*:(?!:)",
     ],
 }
+REGEXES["php"] = [
+    r"(?<!\buse\s)\bfunction\s+&?\s*(\w+)",  # not `use function A\b;`
+    r"\b(?:class|interface|trait|enum)\s+(\w+)",
+    r"\$(\w+)\s*(?:=(?![=>])|\.=|\+=|-=|\?\?=)",
+    r"\bconst\s+(\w+)\s*=",
+    r"\bcase\s+(\w+)\s*[;=]",
+]
+# tree-sitter-kotlin ships no tags.scm: declarations by regex only.
+REGEXES["kotlin"] = [
+    r"\bfun\s+(?:<[^>]*>\s*)?(?:[\w.]+\.)?(\w+)\s*\(",
+    r"\b(?:class|interface|object|typealias)\s+(\w+)",
+    r"\b(?:val|var)\s+(\w+)",
+    r"\bpackage\s+([\w.]+)",
+]
+_C = [
+    r"(?m)^\s*#\s*define\s+(\w+)",
+    r"\b(?:struct|union|enum)\s+(\w+)\s*\{",
+    r"\btypedef\b[^;{}]*?\b(\w+)\s*;",
+]
+REGEXES["c"] = _C
+REGEXES["cpp"] = [
+    *_C,
+    r"\b(?:class|struct)\s+(\w+)\s*(?:final\s*)?[:{]",
+    r"\bnamespace\s+(\w+)\s*\{",
+    r"\busing\s+(\w+)\s*=",
+]
 # Definitions in override position, as the oracle sees them.
 OVERRIDE_REGEXES: dict[str, list[str]] = {
     "python": [r"@(?:typing\.)?override\s+(?:async\s+)?def\s+(\w+)"],
@@ -152,6 +181,15 @@ OVERRIDE_REGEXES: dict[str, list[str]] = {
         r"synchronized|abstract|default)\s+)*(?:<[^>]*>\s*)?[\w<>\[\],.? ]+?\s+(\w+)\s*\("
     ],
     "csharp": [r"\boverride\b[^;{}()=]*?\b(\w+)\s*(?:\(|\{|=>)"],
+    "php": [
+        r"#\[\\?Override\]\s*(?:(?:public|protected|private|static|final|abstract)\s+)*"
+        r"function\s+&?\s*(\w+)"
+    ],
+    "cpp": [r"\b(\w+)\s*\([^;{}()]*\)\s*(?:const\s*)?(?:noexcept\s*)?override\b"],
+    "kotlin": [
+        r"\boverride\s+(?:(?:suspend|operator|infix|inline|open|final|public|protected|internal)"
+        r"\s+)*(?:fun\s+(?:<[^>]*>\s*)?(?:[\w.]+\.)?|va[lr]\s+)(\w+)"
+    ],
     "typescript": [r"\boverride\s+(?:(?:readonly|async|get|set|static)\s+)*(\w+)"],
     "tsx": [r"\boverride\s+(?:(?:readonly|async|get|set|static)\s+)*(\w+)"],
 }
@@ -283,11 +321,14 @@ def corpus_name(src: Path) -> str:
 # -- the oracle -----------------------------------------------------------------
 
 
-def tags_query(language: str) -> Query:
+def tags_query(language: str) -> Query | None:
+    """The grammar wheel's tags query, or None when it ships none (Kotlin: regexes only)."""
     from tree_sitter import Query
 
     from pretense_dev.identifiers.languages import grammar
 
+    if language not in TAGS_FOLDER:
+        return None
     purelib = Path(sysconfig.get_paths()["purelib"])
     text = (purelib / TAGS_FOLDER[language] / "queries" / "tags.scm").read_text()
     if language in ("typescript", "tsx"):  # TS tags cover only what JS tags lack
@@ -351,7 +392,7 @@ class TreeOracle:
     """Tags captures + regexes for one grammar language; Rust impls are resolved later."""
 
     language: str
-    query: Query
+    query: Query | None
     regexes: list[re.Pattern[bytes]]
     override_regexes: list[re.Pattern[bytes]]
     import_regexes: list[re.Pattern[bytes]]
@@ -374,7 +415,8 @@ class TreeOracle:
         from tree_sitter import QueryCursor
 
         names: list[str] = []
-        for _, caps in QueryCursor(self.query).matches(root):
+        matches = QueryCursor(self.query).matches(root) if self.query is not None else []
+        for _, caps in matches:
             if any(c.startswith("reference.") for c in caps):
                 continue
             for node in caps.get("name", []):

@@ -11,10 +11,10 @@ files that parsed *before* mutation:
 * Python: ``compile()``;
 * JavaScript (``.js``, ``.mjs``, ``.cjs``): ``node --check``;
 * everything else with a tree-sitter grammar installed: the parse tree has no
-  error node.  Our own grammars (TypeScript, TSX, Go, Java, C#, Ruby, Rust) and,
-  when installed (``pip install tree-sitter-powershell tree-sitter-bash
-  tree-sitter-c tree-sitter-yaml``; the dev extra has them), PowerShell, shell,
-  C and YAML.
+  error node.  Our own grammars (TypeScript, TSX, Go, Java, C#, Ruby, Rust, PHP,
+  Kotlin, C, C++) and, when installed (``pip install tree-sitter-powershell
+  tree-sitter-bash tree-sitter-yaml``; the dev extra has them), PowerShell,
+  shell and YAML.
 
 It runs twice in one go: **before** is the stop lists as they were (each name
 checked against its defining language's lists only), **after** is what the
@@ -29,8 +29,9 @@ Usage::
 
 A corpus is a directory or a bare git directory (HEAD is exported, blobs a
 mirror lacks are skipped); the README figures were taken on ansible/ansible
-(Python, PowerShell, C#, shell, YAML) and mitmproxy/mitmproxy (Python,
-TypeScript, TSX, JavaScript), brought with the search tool's ``fetch`` or
+(Python, PowerShell, C#, shell, YAML), mitmproxy/mitmproxy (Python,
+TypeScript, TSX, JavaScript), laravel/framework (PHP) and square/okhttp
+(Kotlin, Java), brought with the search tool's ``fetch`` or
 ``git clone --bare``.  Never commit fetched code.
 """
 
@@ -58,8 +59,6 @@ EXTRA_GRAMMARS: dict[str, tuple[str, str, str]] = {
     ".psd1": ("powershell", "tree_sitter_powershell", "language"),
     ".sh": ("shell", "tree_sitter_bash", "language"),
     ".bash": ("shell", "tree_sitter_bash", "language"),
-    ".c": ("c", "tree_sitter_c", "language"),
-    ".h": ("c", "tree_sitter_c", "language"),
     ".yml": ("yaml", "tree_sitter_yaml", "language"),
     ".yaml": ("yaml", "tree_sitter_yaml", "language"),
 }

@@ -115,6 +115,7 @@ def init(
     from pretense_dev.integrations.setup import describe, parse_tools
     from pretense_dev.lifecycle import init_repo, plan_tools
     from pretense_dev.paths import find_repo_root
+    from pretense_dev.repo import Repo
 
     if no_tools and tools_spec:
         raise UsageError("--no-tools and --tools contradict each other", "use one of them")
@@ -155,6 +156,7 @@ def init(
     langs = ", ".join(f"{lang} {n}" for lang, n in idx.languages.most_common())
     click.echo(f"  files: {idx.files_seen} ({langs or 'none'})")
     click.echo(f"  names protected: {idx.names_protected}")
+    _say_coverage(Repo(report.root).index_path, indent="  ")
     for line in blocking_lines(report):
         click.echo(line)
     for note in report.notes:
@@ -223,6 +225,11 @@ def index(full: bool, jobs: int | None) -> int:
         f"{r.seconds:.2f} s; {r.names_protected} names protected "
         f"(+{r.names_added} −{r.names_removed})"
     )
+    from pretense_dev.index.coverage import index_coverage
+
+    cov = index_coverage(repo.index_path)
+    if cov is not None and cov.unread_files:
+        click.echo(f"  {cov.summary()}")  # the count above is not the whole repository
     return EXIT_OK
 
 
@@ -240,7 +247,20 @@ def status() -> int:
         for lang, n in langs.items():
             click.echo(f"  {lang:<12}{n}")
         click.echo(f"protected:  {store.active_count()} names (map version {store.map_version()})")
+        from pretense_dev.index.coverage import read_coverage
+
+        for line in read_coverage(store.conn).lines():
+            click.echo(line)
     return EXIT_OK
+
+
+def _say_coverage(index_path: Path, indent: str) -> None:
+    """The source files the map cannot read, one line per language (never implied)."""
+    from pretense_dev.index.coverage import index_coverage
+
+    cov = index_coverage(index_path)
+    for line in cov.lines() if cov is not None else ():
+        click.echo(indent + line)
 
 
 @cli.command()

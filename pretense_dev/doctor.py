@@ -134,6 +134,13 @@ def _index_check(repo: Repo) -> Iterator[Diagnosis]:
             "index",
             f"{files} files, {r.active_count()} names protected (map version {r.map_version()})",
         )
+        from pretense_dev.index.coverage import read_coverage
+
+        cov = read_coverage(r.conn)
+    if cov.source_files:
+        # A warning, not a failure: nothing here is broken or fixable by the
+        # user (except a stale index), but the names are not protected.
+        yield Diagnosis("warn" if cov.unread_files else "ok", "coverage", cov.summary())
 
 
 def _audit_check() -> Iterator[Diagnosis]:

@@ -193,7 +193,7 @@ def test_explain(git_repo: Path) -> None:
     # Every language's lists apply: Python's `json` module, PowerShell's `param` blocks.
     for name, why in (
         ("json", "a go, javascript and python standard-library or framework API name"),
-        ("param", "a csharp and PowerShell keyword"),
+        ("param", "a csharp, kotlin and PowerShell keyword"),
         ("notmatch", "a PowerShell keyword"),
     ):
         r = run_cli("explain", name, cwd=git_repo)

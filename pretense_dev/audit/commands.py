@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -271,6 +272,7 @@ def evidence(
             repo=repo,
             thresholds=resolve_thresholds(store.conn, large_context_bytes),
             check_archives=not no_archives,
+            index_coverage=_index_coverage,
         )
     text = json.dumps(doc, indent=2) + "\n" if fmt == "json" else render_markdown(doc)
     if output is None:
@@ -286,8 +288,31 @@ def evidence(
         f"{cov['requests']['forwarded_unprotected']} unprotected; chain "
         f"{'intact' if chain['verified'] else 'BROKEN'}"
         + (f", head {chain['head']['seq']}:{chain['head']['hash']}" if chain["head"] else "")
+        + (
+            f"; {cov['source_files_unread']} source files in languages the identifier map "
+            "cannot read (repositories[])"
+            if cov["source_files_unread"]
+            else ""
+        )
     )
     return EXIT_OK
+
+
+def _index_coverage(repo_id: str, repo_path: str) -> dict[str, Any] | None:
+    """A repository's index coverage now: at the path the log recorded, else the registry's."""
+    from pretense_dev import registry
+    from pretense_dev.index.coverage import index_coverage
+    from pretense_dev.repo import Repo
+
+    roots = [Path(repo_path)] if repo_path else []
+    entry = registry.lookup(repo_id) if repo_id else None
+    if entry is not None:
+        roots.append(entry.path)
+    for root in roots:
+        cov = index_coverage(Repo(root).index_path)
+        if cov is not None:
+            return cov.to_json()
+    return None
 
 
 @audit.command()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from pretense_dev.audit import chain
@@ -47,6 +48,7 @@ CONTROLS: list[dict[str, Any]] = [
             "coverage.secrets.blocked",
             "coverage.secrets.went_out",
             "sessions[].vendors",
+            "repositories[].index",
             "chain.verified",
         ],
         "exceptions": ["coverage.requests.forwarded_unprotected", "coverage.secrets.went_out"],
@@ -68,9 +70,15 @@ CONTROLS: list[dict[str, Any]] = [
             "coverage.prompts_blocked",
             "coverage.file_reads_blocked",
             "coverage.requests.forwarded_unprotected",
+            "coverage.source_files_unread",
+            "repositories[].index",
             "alerts",
         ],
-        "exceptions": ["coverage.requests.forwarded_unprotected", "coverage.secrets.went_out"],
+        "exceptions": [
+            "coverage.requests.forwarded_unprotected",
+            "coverage.secrets.went_out",
+            "coverage.source_files_unread",
+        ],
     },
     {
         "id": "ISO/IEC 27001:2022 A.5.14",
@@ -106,8 +114,18 @@ def build_evidence(
     repo: str = "",
     thresholds: Thresholds | None = None,
     check_archives: bool = True,
+    index_coverage: Callable[[str, str], dict[str, Any] | None] | None = None,
 ) -> dict[str, Any]:
-    """The evidence document for events with ``since <= time < until``."""
+    """The evidence document for events with ``since <= time < until``.
+
+    `index_coverage(repo_id, repo_path)` gives a repository's index coverage
+    (source files read, files in languages without a grammar, by extension),
+    or None when its index cannot be found here.  Identifiers are protected
+    only in files the map reads: a repository that is mostly PHP must not
+    read as "protected" because its requests were mutated, so each
+    repository of the period is listed with it (``repositories[]``) and the
+    unread source files count as an exception to A.8.12.
+    """
     conn = store.conn
     thresholds = thresholds or Thresholds()
     cond = "time >= ? AND time < ?"
@@ -243,6 +261,19 @@ def build_evidence(
         "proxy_down_events": total("proxy_down_events"),
     }
 
+    repositories = []
+    for repo_id, repo_path in conn.execute(
+        f"""SELECT DISTINCT repo_id, repo_path FROM events WHERE {cond}
+            AND (repo_id != '' OR repo_path != '') ORDER BY repo_path, repo_id""",
+        params,
+    ):
+        index = index_coverage(repo_id, repo_path) if index_coverage is not None else None
+        repositories.append({"repo_id": repo_id, "repo_path": repo_path, "index": index})
+    coverage["source_files_unread"] = sum(
+        int(r["index"]["source_files_unread"]) for r in repositories if r["index"]
+    )
+    coverage["repositories_without_index"] = sum(1 for r in repositories if not r["index"])
+
     found = alerts(conn, thresholds, since=since, repo=repo, limit=1_000_000)
     found = [a for a in found if a.time < until]
     by_kind: dict[str, int] = {}
@@ -314,6 +345,7 @@ def build_evidence(
         "chain": chain_doc,
         "controls": controls,
         "sessions": sessions,
+        "repositories": repositories,
     }
 
 
@@ -409,6 +441,7 @@ def render_markdown(doc: dict[str, Any]) -> str:
     for name, value in rows:
         add(f"| {name} | {value} |")
     add("")
+    _render_repositories(doc.get("repositories", []), add)
     add("## Controls")
     add("")
     for c in doc["controls"]:
@@ -447,6 +480,35 @@ def render_markdown(doc: dict[str, Any]) -> str:
             add(f"- {kind}: {n}")
         add("")
     return "\n".join(out)
+
+
+def _render_repositories(repos: list[dict[str, Any]], add: Callable[[str], None]) -> None:
+    """What each repository's map reads: names are protected only in those files."""
+    if not repos:
+        return
+    add("## What the identifier map reads")
+    add("")
+    add(
+        "Identifiers are protected only in source files whose language pretense-dev reads; "
+        "files in other languages are sent with their names unchanged. Figures from each "
+        "repository's index when this document was generated."
+    )
+    add("")
+    add("| repository | source files | read | not read | not read, by extension |")
+    add("| --- | ---: | ---: | ---: | --- |")
+    for r in repos:
+        where = _md(r["repo_path"] or r["repo_id"])
+        ix = r["index"]
+        if not ix:
+            add(f"| {where} | ? | ? | ? | no index found on this machine |")
+            continue
+        by_ext = {**ix["unread_by_extension"], **ix["stale_by_extension"]}
+        exts = ", ".join(f"{e} {n:,}" for e, n in sorted(by_ext.items(), key=lambda x: -x[1]))
+        add(
+            f"| {where} | {ix['source_files']:,} | {ix['source_files_read']:,} "
+            f"| {ix['source_files_unread']:,} | {exts or '-'} |"
+        )
+    add("")
 
 
 def _md(text: str) -> str:

@@ -28,6 +28,23 @@ EXTENSIONS: dict[str, str] = {
     ".rb": "ruby",
     ".rake": "ruby",
     ".rs": "rust",
+    ".php": "php",
+    ".phtml": "php",
+    ".kt": "kotlin",
+    ".kts": "kotlin",
+    ".c": "c",
+    # A header may be C or C++: the C++ grammar reads both (C's grammar stops at `class`).
+    ".h": "cpp",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".cxx": "cpp",
+    ".c++": "cpp",
+    ".hh": "cpp",
+    ".hpp": "cpp",
+    ".hxx": "cpp",
+    ".h++": "cpp",
+    ".ipp": "cpp",
+    ".tpp": "cpp",
 }
 FILENAMES: dict[str, str] = {
     "Rakefile": "ruby",
@@ -53,6 +70,11 @@ GRAMMARS: dict[str, tuple[str, str]] = {
     "csharp": ("tree_sitter_c_sharp", "language"),
     "ruby": ("tree_sitter_ruby", "language"),
     "rust": ("tree_sitter_rust", "language"),
+    # `language_php` parses PHP inside HTML (text outside `<?php … ?>`), as files are.
+    "php": ("tree_sitter_php", "language_php"),
+    "kotlin": ("tree_sitter_kotlin", "language"),
+    "c": ("tree_sitter_c", "language"),
+    "cpp": ("tree_sitter_cpp", "language"),
 }
 
 # Languages whose stop lists are shared (TS and TSX are JavaScript plus types;
@@ -64,6 +86,7 @@ STOPLIST_FAMILY: dict[str, str] = {
     "gomod": "go",
     "npm": "javascript",
     "pyproject": "python",
+    "cpp": "c",
 }
 
 

@@ -18,7 +18,8 @@ mutation rewrites every token of every file and prompt, so a C# parameter
 called ``json`` mapped would rewrite ``import json`` in each Python file, and a
 Python local called ``param`` would break every PowerShell ``param(`` block.
 Languages the indexer has no grammar for but that real repositories mix in
-(`LIST_ONLY`: C and C++, PowerShell, shell) have lists too.
+(`LIST_ONLY`: PowerShell, shell) have lists too; C and C++ share one family
+(``c``, shown as "C/C++").
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ ESCAPE_PREFIX = "pretense_esc_"  # mutation.mapping.ESCAPE_PREFIX, without impor
 LIST_KINDS = ("keywords", "builtins", "stdlib", "overrides")
 # Languages with stop lists but no grammar: their files are not parsed for
 # definitions, but their keywords and APIs appear in the same repositories.
-LIST_ONLY = ("c", "powershell", "shell")
+LIST_ONLY = ("powershell", "shell")
 _LIST_NAMES = {"c": "C/C++", "powershell": "PowerShell", "shell": "shell"}
 _REASONS = {
     "keywords": "a {lang} keyword",

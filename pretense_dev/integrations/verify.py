@@ -169,7 +169,25 @@ def run(
     if thorough:
         result.checks.extend(_hooks_start(repo, chosen))
         result.checks.append(_git_hooks(repo))
+        result.checks.extend(_coverage(repo))
     return result
+
+
+def _coverage(repo: Repo) -> list[VerifyCheck]:
+    """One warning when source files are in languages the map cannot read.
+
+    The command prints "is protected" when the proxy works; for a repository
+    that is mostly PHP or Kotlin that would claim protection the map does not
+    give.  A warning, not a failure: the proxy does what it should, and a
+    missing grammar is nothing the user can fix.  The command only: the hooks'
+    per-prompt run stays about the proxy (init, status and doctor say it too).
+    """
+    from pretense_dev.index.coverage import index_coverage
+
+    cov = index_coverage(repo.index_path)
+    if cov is None or not cov.unread_files:
+        return []
+    return [VerifyCheck("coverage", False, cov.summary(), warning=True)]
 
 
 def _hooks_start(repo: Repo, tools: tuple[str, ...]) -> list[VerifyCheck]:

@@ -878,4 +878,451 @@ impl From<u64> for PayoutBatch {
     excluded=words("fmt from"),
 )
 
-CASES = [PYTHON, JAVASCRIPT, TYPESCRIPT, TSX, GO, JAVA, CSHARP, RUBY, RUST]
+PHP = Case(
+    "php",
+    "app/Refunds/RefundReconciler.php",
+    """\
+<?php
+declare(strict_types=1);
+
+namespace AcmePay\\Refunds;
+
+use Illuminate\\Support\\Collection;
+use AcmePay\\Ledger\\LedgerEntry as PostedEntry;
+
+const MAX_REFUND_CENTS = 50000;
+define('REFUND_WINDOW_DAYS', 30);
+
+interface RefundPolicy
+{
+    public function allowsRefund(Invoice $invoice): bool;
+}
+
+trait TracksAuditTrail
+{
+    protected array $auditEntries = [];
+}
+
+enum CustomerTier: string
+{
+    case Gold = 'gold';
+    case Platinum = 'platinum';
+}
+
+final class RefundReconciler implements RefundPolicy, \\Countable
+{
+    use TracksAuditTrail;
+
+    public const DEFAULT_CURRENCY = 'EUR';
+    private static int $reconcilersBuilt = 0;
+
+    public function __construct(
+        private readonly LedgerGateway $ledgerGateway,
+        int $toleranceCents = 5,
+    ) {
+        $this->toleranceCents = $toleranceCents;
+    }
+
+    #[\\Override]
+    public function allowsRefund(Invoice $invoice): bool
+    {
+        return $invoice->isPaid();
+    }
+
+    public function count(): int
+    {
+        return count($this->auditEntries);
+    }
+
+    public function reconcileRefunds(array $ledgerRows, string ...$extraRows): int
+    {
+        $totalsByInvoice = [];
+        foreach ($ledgerRows as $invoiceId => $amountCents) {
+            $totalsByInvoice[$invoiceId] = ($totalsByInvoice[$invoiceId] ?? 0) + $amountCents;
+        }
+        [$firstExtra, $secondExtra] = $extraRows;
+        $netCents = fn (int $grossCents) => $grossCents - $this->toleranceCents;
+        try {
+            $this->ledgerGateway->post(new PostedEntry($netCents(array_sum($totalsByInvoice))));
+        } catch (\\RuntimeException $postingError) {
+            report($postingError);
+        }
+        $result = Collection::make($totalsByInvoice);
+        return $result->sum();
+    }
+
+    public function __toString(): string
+    {
+        return sprintf('%s', self::DEFAULT_CURRENCY);
+    }
+}
+
+function settle_refund_batch(int $batchNumber): void
+{
+    static $settledBatches = 0;
+}
+""",
+    expected={
+        "AcmePay": "module",
+        "CustomerTier": "type",
+        "DEFAULT_CURRENCY": "constant",
+        "Gold": "member",
+        "MAX_REFUND_CENTS": "constant",
+        "Platinum": "member",
+        "PostedEntry": "name",
+        "REFUND_WINDOW_DAYS": "constant",
+        "RefundPolicy": "type",
+        "RefundReconciler": "class",
+        "Refunds": "module",
+        "TracksAuditTrail": "type",
+        "allowsRefund": "method",
+        "amountCents": "variable",
+        "auditEntries": "field",
+        "batchNumber": "parameter",
+        "extraRows": "parameter",
+        "firstExtra": "variable",
+        "grossCents": "parameter",
+        "invoice": "parameter",
+        "invoiceId": "variable",
+        "ledgerGateway": "field",
+        "ledgerRows": "parameter",
+        "netCents": "variable",
+        "postingError": "variable",
+        "reconcileRefunds": "method",
+        "reconcilersBuilt": "field",
+        "secondExtra": "variable",
+        "settle_refund_batch": "function",
+        "settledBatches": "variable",
+        "toleranceCents": "field",
+        "totalsByInvoice": "variable",
+    },
+    stopped={
+        "__construct": "overrides",
+        "__toString": "overrides",
+        "count": "overrides",
+        "result": "codewords",
+    },
+    used=words(
+        "Illuminate Support Collection LedgerEntry Invoice Countable LedgerGateway isPaid "
+        "post RuntimeException report make sum sprintf array_sum strict_types"
+    ),
+)
+
+KOTLIN = Case(
+    "kotlin",
+    "refunds/src/main/kotlin/RefundReconciler.kt",
+    """\
+package com.acmepay.refunds
+
+import okhttp3.OkHttpClient
+import com.acmepay.ledger.LedgerEntry as PostedEntry
+
+const val MAX_REFUND_CENTS = 50_000
+typealias InvoiceTotals = Map<String, Long>
+
+interface RefundPolicy {
+    fun allowsRefund(invoice: Invoice): Boolean
+}
+
+enum class CustomerTier(val discountBps: Int) { GOLD(10), PLATINUM(20) }
+
+sealed class RefundOutcome {
+    object Rejected : RefundOutcome()
+    data class Approved(val approvedCents: Long, var approvalNote: String? = null) : RefundOutcome()
+}
+
+class RefundReconciler(
+    private val ledgerGateway: LedgerGateway,
+    toleranceCents: Int = 5,
+) : RefundPolicy {
+    companion object {
+        private const val DEFAULT_CURRENCY = "EUR"
+        var reconcilersBuilt = 0
+    }
+
+    private val pendingRows = mutableListOf<LedgerRow>()
+    var lastSettledAt: Long = 0
+        set(value) {
+            field = value
+        }
+
+    override fun allowsRefund(invoice: Invoice): Boolean = invoice.isPaid
+
+    override fun toString(): String = "RefundReconciler($DEFAULT_CURRENCY)"
+
+    fun reconcileRefunds(ledgerRows: List<LedgerRow>, vararg extraRows: String): Int {
+        val totalsByInvoice = mutableMapOf<String, Long>()
+        for ((invoiceId, amountCents) in ledgerRows) {
+            totalsByInvoice[invoiceId] = amountCents
+        }
+        val (firstExtra, secondExtra) = extraRows
+        val netCents = { grossCents: Long -> grossCents - 1 }
+        ledgerRows.forEach { ledgerRow -> println(ledgerRow.cents) }
+        try {
+            ledgerGateway.post(PostedEntry(netCents(totalsByInvoice.size.toLong())))
+        } catch (postingError: IOException) {
+            report(postingError)
+        }
+        return when (val settledState = ledgerGateway.state) {
+            is Settled -> settledState.count
+            else -> 0
+        }
+    }
+
+    fun <PayoutKind : Any> Invoice.settleWith(settlementHook: (Long) -> Unit): PayoutKind? = null
+}
+
+fun settleRefundBatch(batchNumber: Int) {
+    var settledBatches = 0
+    settledBatches += batchNumber
+}
+""",
+    expected={
+        "Approved": "class",
+        "CustomerTier": "class",
+        "DEFAULT_CURRENCY": "constant",
+        "GOLD": "member",
+        "InvoiceTotals": "type",
+        "MAX_REFUND_CENTS": "constant",
+        "PLATINUM": "member",
+        "PayoutKind": "type",
+        "PostedEntry": "name",
+        "RefundOutcome": "class",
+        "RefundPolicy": "type",
+        "RefundReconciler": "class",
+        "acmepay": "module",
+        "allowsRefund": "method",
+        "amountCents": "variable",
+        "approvalNote": "field",
+        "approvedCents": "field",
+        "batchNumber": "parameter",
+        "discountBps": "field",
+        "extraRows": "parameter",
+        "firstExtra": "variable",
+        "grossCents": "parameter",
+        "invoice": "parameter",
+        "invoiceId": "variable",
+        "lastSettledAt": "field",
+        "ledgerGateway": "field",
+        "ledgerRow": "parameter",
+        "ledgerRows": "parameter",
+        "netCents": "variable",
+        "pendingRows": "field",
+        "postingError": "variable",
+        "reconcileRefunds": "method",
+        "reconcilersBuilt": "field",
+        "refunds": "module",
+        "secondExtra": "variable",
+        "settleRefundBatch": "function",
+        "settleWith": "method",
+        "settledBatches": "variable",
+        "settledState": "variable",
+        "settlementHook": "parameter",
+        "toleranceCents": "parameter",
+        "totalsByInvoice": "variable",
+    },
+    stopped={
+        "Rejected": "codewords",
+        "com": "codewords",
+        "value": "keywords",
+    },
+    used=words(
+        "okhttp3 OkHttpClient LedgerEntry Invoice LedgerGateway LedgerRow isPaid mutableMapOf "
+        "forEach println cents post IOException report Settled count state toLong size"
+    ),
+    excluded=words("toString"),
+)
+
+C = Case(
+    "c",
+    "ledger/src/reconcile.c",
+    """\
+#include <stdio.h>
+#include <stdlib.h>
+
+#define MAX_REFUND_CENTS 50000
+#define LEDGER_MIN(left_cents, right_cents) \\
+    ((left_cents) < (right_cents) ? (left_cents) : (right_cents))
+
+typedef struct ledger_row {
+    int invoice_id;
+    long *amount_cents;
+    char memo_text[16];
+    void (*on_posted)(int posted_code);
+} ledger_row_t;
+
+typedef int (*refund_hook)(int);
+
+enum posting_state { POSTED, REVERSED };
+
+union payout_amount { long whole_cents; double fx_ratio; };
+
+static const char *tier_names[] = {"gold", "platinum"};
+
+int reconcile_refunds(const ledger_row_t *ledger_rows, size_t row_count, char **extra_rows)
+{
+    long totals_by_invoice = 0;
+    for (size_t row_index = 0; row_index < row_count; row_index++) {
+        totals_by_invoice += *ledger_rows[row_index].amount_cents;
+    }
+    int *posting_ptr = NULL, posting_count = 0;
+    printf("%ld\\n", totals_by_invoice);
+    return LEDGER_MIN(posting_count, MAX_REFUND_CENTS);
+}
+
+static void settle_refund_batch(int batch_number);
+
+int main(int argc, char **argv) { return reconcile_refunds(NULL, 0, argv); }
+""",
+    expected={
+        "LEDGER_MIN": "function",
+        "MAX_REFUND_CENTS": "constant",
+        "POSTED": "member",
+        "amount_cents": "field",
+        "batch_number": "parameter",
+        "extra_rows": "parameter",
+        "fx_ratio": "field",
+        "invoice_id": "field",
+        "ledger_row": "class",
+        "ledger_row_t": "type",
+        "ledger_rows": "parameter",
+        "left_cents": "parameter",
+        "memo_text": "field",
+        "on_posted": "field",
+        "payout_amount": "class",
+        "posted_code": "parameter",
+        "posting_count": "variable",
+        "posting_ptr": "variable",
+        "posting_state": "type",
+        "reconcile_refunds": "function",
+        "refund_hook": "type",
+        "right_cents": "parameter",
+        "row_count": "parameter",
+        "row_index": "variable",
+        "settle_refund_batch": "function",
+        "tier_names": "variable",
+        "totals_by_invoice": "variable",
+        "whole_cents": "field",
+    },
+    stopped={
+        "REVERSED": "codewords",
+        "argc": "stdlib",
+        "argv": "stdlib",
+        "main": "stdlib",
+    },
+    used=words("stdio stdlib size_t printf NULL"),
+)
+
+CPP = Case(
+    "cpp",
+    "ledger/src/refund_reconciler.cpp",
+    """\
+#include <vector>
+#define MAX_REFUND_CENTS 50000
+#define LEDGER_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+namespace acmepay::refunds {
+
+typedef struct ledger_row {
+  int invoice_id; long *amount_cents; char label[16]; void (*on_posted)(int);
+} ledger_row_t;
+typedef int (*refund_cb)(int);
+using InvoiceTotals = std::map<int, long>;
+enum class CustomerTier { Gold, Platinum };
+enum posting_state { POSTED, REVERSED };
+union payout_value { long cents; double ratio; };
+
+template <typename PayoutKind, int BatchLimit>
+class RefundReconciler : public RefundPolicy {
+ public:
+  explicit RefundReconciler(LedgerGateway& ledger_gateway, int tolerance_cents = 5);
+  ~RefundReconciler() override;
+  bool allowsRefund(const Invoice& invoice) const override;
+  int reconcileRefunds(const std::vector<LedgerRow>& ledger_rows, char **extra_rows);
+  static constexpr int kDefaultCurrency = 978;
+  int countSettled() const { return settled_count_; }
+  const LedgerRow* begin() const { return nullptr; }
+ private:
+  LedgerGateway& gateway_;
+  int settled_count_ = 0;
+};
+
+int RefundReconciler::reconcileRefunds(const std::vector<LedgerRow>& ledger_rows,
+                                       char **extra_rows) {
+  std::map<int, long> totals_by_invoice;
+  for (const auto& ledger_row : ledger_rows) { totals_by_invoice[ledger_row.id] += 1; }
+  auto [first_extra, second_extra] = std::make_pair(1, 2);
+  auto net_cents = [&](long gross_cents) { return gross_cents - 1; };
+  int *posting_ptr = nullptr, posting_count = 0;
+  static const char *batch_names[] = {"a"};
+  try { post(); } catch (const std::exception& posting_error) { report(posting_error); }
+  return 0;
+}
+
+}  // namespace acmepay::refunds
+
+static int settle_refund_batch(int batch_number, const char *batch_label) {
+  int settled_batches = 0;
+  return settled_batches;
+}
+""",
+    expected={
+        "BatchLimit": "parameter",
+        "CustomerTier": "type",
+        "Gold": "member",
+        "InvoiceTotals": "type",
+        "LEDGER_MIN": "function",
+        "MAX_REFUND_CENTS": "constant",
+        "POSTED": "member",
+        "PayoutKind": "type",
+        "Platinum": "member",
+        "RefundReconciler": "class",
+        "acmepay": "module",
+        "amount_cents": "field",
+        "batch_label": "parameter",
+        "batch_names": "variable",
+        "batch_number": "parameter",
+        "cents": "field",
+        "countSettled": "method",
+        "extra_rows": "parameter",
+        "first_extra": "variable",
+        "gateway_": "field",
+        "gross_cents": "parameter",
+        "invoice": "parameter",
+        "invoice_id": "field",
+        "kDefaultCurrency": "field",
+        "ledger_gateway": "parameter",
+        "ledger_row": "class",
+        "ledger_row_t": "type",
+        "ledger_rows": "parameter",
+        "net_cents": "variable",
+        "on_posted": "field",
+        "payout_value": "class",
+        "posting_count": "variable",
+        "posting_error": "parameter",
+        "posting_ptr": "variable",
+        "posting_state": "type",
+        "reconcileRefunds": "method",
+        "refund_cb": "type",
+        "refunds": "module",
+        "second_extra": "variable",
+        "settle_refund_batch": "function",
+        "settled_batches": "variable",
+        "settled_count_": "field",
+        "tolerance_cents": "parameter",
+        "totals_by_invoice": "variable",
+    },
+    stopped={
+        "REVERSED": "codewords",
+        "begin": "overrides",
+        "label": "codewords",
+        "ratio": "codewords",
+    },
+    used=words(
+        "vector std map RefundPolicy LedgerGateway Invoice LedgerRow make_pair post report "
+        "exception id"
+    ),
+    excluded=words("allowsRefund"),
+)
+
+CASES = [PYTHON, JAVASCRIPT, TYPESCRIPT, TSX, GO, JAVA, CSHARP, RUBY, RUST, PHP, KOTLIN, C, CPP]

@@ -41,7 +41,18 @@ def test_data_file_parses_without_duplicates(node: Traversable) -> None:
 
 
 def test_every_family_has_every_list() -> None:
-    assert FAMILIES == ["csharp", "go", "java", "javascript", "python", "ruby", "rust"]
+    assert FAMILIES == [
+        "c",
+        "csharp",
+        "go",
+        "java",
+        "javascript",
+        "kotlin",
+        "php",
+        "python",
+        "ruby",
+        "rust",
+    ]
     for fam in FAMILIES:
         for kind in stoplists.LIST_KINDS:
             assert stoplists.language_list(fam, kind), (fam, kind)
@@ -110,7 +121,7 @@ def test_distinctive_names_pass_every_list(name: str) -> None:
         ("ServeHTTP", "python", "a go name that definitions usually override"),
         ("unwrap_or_else", "ruby", "a rust standard-library or framework API name"),
         # Languages with lists but no grammar: PowerShell's `param(` and `-eq`, C, shell.
-        ("param", "python", "a csharp and PowerShell keyword"),
+        ("param", "python", "a csharp, kotlin and PowerShell keyword"),
         ("notmatch", "python", "a PowerShell keyword"),
         ("PSBoundParameters", "python", "a PowerShell builtin"),
         ("nullptr", "go", "a C/C++ keyword"),

@@ -153,6 +153,40 @@ def test_a_repo_trait_defines_the_methods_its_impls_override() -> None:
     assert "next_payout" not in found
 
 
+def test_a_php_override_is_excluded_and_its_interface_still_defines_it() -> None:
+    src = (
+        b"<?php\ninterface LedgerSink { public function recordPayout(): void; }\n"
+        b"class A implements LedgerSink { #[\\Override] public function recordPayout(): void {} }\n"
+        b"class B extends Base { #[Override] public function settleBatch(): void {} }\n"
+    )
+    found = {d.name for d in extract_definitions(src, "php")}
+    assert "recordPayout" in found
+    assert "settleBatch" not in found
+
+
+def test_kotlin_overrides_are_excluded() -> None:
+    src = (
+        b"class A : Base() {\n"
+        b"    override fun settleBatch() {}\n"
+        b"    override val ledgerLabel = 1\n"
+        b"    fun reopenBatch() {}\n"
+        b"}\n"
+        b"class B(override val payoutLimit: Int) : Limits\n"
+    )
+    found = {d.name for d in extract_definitions(src, "kotlin")}
+    assert "reopenBatch" in found
+    assert not found & {"settleBatch", "ledgerLabel", "payoutLimit"}
+    assert language_for_path("build.gradle.kts") == "kotlin"
+
+
+def test_php_inside_html_is_read() -> None:
+    src = b"<html><?php foreach ($invoiceLines as $invoiceLine): ?><b><?= $invoiceLine ?></b>"
+    src += b"<?php endforeach; ?></html>"
+    assert {d.name for d in extract_definitions(src, "php")} == {"invoiceLine"}
+    assert language_for_path("resources/views/receipt.phtml") == "php"
+    assert language_for_path("resources/views/receipt.blade.php") == "php"
+
+
 @pytest.mark.parametrize(
     ("relpath", "language", "names"),
     [
