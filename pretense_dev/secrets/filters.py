@@ -88,14 +88,29 @@ _WORD_PATH = re.compile(rb"^[a-z_][a-z0-9_.-]*(?:/[a-z_][a-z0-9_.-]*)+(?:#[a-z_]
 
 def is_placeholder(value: bytes) -> bool:
     """Obvious stand-ins: xxxx, <token>, your-token-here, ${X}, 12345678-ABCD-1234."""
+    return is_filler(value) or is_typed(value)
+
+
+def is_filler(value: bytes) -> bool:
+    """A value that holds no secret at all: words, redaction markers, runs of one character."""
     return bool(
         _PLACEHOLDER_WORDS.search(value)
         or _REDACTION.match(value)
         or _ELLIPSIS.search(value)
         or _filler_run(value)
-        or _counting(value)
-        or _interleaved_counting(value)
     )
+
+
+def is_typed(value: bytes) -> bool:
+    """A value typed by a person counting up (`12345678-ABCD-ABCD-…`, `a1B2c3D4`).
+
+    A stand-in wherever a name alone says "secret"; but in a vendor's exact
+    format next to the vendor's name (`snykToken = "12345678-ABCD-…"`) it is
+    reported at low confidence (`quiet_reason(typed_ok=True)`): a key someone
+    typed for a vendor may still be the one in use, and nothing in the value
+    says it is not.
+    """
+    return _counting(value) or _interleaved_counting(value)
 
 
 # Runs of four or more consecutive characters counting up: 1234, 5678, abcd, ABCDEF.
@@ -172,11 +187,14 @@ def is_env_reference(value: bytes) -> bool:
     return _ENV_REF.search(value) is not None
 
 
-def quiet_reason(value: bytes) -> str | None:
-    """Why a candidate of any rule is not a secret, or None."""
+def quiet_reason(value: bytes, *, typed_ok: bool = False) -> str | None:
+    """Why a candidate of any rule is not a secret, or None.
+
+    `typed_ok`: a counting-up value is not quiet (vendor-keyed rules: see `is_typed`).
+    """
     if is_env_reference(value):
         return "environment or template reference"
-    if is_placeholder(value):
+    if is_filler(value) or (not typed_ok and is_typed(value)):
         return "placeholder"
     return None
 

@@ -169,3 +169,22 @@ def test_sibling_secret_is_still_found(
     det: Detector, name: str, text: str, path: str | None
 ) -> None:
     assert rules(det, text, path) != [], name
+
+
+def counting_value() -> str:
+    """The typed stand-in of gitleaks' UUID samples, `12345678-ABCD-…`, built from parts."""
+    return "-".join([string.digits[1:9]] + [string.ascii_uppercase[:4]] * 3 + ["1234567890AB"])
+
+
+def test_typed_value_next_to_the_vendor_is_reported_low_and_quiet_elsewhere(
+    det: Detector,
+) -> None:
+    typed = counting_value()
+    zeros = "-".join("0" * n for n in (8, 4, 4, 4, 12))
+    for name, rule in (("snykToken", "snyk-api-token"), ("HEROKU_KEY", "vendor-uuid-key")):
+        found = det.scan_text(f'const {name} = "{typed}"\n', None)
+        assert [(f.rule, f.confidence) for f in found] == [(rule, "low")], name
+        assert det.scan_text(f'const {name} = "{zeros}"\n', None) == [], name
+    # Without a vendor's name the same value is a stand-in: no rule reports it.
+    assert det.scan_text(f'api_token = "{typed}"\n', None) == []
+    assert det.scan_text(f'const client_secret = "{typed}"\n', None) == []
