@@ -174,9 +174,9 @@ class Engine:
             if rule.entropy is not None and filters.shannon(v) < rule.entropy:
                 return False
             keyed = rule.keys is not None  # the vendor's name and its exact format
-            if filters.quiet_reason(v, typed_ok=keyed) is not None:
+            if filters.quiet_reason(v, typed_ok=keyed, formatted=True) is not None:
                 return False
-            if keyed and filters.is_typed(v):
+            if keyed and filters.is_typed(v):  # kept only if it mixes letters and digits
                 m.confidence = "low"
         if rule.allowed(v):
             return False
