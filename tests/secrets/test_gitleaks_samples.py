@@ -46,7 +46,7 @@ MISSED = {
     "curl-auth-header": [1, 2, 6],
     "curl-auth-user": [3, 8],
     "gcp-service-account": [0],  # not in gitleaks' default config; rules.toml says why
-    "generic-api-key": [53, 54, 56, 60, 61, 62],
+    "generic-api-key": [54, 61, 62],
     "hashicorp-tf-password": [0],
     "jwt": [26, 27, 55],  # disagreed: header not JSON, or unsigned
     "jwt-base64": [140, 141, 142, 143, 220, 221, 222, 223],  # disagreed: header not JSON
@@ -106,7 +106,7 @@ def test_recall_on_gitleaks_positives(results: list[tuple[Sample, bool]]) -> Non
     assert by_rule([s for s, f in positives if not f]) == MISSED
     recall = sum(f for _, f in positives) / len(positives)
     assert recall >= RECALL_GOAL  # raw: nothing left out
-    assert round(recall, 4) == 0.9898
+    assert round(recall, 4) == 0.9902
     # A disagreement stands only while we do miss that rule's positives.
     assert set(disagreed()) <= set(MISSED)
 

@@ -205,3 +205,11 @@ def test_telegram_shaped_near_misses_are_left_to_the_telegram_rule(det: Detector
     # An XML qualified name (a prefix, capitalised words) is not a credential.
     qname = f"clm{rand(5, string.digits)}:AgencyCodeContentType"
     assert rules(det, f'api_token = "{qname}"\n', None) == []
+
+
+def test_a_number_or_type_word_after_the_secret_word_keeps_the_name_secret(det: Detector) -> None:
+    for name in ("some_api_token_123", "mySecretString", "API_KEY_2", "token_value", "creds"):
+        assert rules(det, f'{name} = "{rand(30)}"\n', None) == ["generic-secret"], name
+    # Still not secret: the word that says secret must come last but for these.
+    for name in ("token_type", "secret_name", "token_count_2", "api_key_header_value"):
+        assert rules(det, f'{name} = "{rand(30)}"\n', None) == [], name
