@@ -43,8 +43,8 @@ MISSED = {
     "age-secret-key": list(range(26)),  # disagreed: Q-filled key
     "anthropic-api-key": [0],  # disagreed: typed by counting
     "aws-amazon-bedrock-api-key-long-lived": [0],  # disagreed: EXAMPLE filler
-    "curl-auth-header": [1, 2, 6],
-    "curl-auth-user": [3, 8],
+    "curl-auth-header": [1, 2],
+    "curl-auth-user": [8],
     "gcp-service-account": [0],  # not in gitleaks' default config; rules.toml says why
     "generic-api-key": [54, 61, 62],
     "hashicorp-tf-password": [0],
@@ -106,7 +106,7 @@ def test_recall_on_gitleaks_positives(results: list[tuple[Sample, bool]]) -> Non
     assert by_rule([s for s, f in positives if not f]) == MISSED
     recall = sum(f for _, f in positives) / len(positives)
     assert recall >= RECALL_GOAL  # raw: nothing left out
-    assert round(recall, 4) == 0.9902
+    assert round(recall, 4) == 0.9905
     # A disagreement stands only while we do miss that rule's positives.
     assert set(disagreed()) <= set(MISSED)
 
