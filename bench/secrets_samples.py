@@ -74,9 +74,11 @@ def summarise(items: list[Sample], found: list[bool], skip: set[str]) -> dict[st
     neg = [(s, f) for s, f in zip(items, found, strict=True) if not s.positive]
     counted = [(s, f) for s, f in pos if s.rule not in skip]
     misses: dict[str, int] = defaultdict(int)
+    missed: dict[str, list[int]] = defaultdict(list)
     for s, f in pos:
         if not f:
             misses[s.rule] += 1
+            missed[s.rule].append(s.n)
     flagged: dict[str, int] = defaultdict(int)
     for s, f in neg:
         if f:
@@ -90,6 +92,7 @@ def summarise(items: list[Sample], found: list[bool], skip: set[str]) -> dict[st
         "negatives": len(neg),
         "negatives_flagged": sum(f for _, f in neg),
         "misses": dict(sorted(misses.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "missed_samples": dict(sorted(missed.items())),
         "flagged": dict(sorted(flagged.items(), key=lambda kv: (-kv[1], kv[0]))),
     }
 
@@ -135,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
             f"negatives flagged {r['negatives_flagged']}/{r['negatives']}"
         )
     if a.show_misses:
+        print("pretense-dev missed positives per rule (sample numbers, as pinned in the test):")
+        for rule, ns in m["ours"]["missed_samples"].items():
+            print(f"  {rule:<40} {len(ns):3d}  {ns}")
         for name, r in rows:
             print(f"{name} misses per rule: {r['misses']}")
             print(f"{name} negatives flagged per rule: {r['flagged']}")

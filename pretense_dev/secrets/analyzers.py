@@ -310,10 +310,17 @@ def _names_secret(name: bytes, keys: re.Pattern[bytes]) -> bool:
 _NAMES_CACHE: dict[tuple[bytes, re.Pattern[bytes]], bool] = {}
 
 
+# What may follow the word that says secret without changing what the name
+# holds: a number (`api_token_2`) or the value's type (`mySecretString`).
+_TRAILING_SEGMENTS = {b"string", b"str", b"value", b"val"}
+
+
 def _names_secret_uncached(name: bytes, keys: re.Pattern[bytes]) -> bool:
     segs = _segments(name)
     if not segs or any(s in _NEVER_SEGMENTS for s in segs):
         return False
+    while len(segs) >= 2 and (segs[-1].isdigit() or segs[-1] in _TRAILING_SEGMENTS):
+        segs = segs[:-1]
     last = segs[-1]
     if keys.fullmatch(last):
         return True

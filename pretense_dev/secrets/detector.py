@@ -173,8 +173,11 @@ class Engine:
         if rule.analyzer is None:
             if rule.entropy is not None and filters.shannon(v) < rule.entropy:
                 return False
-            if filters.quiet_reason(v) is not None:
+            keyed = rule.keys is not None  # the vendor's name and its exact format
+            if filters.quiet_reason(v, typed_ok=keyed, formatted=True) is not None:
                 return False
+            if keyed and filters.is_typed(v):  # kept only if it mixes letters and digits
+                m.confidence = "low"
         if rule.allowed(v):
             return False
         if rule.check is not None:

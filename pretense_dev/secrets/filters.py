@@ -70,6 +70,14 @@ _PATHLIKE = re.compile(
 _URL_NO_CREDS = re.compile(rb"^[a-z][a-z0-9+.-]*://[^@\s]*$")
 # self.settings.password, config.db_pass(): letters only, so `bnzV02.iFFp8nd` stays a value.
 _IDENT_PATH = re.compile(rb"^[A-Za-z_]+(?:\.[A-Za-z_]+)+(?:\(\))?$")
+# `<bot id>:A<tail>` is the shape of a Telegram bot token, and the telegram
+# rule knows its exact form (5-16 digits, `A` and 34 more characters), under any
+# name.  A value of that shape that is not one (a 4- or 17-digit id, a tail too
+# long) is a near-miss the generic rule leaves to it, as gitleaks does.
+_TELEGRAM_SHAPE = re.compile(rb"^[0-9]+:A[\w-]+$")
+# `clm26887:AgencyIdentificationCodeContentType`: an XML qualified name, a
+# namespace prefix and capitalised words, never a credential.
+_QUALIFIED_NAME = re.compile(rb"^[A-Za-z][\w.-]{0,24}:(?:[A-Z][a-z]+){2,}$")
 _CALL = re.compile(rb"^[A-Za-z_][\w.]*\(.*\)$")
 # The gap between two string literals joined by PHP's `.` or a `+`, read as if
 # it were a quoted value: `'--password='.$conn['password']` yields `.$conn[`,
@@ -101,14 +109,32 @@ _WORD_PATH = re.compile(rb"^[a-z_][a-z0-9_.-]*(?:/[a-z_][a-z0-9_.-]*)+(?:#[a-z_]
 
 def is_placeholder(value: bytes) -> bool:
     """Obvious stand-ins: xxxx, <token>, your-token-here, ${X}, 12345678-ABCD-1234."""
+    return is_filler(value) or is_typed(value)
+
+
+def is_filler(value: bytes, *, formatted: bool = False) -> bool:
+    """A value that holds no secret at all: words, redaction markers, runs of one character.
+
+    `formatted`: the value matched a vendor's format (see `_filler_run`).
+    """
     return bool(
         _PLACEHOLDER_WORDS.search(value)
         or _REDACTION.match(value)
         or _ELLIPSIS.search(value)
-        or _filler_run(value)
-        or _counting(value)
-        or _interleaved_counting(value)
+        or _filler_run(value, formatted=formatted)
     )
+
+
+def is_typed(value: bytes) -> bool:
+    """A value typed by a person counting up (`12345678-ABCD-ABCD-…`, `a1B2c3D4`).
+
+    A stand-in wherever a name alone says "secret"; but in a vendor's exact
+    format next to the vendor's name (`snykToken = "12345678-ABCD-…"`) it is
+    reported at low confidence (`quiet_reason(typed_ok=True)`): a key someone
+    typed for a vendor may still be the one in use, and nothing in the value
+    says it is not.
+    """
+    return _counting(value) or _interleaved_counting(value)
 
 
 # Runs of four or more consecutive characters counting up: 1234, 5678, abcd, ABCDEF.
@@ -141,23 +167,27 @@ def _counting(value: bytes) -> bool:
 MIN_RANDOM_REST = 16  # random characters a value must keep besides its runs
 
 
-def _filler_run(value: bytes) -> bool:
+def _filler_run(value: bytes, *, formatted: bool = False) -> bool:
     """A run of six equal characters that stands in for the secret.
 
     `ghp_xxxxxxxx…` and `sk_live_0000…` are filler: without their runs, what
     is left is a prefix.  A run inside a real credential is not: every
     unencrypted OpenSSH key body and X bearer token starts with `AAAAAAAA`
     (zero length fields and padding), and the rest of them is random.  So
-    runs mark a placeholder when they are a third of the value or more, or
-    when the characters outside them are few or low in entropy.
+    runs mark a placeholder when the value ends in one, when the characters
+    outside them are few or low in entropy, or (`formatted` false: a value
+    only a name calls secret) when they are a third of the value or more.  A
+    value in a vendor's format (`xoxa-2-511111111-…-e039d02840a0b9379c`) with
+    16 random characters left besides its runs is reported: a made-up id
+    beside a random secret may still be a real token's secret.
     """
     if _RUN.search(value) is None:
         return False
     if _TAIL_RUN.search(value):
         return True  # the value ends in filler: a JWT's signature `xxxx…`, a webhook's `XXXX…`
     rest = _RUN.sub(b"", value)
-    if 3 * (len(value) - len(rest)) >= len(value):
-        return True  # a third or more is filler: hooks.slack.com/services/T000…/B000…/XXXX…
+    if not formatted and 3 * (len(value) - len(rest)) >= len(value):
+        return True  # a third or more is filler: client_secret = "0000000000_abcdef"
     return len(rest) < MIN_RANDOM_REST or shannon(rest) < 3.0
 
 
@@ -178,6 +208,8 @@ def _interleaved_counting(value: bytes) -> bool:
 
 
 _ALPHABET = string.ascii_lowercase.encode()
+_LETTER = re.compile(rb"[A-Za-z]")
+_DIGIT = re.compile(rb"[0-9]")
 
 
 def is_env_reference(value: bytes) -> bool:
@@ -185,11 +217,19 @@ def is_env_reference(value: bytes) -> bool:
     return _ENV_REF.search(value) is not None
 
 
-def quiet_reason(value: bytes) -> str | None:
-    """Why a candidate of any rule is not a secret, or None."""
+def quiet_reason(value: bytes, *, typed_ok: bool = False, formatted: bool = False) -> str | None:
+    """Why a candidate of any rule is not a secret, or None.
+
+    `typed_ok`: a counting-up value that mixes letters and digits, as the
+    vendors' keys do, is not quiet (vendor-keyed rules: see `is_typed`); one of
+    digits only (`0123456789` over and over, `12345678-1234-…`) stays quiet.
+    `formatted`: the value matched a vendor's format, not just a name (see `_filler_run`).
+    """
     if is_env_reference(value):
         return "environment or template reference"
-    if is_placeholder(value):
+    if is_filler(value, formatted=formatted):
+        return "placeholder"
+    if is_typed(value) and not (typed_ok and _LETTER.search(value) and _DIGIT.search(value)):
         return "placeholder"
     return None
 
@@ -254,6 +294,10 @@ def generic_value_reason(value: bytes, *, password: bool, quoted: bool) -> str |
         return None
     if _EMAILISH.search(value):
         return "address"
+    if _TELEGRAM_SHAPE.match(value):
+        return "telegram-shaped: the telegram rule's to judge"
+    if _QUALIFIED_NAME.match(value):
+        return "qualified name"
     if _HEX_DIGEST.match(value) and not quoted:
         return "digest"
     if classes < 2:

@@ -145,6 +145,18 @@ def cases() -> list[tuple[str, str, str | None, str]]:
             "curl --user deploy:$DEPLOY_PASSWORD https://ci.example.net/job\n",
         ),
         (
+            "curl -u KEY: (the key as the user name, no password)",
+            f'curl -u "{rand(B62, 10)}7x:" https://search.internal:9200/\n',
+            "run.sh",
+            'curl -u "elasticsearch-admin:" https://search.internal:9200/\n',
+        ),
+        (
+            "curl -H with a long bearer token",
+            f"curl -X PUT -H 'Authorization: Bearer {rand(B62 + '+/', 344)}' https://api.internal/\n",
+            "run.sh",
+            "curl -X PUT -H 'Authorization: Bearer $LONG_TOKEN' https://api.internal/\n",
+        ),
+        (
             "Makefile :::=",
             f'STRIPE_TOKEN :::= "sk_{"live"}_{rand(B62, 24)}"\nDB_PASSWORD :::= {user_pw}\n',
             "Makefile",

@@ -2,16 +2,19 @@
 
 The samples are rebuilt at run time from recipes (`gitleaks_samples.py`); the
 extractor that writes the recipes (`scripts/extract_gitleaks_samples.py`) is
-tested here on a small gitleaks-shaped repository.  Rules we deliberately
-disagree with name the reason in rules.toml (`gitleaks_disagree`) and are left
-out of the recall goal, never silently.
+tested here on a small gitleaks-shaped repository.  The goal is on the raw
+figures (every positive, every negative); the misses and the flagged negatives
+are pinned per rule and sample, and a rule we deliberately disagree with names
+the reason in rules.toml (`gitleaks_disagree`).
 """
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import random
 import re
+import string
 import subprocess
 import sys
 from collections import defaultdict
@@ -31,6 +34,45 @@ RECALL_GOAL = 0.98
 # (another rule's positive, mostly): `python -m bench.secrets_samples` measures it.
 GITLEAKS_FLAGGED_NEGATIVES = 30
 
+# The positives we miss, per gitleaks rule: the samples' numbers among that
+# rule's positives (`python -m bench.secrets_samples --show-misses` prints
+# them).  Pinned, so that finding or losing one fails here and this table is
+# changed on purpose.  The rules named in rules.toml's `gitleaks_disagree` say
+# why we stay quiet; the others are misses we have not fixed.
+MISSED = {
+    "age-secret-key": list(range(26)),  # disagreed: Q-filled key
+    "anthropic-api-key": [0],  # disagreed: typed by counting
+    "aws-amazon-bedrock-api-key-long-lived": [0],  # disagreed: EXAMPLE filler
+    "curl-auth-header": [1, 2],
+    "curl-auth-user": [8],
+    "gcp-service-account": [0],  # not in gitleaks' default config; rules.toml says why
+    "generic-api-key": [54, 61, 62],
+    "hashicorp-tf-password": [0],
+    "jwt": [26, 27, 55],  # disagreed: header not JSON, or unsigned
+    "jwt-base64": [140, 141, 142, 143, 220, 221, 222, 223],  # disagreed: header not JSON
+    "kubernetes-secret-yaml": [1, 3, 4, 9, 11, 12, 13, 14, 15],  # disagreed: fixture values
+    "pkcs12-file": [0, 1, 2],  # disagreed: empty files
+    "sourcegraph-access-token": [1],
+    "square-secret": [26],
+}
+# The negatives we flag, per gitleaks rule.  gitleaks flags 23 of these 26
+# itself: the cloudflare ones are another cloudflare rule's positives, the
+# meraki ones are 40 and 67 hex digits next to `meraki`.  Besides gitleaks:
+# one more settlemint pair (random 16 characters assigned to a name ending in
+# Token: a credential to the generic rule) and the Mailchimp key gitleaks' own
+# file marks as a false negative of its pattern (rules.toml, above mailchimp).
+FLAGGED = {
+    "cisco-meraki-api-key": [1, 3],
+    "cloudflare-api-key": [0, 1, 2, 3, 4],
+    "cloudflare-global-api-key": [0, 1, 2, 3, 4],
+    "cloudflare-origin-ca-key": [0, 1, 2, 3, 4, 5],
+    "curl-auth-header": [8],
+    "mailchimp-api-key": [0],
+    "settlemint-application-access-token": [0, 1],
+    "settlemint-personal-access-token": [0, 1],
+    "settlemint-service-access-token": [0, 1],
+}
+
 
 @pytest.fixture(scope="module")
 def results() -> list[tuple[Sample, bool]]:
@@ -45,6 +87,13 @@ def disagreed() -> dict[str, str]:
     return out
 
 
+def by_rule(items: list[Sample]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = defaultdict(list)
+    for s in items:
+        out[s.rule].append(s.n)
+    return dict(out)
+
+
 def test_every_gitleaks_rule_has_samples_and_every_disagreement_a_rule() -> None:
     ids = {r["id"] for r in recipes()["rules"]}
     assert len(ids) >= 220
@@ -52,31 +101,53 @@ def test_every_gitleaks_rule_has_samples_and_every_disagreement_a_rule() -> None
 
 
 def test_recall_on_gitleaks_positives(results: list[tuple[Sample, bool]]) -> None:
-    skip = set(disagreed())
-    counted = [(s, f) for s, f in results if s.positive and s.rule not in skip]
-    misses: dict[str, int] = defaultdict(int)
-    for s, f in counted:
-        misses[s.rule] += not f
-    recall = sum(f for _, f in counted) / len(counted)
-    assert len(counted) > 5000
-    assert recall >= RECALL_GOAL, {k: v for k, v in sorted(misses.items()) if v}
-
-
-# Negatives we report on purpose (rules.toml says why, above the telegram rule):
-# token-shaped literals assigned to `*_token` names that are not valid tokens
-# of that vendor.  Counted apart, never silently.
-FLAGGED_ON_PURPOSE = {"telegram-bot-api-token": 9}
+    positives = [(s, f) for s, f in results if s.positive]
+    assert len(positives) == 6450
+    assert by_rule([s for s, f in positives if not f]) == MISSED
+    recall = sum(f for _, f in positives) / len(positives)
+    assert recall >= RECALL_GOAL  # raw: nothing left out
+    assert round(recall, 4) == 0.9905
+    # A disagreement stands only while we do miss that rule's positives.
+    assert set(disagreed()) <= set(MISSED)
 
 
 def test_negatives_flagged_no_more_often_than_gitleaks_flags_them(
     results: list[tuple[Sample, bool]],
 ) -> None:
-    flagged = [s.rule for s, f in results if not s.positive and f]
-    assert len([s for s, _ in results if not s.positive]) == 374
-    for rule, n in FLAGGED_ON_PURPOSE.items():
-        assert flagged.count(rule) == n, rule
-    rest = [r for r in flagged if r not in FLAGGED_ON_PURPOSE]
-    assert len(rest) <= GITLEAKS_FLAGGED_NEGATIVES, sorted(rest)
+    negatives = [s for s, f in results if not s.positive]
+    assert len(negatives) == 374
+    flagged = [s for s, f in results if not s.positive and f]
+    assert by_rule(flagged) == FLAGGED
+    assert len(flagged) == 26 <= GITLEAKS_FLAGGED_NEGATIVES
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def test_kubernetes_layouts_we_miss_are_found_with_a_real_value(
+    results: list[tuple[Sample, bool]],
+) -> None:
+    """The Secret layouts of the missed samples are read; only their fixture values are quiet."""
+    rng = random.Random(5)
+    pw = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(14)) + "!q"
+    auth = b64(f"bot:{pw}")
+    real = {
+        b64("admin:" + "password"): b64(f"deploy:{pw}"),
+        b64("my" + "password"): b64(pw),
+        b64('{"auths":{"https://example/v1/":{"auth":"opensesame"}}}\n'): b64(
+            '{"auths":{"https://registry.internal/v1/":{"auth":"' + auth + '"}}}'
+        ),
+    }
+    d = Detector(KEY)
+    missed = [s for s, f in results if s.rule == "kubernetes-secret-yaml" and s.positive and not f]
+    assert len(missed) == len(MISSED["kubernetes-secret-yaml"])
+    for s in missed:
+        text = s.text
+        for fixture, value in real.items():
+            text = text.replace(fixture, value)
+        assert text != s.text, s.n
+        assert d.scan_text(text, s.path) != [], s.n
 
 
 def test_regex_generator_draws_full_matches() -> None:

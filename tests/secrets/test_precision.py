@@ -169,3 +169,47 @@ def test_sibling_secret_is_still_found(
     det: Detector, name: str, text: str, path: str | None
 ) -> None:
     assert rules(det, text, path) != [], name
+
+
+def counting_value() -> str:
+    """The typed stand-in of gitleaks' UUID samples, `12345678-ABCD-…`, built from parts."""
+    return "-".join([string.digits[1:9]] + [string.ascii_uppercase[:4]] * 3 + ["1234567890AB"])
+
+
+def test_typed_value_next_to_the_vendor_is_reported_low_and_quiet_elsewhere(
+    det: Detector,
+) -> None:
+    typed = counting_value()
+    zeros = "-".join("0" * n for n in (8, 4, 4, 4, 12))
+    digits = "-".join(string.digits[1 : n + 1] for n in (8, 4, 4, 4)) + "-1234567890" + "12"
+    for name, rule in (("snykToken", "snyk-api-token"), ("HEROKU_KEY", "vendor-uuid-key")):
+        found = det.scan_text(f'const {name} = "{typed}"\n', None)
+        assert [(f.rule, f.confidence) for f in found] == [(rule, "low")], name
+        assert det.scan_text(f'const {name} = "{zeros}"\n', None) == [], name
+        assert det.scan_text(f'const {name} = "{digits}"\n', None) == [], name
+    # Without a vendor's name the same value is a stand-in: no rule reports it.
+    assert det.scan_text(f'api_token = "{typed}"\n', None) == []
+    assert det.scan_text(f'const client_secret = "{typed}"\n', None) == []
+
+
+def test_telegram_shaped_near_misses_are_left_to_the_telegram_rule(det: Detector) -> None:
+    tail = rand(34, B62 + "_-")
+    valid = f"{rand(10, string.digits)}:A{tail}"
+    assert rules(det, f'telegram_api_token = "{valid}"\n', None) == ["telegram-bot-api-token"]
+    for near in (f"{rand(4, string.digits)}:A{tail}", f"{rand(17, string.digits)}:A{tail}",
+                 f"{rand(10, string.digits)}:A{tail}{rand(5)}"):  # fmt: skip
+        assert rules(det, f'telegram_api_token = "{near}"\n', None) == [], near
+    # Not the Telegram shape: still a credential to the generic rule.
+    pair = rand(8) + ":" + rand(30)
+    assert rules(det, f'api_token = "{pair}"\n', None) == ["generic-secret"]
+    # An XML qualified name (a prefix, capitalised words) is not a credential.
+    qname = f"clm{rand(5, string.digits)}:AgencyCodeContentType"
+    assert rules(det, f'api_token = "{qname}"\n', None) == []
+
+
+def test_a_number_or_type_word_after_the_secret_word_keeps_the_name_secret(det: Detector) -> None:
+    for name in ("some_api_token_123", "mySecretString", "API_KEY_2", "token_value", "creds"):
+        assert rules(det, f'{name} = "{rand(30)}"\n', None) == ["generic-secret"], name
+    # Still not secret: the word that says secret must come last but for these.
+    for name in ("token_type", "secret_name", "token_count_2", "api_key_header_value"):
+        assert rules(det, f'{name} = "{rand(30)}"\n', None) == [], name
