@@ -76,7 +76,7 @@ def c(cloud: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Harnes
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setattr(sigv4, "_session", None)
+    monkeypatch.setattr(sigv4, "_chain", None)
     answer = Answer(
         text=cloud.mapping.mutate(REAL_TEXT),
         tool_name="Edit",
