@@ -33,19 +33,22 @@ Rules, all fail-closed (`Refusal`, nothing forwarded):
 Only ``host``, ``content-type`` and the ``x-amz-*`` headers are signed: the
 HTTP client may add or change others (``accept-encoding``) after signing.
 
-Cost.  Both signatures are computed on every Bedrock request, on the event
-loop.  botocore's ``SigV4Auth.add_auth`` over an ``AWSRequest`` spends most of
-its time building e-mail-style header objects (``HTTPHeaders``) and
-re-deriving the same key: about 60 µs per signature, twice per request, which
-put the Bedrock route over the Anthropic route's added latency.  So botocore's
-own signer (its canonical request, string to sign and HMAC) runs here over a
-light request that holds exactly the headers to sign, with three pure steps
-done once: the canonical path per raw path, the signing key per (secret key,
-date, region, service) — in memory only, like the credentials it comes from —
-and each body's hash (the client's claimed hash is compared with it, not
-hashed again).  ``tests/proxy/test_sigv4.py`` checks, with hypothesis over
-methods, paths, queries, headers, bodies and credentials, that every
-signature and header is byte for byte the one stock botocore computes.
+Why the signature is computed here and not by ``SigV4Auth.add_auth``: both
+signatures (the client's, checked, and ours) are computed on every Bedrock
+request, on the event loop, before anything is sent.  botocore's signer over
+an ``AWSRequest`` spends most of its time building e-mail-style header objects
+(``HTTPHeaders``) and deriving the same key again: about 60 µs per signature,
+twice per request, which alone put the Bedrock route over the Anthropic
+route's added latency.  The steps below are botocore's (``SigV4Auth``:
+canonical request, string to sign, HMAC chain) written over plain strings,
+with botocore's own functions for the canonical path and query and the signed
+host, cached per URL; the signing key is kept per (secret key, date, region,
+service), in memory only like the credentials it comes from; each body is
+hashed once (the client's claimed hash is compared with it).
+``tests/proxy/test_sigv4.py`` proves, with hypothesis over methods, paths,
+queries, header values, bodies, credentials, regions, services and times,
+that every header `sign` sets is byte for byte the one stock botocore sets,
+and that `verifies` accepts exactly what stock botocore signed.
 
 Credentials are resolved through the chain once and kept: the chain may read
 files, run ``credential_process`` or query the instance metadata service,
@@ -66,7 +69,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 from pretense_dev.audit.events import BLOCKED
@@ -244,21 +247,21 @@ def sign(
     stamp = stamp or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     for name in [k for k in headers if k.lower() in _DROP]:
         del headers[name]
-    values: dict[str, list[str]] = {}
+    values: dict[str, list[str]] = {"host": [_host(url)], "x-amz-date": [stamp]}
     for name, value in headers.items():
         if name.lower() == "content-type":
             values.setdefault("content-type", []).append(value)
-    values["x-amz-date"] = [stamp]
     if frozen.token:
         values["x-amz-security-token"] = [frozen.token]
-    values["host"] = [_host(url)]
-    request = _Request(method, url, values, hashlib.sha256(body or b"").hexdigest(), stamp)
-    signer = _signer()(frozen, service, region)
-    signature = signer.signature(
-        signer.string_to_sign(request, signer.canonical_request(request)), request
+    names = ";".join(sorted(values))
+    payload = hashlib.sha256(body or b"").hexdigest()
+    signature = _signature(
+        frozen.secret_key, method, url, values, names, payload, stamp, region, service
     )
-    signer._inject_signature_to_request(request, signature)
-    headers["Authorization"] = request.headers["authorization"]
+    headers["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={frozen.access_key}/{stamp[:8]}/{region}/{service}/"
+        f"aws4_request, SignedHeaders={names}, Signature={signature}"
+    )
     headers["X-Amz-Date"] = stamp
     if frozen.token:
         headers["X-Amz-Security-Token"] = frozen.token
@@ -274,7 +277,7 @@ def verifies(received: Any, frozen: Any, scope: tuple[str, str, str]) -> bool:
     values: dict[str, list[str]] = {}
     for name, value in received.headers.items():
         values.setdefault(name.lower(), []).append(value)
-    auths, stamps = values.get("authorization", []), values.get("x-amz-date", [])
+    auths, stamps = values.get("authorization", ()), values.get("x-amz-date", ())
     if len(auths) != 1 or len(stamps) != 1:
         return False
     signed, given, when = (
@@ -295,128 +298,116 @@ def verifies(received: Any, frozen: Any, scope: tuple[str, str, str]) -> bool:
     if abs(time.time() - at.timestamp()) > MAX_SKEW:
         return False
     payload = hashlib.sha256(received.body or b"").hexdigest()
-    claimed = values.get("x-amz-content-sha256") if "x-amz-content-sha256" in names else None
-    if claimed is not None and claimed != [payload]:
-        return False  # the signature covers a hash, not this body
-    request = _Request(
-        received.method, received.url, {n: values[n] for n in names}, payload, stamps[0]
-    )
-    signer = _signer()(frozen, scope[2], scope[1])
-    want = signer.signature(
-        signer.string_to_sign(request, signer.canonical_request(request)), request
-    )
+    if "x-amz-content-sha256" in names and values["x-amz-content-sha256"] != [payload]:
+        return False  # the signature covers that hash instead of the body: it must be this one
+    picked = {n: values[n] for n in names}
+    try:
+        want = _signature(
+            frozen.secret_key,
+            received.method,
+            received.url,
+            picked,
+            ";".join(sorted(picked)),
+            payload,
+            stamps[0],
+            scope[1],
+            scope[2],
+        )
+    except UnicodeEncodeError:  # a header that was not UTF-8 (aiohttp keeps it as surrogates)
+        return False
     return hmac.compare_digest(want, given.group(1))
 
 
-# -- what botocore's signer reads, without the cost of AWSRequest -----------------------
+# -- the SigV4 steps, as botocore's SigV4Auth takes them ---------------------------------
 
 
-class _Headers:
-    """The headers to sign, by lower-case name, read as botocore reads ``HTTPHeaders``.
+def _signature(
+    secret: str,
+    method: str,
+    url: str,
+    values: dict[str, list[str]],
+    names: str,
+    payload: str,
+    stamp: str,
+    region: str,
+    service: str,
+) -> str:
+    """The hex signature: ``SigV4Auth.canonical_request``, ``string_to_sign``, ``signature``.
 
-    Iteration gives the names, ``[]`` the first value, ``get_all`` every value
-    in order, ``in`` ignores case and ``[]=`` adds a value: what
-    ``SigV4Auth.canonical_request`` and ``_inject_signature_to_request`` use.
+    `values` are the headers to sign by lower-case name (several values in
+    order), `names` their sorted ``;``-joined names, `payload` the body's hex
+    SHA-256.
     """
-
-    __slots__ = ("_values",)
-
-    def __init__(self, values: dict[str, list[str]]) -> None:
-        self._values = values
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._values
-
-    def __getitem__(self, name: str) -> str:
-        return self._values[name.lower()][0]
-
-    def __setitem__(self, name: str, value: str) -> None:
-        self._values.setdefault(name.lower(), []).append(value)
-
-    def get_all(self, name: str) -> list[str]:
-        return self._values[name.lower()]
+    path, query = _canonical_url(url)
+    headers = "\n".join(
+        f"{n}:{','.join(' '.join(v.split()) for v in values[n])}" for n in sorted(values)
+    )
+    canonical = f"{method.upper()}\n{path}\n{query}\n{headers}\n\n{names}\n{payload}"
+    date = stamp[:8]
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    to_sign = f"AWS4-HMAC-SHA256\n{stamp}\n{date}/{region}/{service}/aws4_request\n{digest}"
+    key = _signing_key(secret, date, region, service)
+    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
 
 
-class _Request:
-    """The parts of an ``AWSRequest`` that ``SigV4Auth`` reads when signing."""
-
-    __slots__ = ("body", "context", "headers", "method", "params", "url")
-
-    def __init__(
-        self, method: str, url: str, headers: dict[str, list[str]], payload: str, stamp: str
-    ) -> None:
-        self.method = method
-        self.url = url
-        self.headers = _Headers(headers)
-        self.params: dict[str, str] = {}  # the query is read from the URL
-        self.body = None
-        self.context = {"timestamp": stamp, "payload_hash": payload}
-
-
-_paths: dict[str, str] = {}
+_urls: dict[str, tuple[str, str]] = {}
 _hosts: dict[str, str] = {}
 _keys: dict[tuple[str, str, str, str], bytes] = {}
 _CACHE = 256  # entries per cache; a full one starts again (model paths and hosts repeat)
 
 
+def _canonical_url(url: str) -> tuple[str, str]:
+    """(canonical path, canonical query) of `url`, by botocore's own functions, cached."""
+    got = _urls.get(url)
+    if got is None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        stock = _stock()
+        got = (
+            str(stock._normalize_url_path(parts.path)),
+            str(stock._canonical_query_string_url(parts)),
+        )
+        if len(_urls) >= _CACHE:
+            _urls.clear()
+        _urls[url] = got
+    return got
+
+
 def _host(url: str) -> str:
-    """The ``host`` botocore signs for `url` (lower case, default port dropped)."""
+    """The ``host`` botocore signs for `url` (lower case, default port dropped), cached."""
     origin = "/".join(url.split("/", 3)[:3])
     got = _hosts.get(origin)
     if got is None:
         from botocore.auth import _host_from_url
 
-        got = _host_from_url(origin)
+        got = str(_host_from_url(origin))
         if len(_hosts) >= _CACHE:
             _hosts.clear()
         _hosts[origin] = got
     return got
 
 
+def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """HMAC chain AWS4+secret → date → region → service → aws4_request, kept per day.
+
+    In memory only, like the credentials it is derived from.
+    """
+    scope = (secret, date, region, service)
+    key = _keys.get(scope)
+    if key is None:
+        key = f"AWS4{secret}".encode()
+        for part in (date, region, service, "aws4_request"):
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        if len(_keys) >= 16:
+            _keys.clear()
+        _keys[scope] = key
+    return key
+
+
 @functools.cache
-def _signer() -> Any:
-    """The signer: botocore's ``SigV4Auth``, reading a `_Request`, its pure steps cached."""
+def _stock() -> Any:
+    """A stock ``SigV4Auth`` for its pure URL steps (path and query canonical forms)."""
     from botocore.auth import SigV4Auth  # deferred: only for Bedrock
 
-    class Signer(SigV4Auth):  # type: ignore[misc]  # botocore has no type hints
-        def headers_to_sign(self, request: _Request) -> _Headers:
-            # a `_Request` holds exactly the headers to sign, host included
-            return request.headers
-
-        def payload(self, request: _Request) -> str:
-            # hashed once by the caller (botocore hashes any body over http and https)
-            return str(request.context["payload_hash"])
-
-        def _normalize_url_path(self, path: str) -> str:
-            got = _paths.get(path)
-            if got is None:
-                got = str(super()._normalize_url_path(path))
-                if len(_paths) >= _CACHE:
-                    _paths.clear()
-                _paths[path] = got
-            return got
-
-        def signature(self, string_to_sign: str, request: _Request) -> str:
-            # botocore's derivation (AWS4+secret → date → region → service → aws4_request),
-            # kept per key and day instead of redone for every request
-            scope = (
-                self.credentials.secret_key,
-                request.context["timestamp"][0:8],
-                self._region_name,
-                self._service_name,
-            )
-            key = _keys.get(scope)
-            if key is None:
-                key = f"AWS4{scope[0]}".encode()
-                for part in scope[1:]:
-                    key = self._sign(key, part)
-                key = self._sign(key, "aws4_request")
-                if len(_keys) >= 16:
-                    _keys.clear()
-                _keys[scope] = key
-            return str(self._sign(key, string_to_sign, hex=True))
-
-    return Signer
+    return SigV4Auth(None, "", "")
