@@ -10,7 +10,10 @@ figures are medians, "added" is median(through) − median(direct).  Bedrock
 requests are signed by the client before the clock starts (the proxy checks
 that signature and signs again: that work is in the figure).  The last
 column is each route's added latency minus the Anthropic route's from the
-same rounds: the budget is ≤ 0.
+same rounds: the budget is ≤ 0.  "CPU" is the proxy's own CPU time per
+request (median, from Linux's scheduler statistics): a loaded machine
+stretches the wall clock much more than it, so it shows which route costs
+the proxy more work.
 
     .venv/bin/python -m bench.proxy_cloud [--runs 200 | --quick]
 """
@@ -98,6 +101,20 @@ def signer(port: int, prefix: str) -> Callable[[str, bytes], dict[str, str]]:
     return sign
 
 
+def cpu_ns(pid: int) -> int | None:
+    """Nanoseconds the process's main thread (the proxy's event loop) has run on a CPU.
+
+    Linux's scheduler statistics: unlike the wall clock, this hardly moves when
+    other jobs share the machine, so it tells a route's own cost apart from the
+    machine's load.  None where the file does not exist.
+    """
+    try:
+        with open(f"/proc/{pid}/schedstat", encoding="ascii") as f:
+            return int(f.read().split()[0])
+    except OSError:
+        return None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=200)
@@ -145,6 +162,7 @@ def main() -> None:
             }
             table = routes(body_text)
             times: dict[str, dict[str, list[float]]] = {lb: {k: [] for k in cs} for lb in table}
+            cpu: dict[str, list[int]] = {lb: [] for lb in table}
             order = list(cs)
             for i in range(args.runs + 5):
                 for label, (path, body) in table.items():
@@ -153,6 +171,7 @@ def main() -> None:
                         headers = dict(Client.HEADERS)
                         if path.startswith("/model/"):
                             headers = signers[k](path, body)
+                        before = cpu_ns(pr.proc.pid) if k == "pretense" else None
                         t = time.perf_counter()
                         cs[k].conn.request("POST", cs[k].prefix + path, body, headers)
                         r = cs[k].conn.getresponse()
@@ -161,21 +180,26 @@ def main() -> None:
                         assert r.status == 200, (label, k, r.status)
                         if i >= 5:  # the first few warm connections and caches
                             times[label][k].append(elapsed)
+                            if before is not None:
+                                cpu[label].append((cpu_ns(pr.proc.pid) or 0) - before)
             added: dict[str, float] = {}
+            used: dict[str, float] = {}
             for label, per in times.items():
                 m = {k: statistics.median(v) * 1e3 for k, v in per.items()}
                 d = m["direct"]
                 added[label] = m["pretense"] - d
-                ref = added[BASELINE]
+                used[label] = statistics.median(cpu[label]) / 1e6 if cpu[label] else 0.0
+                ref, ref_cpu = added[BASELINE], used[BASELINE]
+                delta = round(added[label] - ref, 2)
                 verdict = (
                     "(reference)"
                     if label == BASELINE
-                    else f"vs anthropic {added[label] - ref:+5.2f} ms "
-                    + ("✓" if added[label] <= ref else "✗")
+                    else f"vs anthropic {delta:+5.2f} ms {'✓' if delta <= 0 else '✗'}"
+                    f" (CPU {used[label] - ref_cpu:+5.3f} ms)"
                 )
                 print(
-                    f"  {label:<36} direct {d:6.2f} ms | floor +{m['passthrough'] - d:5.2f} ms"
-                    f" | pretense +{added[label]:5.2f} ms | {verdict}"
+                    f"  {label:<36} direct {d:5.2f} ms | floor +{m['passthrough'] - d:5.2f} ms"
+                    f" | pretense +{added[label]:5.2f} ms, CPU {used[label]:5.3f} ms | {verdict}"
                 )
             print(f"load average after the run: {os.getloadavg()[0]:.1f}")
         finally:

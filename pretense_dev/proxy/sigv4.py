@@ -72,6 +72,8 @@ import time
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
+from multidict import CIMultiDict, CIMultiDictProxy
+
 from pretense_dev.audit.events import BLOCKED
 from pretense_dev.proxy.guard import Refusal
 
@@ -80,7 +82,7 @@ _SIGNED = re.compile(r"SignedHeaders=([^,\s]*)")
 _SIGNATURE = re.compile(r"Signature=([0-9a-f]{64})\s*$")
 _STAMP = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
 # Set by the client's signature; recomputed here.
-_DROP = ("authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
+_DROP = frozenset({"authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"})
 MAX_SKEW = 15 * 60  # seconds; AWS itself allows 5 minutes each way
 
 CredentialSource = Callable[[], Any]  # () -> botocore Credentials or None
@@ -143,9 +145,15 @@ def default_region() -> str | None:
     return region if isinstance(region, str) and region else None
 
 
+def _authorization(headers: Mapping[str, str]) -> str:
+    if isinstance(headers, CIMultiDictProxy | CIMultiDict):  # aiohttp's: any case matches
+        return str(headers.get("authorization", ""))
+    return next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+
+
 def client_scope(headers: Mapping[str, str]) -> tuple[str, str, str] | None:
     """(access key id, region, service) of a SigV4 ``Authorization`` header, or None."""
-    auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+    auth = _authorization(headers)
     if not auth.startswith("AWS4-HMAC-SHA256"):
         return None
     m = _CREDENTIAL.search(auth)
@@ -157,8 +165,7 @@ def client_scope(headers: Mapping[str, str]) -> tuple[str, str, str] | None:
 
 
 def _bearer(headers: Mapping[str, str]) -> bool:
-    auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
-    return auth.lower().startswith("bearer ")
+    return _authorization(headers)[:7].lower() == "bearer "
 
 
 def resign(
@@ -245,12 +252,16 @@ def sign(
     `stamp` (``%Y%m%dT%H%M%SZ``, UTC) is now unless given.
     """
     stamp = stamp or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    for name in [k for k in headers if k.lower() in _DROP]:
-        del headers[name]
     values: dict[str, list[str]] = {"host": [_host(url)], "x-amz-date": [stamp]}
+    drop = []
     for name, value in headers.items():
-        if name.lower() == "content-type":
-            values.setdefault("content-type", []).append(value)
+        low = name.lower()
+        if low == "content-type":
+            values.setdefault(low, []).append(value)
+        elif low in _DROP:
+            drop.append(name)
+    for name in drop:
+        del headers[name]
     if frozen.token:
         values["x-amz-security-token"] = [frozen.token]
     names = ";".join(sorted(values))
@@ -347,7 +358,7 @@ def _signature(
     digest = hashlib.sha256(canonical.encode()).hexdigest()
     to_sign = f"AWS4-HMAC-SHA256\n{stamp}\n{date}/{region}/{service}/aws4_request\n{digest}"
     key = _signing_key(secret, date, region, service)
-    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, to_sign.encode(), "sha256").hex()
 
 
 _urls: dict[str, tuple[str, str]] = {}
@@ -398,7 +409,7 @@ def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     if key is None:
         key = f"AWS4{secret}".encode()
         for part in (date, region, service, "aws4_request"):
-            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+            key = hmac.digest(key, part.encode(), "sha256")
         if len(_keys) >= 16:
             _keys.clear()
         _keys[scope] = key
