@@ -61,7 +61,6 @@ configure`` writing a rotated key), which is looked at once a second.
 
 from __future__ import annotations
 
-import datetime
 import functools
 import hashlib
 import hmac
@@ -80,7 +79,7 @@ from pretense_dev.proxy.guard import Refusal
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request")
 _SIGNED = re.compile(r"SignedHeaders=([^,\s]*)")
 _SIGNATURE = re.compile(r"Signature=([0-9a-f]{64})\s*$")
-_STAMP = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
+_STAMP = re.compile(r"\d{8}T\d{6}Z")
 # Set by the client's signature; recomputed here.
 _DROP = frozenset({"authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"})
 MAX_SKEW = 15 * 60  # seconds; AWS itself allows 5 minutes each way
@@ -251,7 +250,7 @@ def sign(
     ``content-type`` values, ``x-amz-date`` and the session token are signed.
     `stamp` (``%Y%m%dT%H%M%SZ``, UTC) is now unless given.
     """
-    stamp = stamp or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    stamp = stamp or _clock()[0]
     values: dict[str, list[str]] = {"host": [_host(url)], "x-amz-date": [stamp]}
     drop = []
     for name, value in headers.items():
@@ -291,22 +290,14 @@ def verifies(received: Any, frozen: Any, scope: tuple[str, str, str]) -> bool:
     auths, stamps = values.get("authorization", ()), values.get("x-amz-date", ())
     if len(auths) != 1 or len(stamps) != 1:
         return False
-    signed, given, when = (
-        _SIGNED.search(auths[0]),
-        _SIGNATURE.search(auths[0]),
-        _STAMP.fullmatch(stamps[0]),
-    )
-    if signed is None or given is None or when is None:
+    signed, given = _SIGNED.search(auths[0]), _SIGNATURE.search(auths[0])
+    if signed is None or given is None or not _STAMP.fullmatch(stamps[0]):
         return False
     names = signed.group(1).split(";")
     if "host" not in names or any(n not in values for n in names):
         return False
-    try:
-        y, mo, d, h, mi, s = (int(g) for g in when.groups())
-        at = datetime.datetime(y, mo, d, h, mi, s, tzinfo=datetime.UTC)
-    except ValueError:
-        return False
-    if abs(time.time() - at.timestamp()) > MAX_SKEW:
+    _, earliest, latest = _clock()
+    if not earliest <= stamps[0] <= latest:  # this format sorts as the time it names
         return False
     payload = hashlib.sha256(received.body or b"").hexdigest()
     if "x-amz-content-sha256" in names and values["x-amz-content-sha256"] != [payload]:
@@ -350,15 +341,34 @@ def _signature(
     SHA-256.
     """
     path, query = _canonical_url(url)
-    headers = "\n".join(
-        f"{n}:{','.join(' '.join(v.split()) for v in values[n])}" for n in sorted(values)
-    )
+    lines = []
+    for n in sorted(values):
+        v = values[n]  # each value's runs of white space become one space
+        trim = " ".join(v[0].split()) if len(v) == 1 else ",".join(" ".join(x.split()) for x in v)
+        lines.append(f"{n}:{trim}")
+    headers = "\n".join(lines)
     canonical = f"{method.upper()}\n{path}\n{query}\n{headers}\n\n{names}\n{payload}"
     date = stamp[:8]
     digest = hashlib.sha256(canonical.encode()).hexdigest()
     to_sign = f"AWS4-HMAC-SHA256\n{stamp}\n{date}/{region}/{service}/aws4_request\n{digest}"
     key = _signing_key(secret, date, region, service)
     return hmac.digest(key, to_sign.encode(), "sha256").hex()
+
+
+_FORMAT = "%Y%m%dT%H%M%SZ"
+_now: tuple[int, tuple[str, str, str]] = (-1, ("", "", ""))
+
+
+def _clock() -> tuple[str, str, str]:
+    """(now, now − `MAX_SKEW`, now + `MAX_SKEW`) as SigV4 stamps, formatted once a second."""
+    global _now
+    second = int(time.time())
+    if second != _now[0]:
+        stamps = tuple(
+            time.strftime(_FORMAT, time.gmtime(second + d)) for d in (0, -MAX_SKEW, MAX_SKEW)
+        )
+        _now = (second, (stamps[0], stamps[1], stamps[2]))
+    return _now[1]
 
 
 _urls: dict[str, tuple[str, str]] = {}
