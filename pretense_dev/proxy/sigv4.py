@@ -48,7 +48,8 @@ hashed once (the client's claimed hash is compared with it).
 ``tests/proxy/test_sigv4.py`` proves, with hypothesis over methods, paths,
 queries, header values, bodies, credentials, regions, services and times,
 that every header `sign` sets is byte for byte the one stock botocore sets,
-and that `verifies` accepts exactly what stock botocore signed.
+and that `verifies` accepts what stock botocore signed and refuses it once
+its body, a signed header, the key or the time differs.
 
 Credentials are resolved through the chain once and kept: the chain may read
 files, run ``credential_process`` or query the instance metadata service,
