@@ -13,6 +13,7 @@ proxy's SigV4 signature with botocore.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import secrets
 import string
@@ -701,6 +702,26 @@ def test_bedrock_forged_after_a_good_request_is_refused(c: Harness) -> None:
     status, _, body = c.raw(path, data, headers=client_signature(c, path, data, extra=unsigned))
     assert status == 403 and b"does not verify" in body
     assert len(c.upstream.records) == 1
+
+
+def test_bedrock_lower_case_content_type_is_signed_as_sent(c: Harness) -> None:
+    """Clients on fetch (Claude Code) send ``content-type``: one value goes up, one is signed."""
+    path = raw_path(c, f"model/{BEDROCK_MODEL}/invoke")
+    data = json.dumps({"messages": [{"role": "user", "content": USER}]}).encode()
+    req = AWSRequest(
+        method="POST",
+        url=f"http://127.0.0.1:{c.port}{path}",
+        data=data,
+        headers={"content-type": "application/json"},
+    )
+    SigV4Auth(Credentials(AKID, SECRET), "bedrock", "us-west-2").add_auth(req)
+    conn = http.client.HTTPConnection("127.0.0.1", c.port, timeout=10)
+    conn.request("POST", path, data, dict(req.headers.items()))  # names as given: lower case
+    answer = conn.getresponse()
+    assert answer.status == 200, answer.read()
+    conn.close()
+    # the upstream's check, over the one content-type value it received
+    verify_sigv4(sent(c), up_port(c))
 
 
 def raw_path(h: Harness, tail: str) -> str:
