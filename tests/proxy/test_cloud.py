@@ -12,9 +12,12 @@ proxy's SigV4 signature with botocore.
 
 from __future__ import annotations
 
+import hashlib
+import http.client
 import json
 import secrets
 import string
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -76,7 +79,7 @@ def c(cloud: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Harnes
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setattr(sigv4, "_session", None)
+    monkeypatch.setattr(sigv4, "_chain", None)
     answer = Answer(
         text=cloud.mapping.mutate(REAL_TEXT),
         tool_name="Edit",
@@ -134,10 +137,12 @@ def check_anthropic_message(msg: Any) -> None:
 BEDROCK_MODEL = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 
 
-def bedrock_client(h: Harness, session: str, key: str = AKID) -> anthropic.AnthropicBedrock:
+def bedrock_client(
+    h: Harness, session: str, key: str = AKID, secret: str = SECRET
+) -> anthropic.AnthropicBedrock:
     return anthropic.AnthropicBedrock(
         aws_access_key=key,
-        aws_secret_key=SECRET,
+        aws_secret_key=secret,
         aws_region="us-west-2",
         base_url=h.base,
         max_retries=0,
@@ -145,11 +150,11 @@ def bedrock_client(h: Harness, session: str, key: str = AKID) -> anthropic.Anthr
     )
 
 
-def verify_sigv4(rec: Recorded, port: int) -> None:
+def verify_sigv4(rec: Recorded, port: int, key: str = AKID, secret: str = SECRET) -> None:
     """The upstream's check: botocore recomputes the signature over what arrived."""
     headers = {k.lower(): v for k, v in rec.headers.items()}
     auth = headers["authorization"]
-    assert auth.startswith("AWS4-HMAC-SHA256 Credential=" + AKID + "/")
+    assert auth.startswith("AWS4-HMAC-SHA256 Credential=" + key + "/")
     assert "/us-west-2/bedrock/aws4_request" in auth
     signed = auth.split("SignedHeaders=")[1].split(",")[0].split(";")
     req = AWSRequest(
@@ -159,7 +164,7 @@ def verify_sigv4(rec: Recorded, port: int) -> None:
         headers={k: headers[k] for k in signed},
     )
     req.context["timestamp"] = headers["x-amz-date"]
-    signer = SigV4Auth(Credentials(AKID, SECRET), "bedrock", "us-west-2")
+    signer = SigV4Auth(Credentials(key, secret), "bedrock", "us-west-2")
     want = signer.signature(signer.string_to_sign(req, signer.canonical_request(req)), req)
     assert auth.endswith("Signature=" + want)
 
@@ -218,6 +223,80 @@ def test_bedrock_no_credentials_is_refused(c: Harness, monkeypatch: pytest.Monke
     with pytest.raises(anthropic.AuthenticationError, match="finds no AWS credentials"):
         client.messages.create(model=BEDROCK_MODEL, max_tokens=10, messages=anthropic_messages())
     assert c.upstream.records == []
+
+
+def test_bedrock_rotated_credentials_are_picked_up(
+    c: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Keys from the credentials file: resolved once, and again once the file changes."""
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setattr(sigv4, "RECHECK", 0.0)  # look at the files on every request
+    resolved: list[object] = []
+
+    class Counted(sigv4._Chain):
+        def __init__(self) -> None:
+            super().__init__()
+            resolved.append(self)
+
+    monkeypatch.setattr(sigv4, "_Chain", Counted)
+    old, new = (_key("AKIA", 16), _key("", 40)), (_key("AKIA", 16), _key("", 40))
+    credentials = tmp_path / "aws-credentials"  # AWS_SHARED_CREDENTIALS_FILE
+
+    def rotate(key: tuple[str, str]) -> None:
+        credentials.write_text(
+            f"[default]\naws_access_key_id = {key[0]}\naws_secret_access_key = {key[1]}\n"
+        )
+
+    def ask(key: tuple[str, str]) -> None:
+        client = bedrock_client(c, "bedrock-rotate", key=key[0], secret=key[1])
+        msg = client.messages.create(
+            model=BEDROCK_MODEL, max_tokens=10, messages=anthropic_messages()
+        )
+        check_anthropic_message(msg)
+        verify_sigv4(c.upstream.records[-1], up_port(c), *key)
+
+    rotate(old)
+    ask(old)
+    ask(old)
+    assert len(resolved) == 1  # the chain is not run again for each request
+    rotate(new)
+    ask(new)
+    assert len(resolved) == 2
+    with pytest.raises(anthropic.PermissionDeniedError, match="re-signs only as the identity"):
+        ask(old)
+    assert len(c.upstream.records) == 3
+
+
+def test_bedrock_refreshed_credentials_are_picked_up(
+    c: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Credentials that expire (here from ``credential_process``) refresh in botocore."""
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setattr(sigv4, "RECHECK", 3600.0)  # not by looking at the files
+    keys = tmp_path / "keys.json"
+    process = tmp_path / "credential_process.py"
+    # Valid for a minute: botocore asks again before each use (it refreshes within 10 minutes).
+    process.write_text(
+        "import datetime, json, sys\n"
+        f"key = json.load(open({str(keys)!r}))\n"
+        "end = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=1)\n"
+        "key.update(Version=1, Expiration=end.isoformat())\n"
+        "json.dump(key, sys.stdout)\n"
+    )
+    (tmp_path / "aws-config").write_text(  # AWS_CONFIG_FILE
+        f"[default]\ncredential_process = {sys.executable} {process}\n"
+    )
+    for _ in range(2):
+        key = (_key("AKIA", 16), _key("", 40))
+        keys.write_text(json.dumps({"AccessKeyId": key[0], "SecretAccessKey": key[1]}))
+        client = bedrock_client(c, "bedrock-refresh", key=key[0], secret=key[1])
+        msg = client.messages.create(
+            model=BEDROCK_MODEL, max_tokens=10, messages=anthropic_messages()
+        )
+        check_anthropic_message(msg)
+        verify_sigv4(c.upstream.records[-1], up_port(c), *key)
 
 
 def boto_client(h: Harness) -> Any:
@@ -572,13 +651,15 @@ def test_unapproved_cloud_is_refused_with_the_reason(tmp_path: Path) -> None:
 # -- deny by default, wrong shapes ------------------------------------------------------------
 
 
-def client_signature(h: Harness, path: str, body: bytes, key: str = SECRET) -> dict[str, str]:
+def client_signature(
+    h: Harness, path: str, body: bytes, key: str = SECRET, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     """What an AWS SDK adds: a SigV4 signature over the request to the proxy."""
     req = AWSRequest(
         method="POST",
         url=f"http://127.0.0.1:{h.port}{path}",
         data=body,
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **(extra or {})},
     )
     SigV4Auth(Credentials(AKID, key), "bedrock", "us-west-2").add_auth(req)
     return {k: v for k, v in req.headers.items() if k.lower() != "content-type"}
@@ -599,6 +680,47 @@ def test_bedrock_unsigned_or_forged_is_refused(c: Harness) -> None:
     assert c.upstream.records == []
     status, _, body = c.raw(path, data, headers=client_signature(c, path, data))
     assert status == 200, body
+    verify_sigv4(sent(c), up_port(c))
+
+
+def test_bedrock_forged_after_a_good_request_is_refused(c: Harness) -> None:
+    """With the signing key and the path cached by a good request, forgeries still fail."""
+    path = raw_path(c, f"model/{BEDROCK_MODEL}/invoke")
+    data = json.dumps({"messages": [{"role": "user", "content": USER}]}).encode()
+    status, _, body = c.raw(path, data, headers=client_signature(c, path, data))
+    assert status == 200, body
+    verify_sigv4(sent(c), up_port(c))
+    # the right access key id, another secret key
+    status, _, body = c.raw(path, data, headers=client_signature(c, path, data, _key("", 40)))
+    assert status == 403 and b"does not verify" in body
+    # a signed body hash (the signature then stands for it, not for the body) and another body
+    claim = {"X-Amz-Content-SHA256": hashlib.sha256(data).hexdigest()}
+    headers = client_signature(c, path, data, extra=claim)
+    status, _, body = c.raw(path, data.replace(b"twice", b"thrice"), headers=headers)
+    assert status == 403 and b"does not verify" in body
+    unsigned = {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}
+    status, _, body = c.raw(path, data, headers=client_signature(c, path, data, extra=unsigned))
+    assert status == 403 and b"does not verify" in body
+    assert len(c.upstream.records) == 1
+
+
+def test_bedrock_lower_case_content_type_is_signed_as_sent(c: Harness) -> None:
+    """Clients on fetch (Claude Code) send ``content-type``: one value goes up, one is signed."""
+    path = raw_path(c, f"model/{BEDROCK_MODEL}/invoke")
+    data = json.dumps({"messages": [{"role": "user", "content": USER}]}).encode()
+    req = AWSRequest(
+        method="POST",
+        url=f"http://127.0.0.1:{c.port}{path}",
+        data=data,
+        headers={"content-type": "application/json"},
+    )
+    SigV4Auth(Credentials(AKID, SECRET), "bedrock", "us-west-2").add_auth(req)
+    conn = http.client.HTTPConnection("127.0.0.1", c.port, timeout=10)
+    conn.request("POST", path, data, dict(req.headers.items()))  # names as given: lower case
+    answer = conn.getresponse()
+    assert answer.status == 200, answer.read()
+    conn.close()
+    # the upstream's check, over the one content-type value it received
     verify_sigv4(sent(c), up_port(c))
 
 
