@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import os
 import random
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
@@ -23,6 +25,15 @@ from hypothesis import strategies as st
 
 from pretense_dev.secrets import Detector, analyzers
 from pretense_dev.secrets.samples import generate
+from pretense_dev.secrets.scan import (
+    BATCH_FILES,
+    PARALLEL_BYTES,
+    ScanResult,
+    _batches,
+    _sizes,
+    _walk,
+    scan_files,
+)
 
 RNG = random.Random(11)
 VALUES = [generate("{b62:10}{d:4}{b62:10}", RNG) for _ in range(4)]
@@ -105,3 +116,72 @@ def test_the_fragments_reach_the_shortcuts() -> None:
     assert [r for r, *_ in findings(long.replace("<input>", ""), "app.min.js")] == [
         "generic-password"
     ]
+
+
+def _os_walk_files(root: Path) -> list[str]:
+    """What the scan listed before it walked with scandir: os.walk and relpath."""
+    out = []
+    for d, dirs, names in os.walk(root):
+        dirs[:] = [x for x in dirs if x not in (".git", ".pretense")]
+        for n in names:
+            out.append(os.path.relpath(os.path.join(d, n), root).replace(os.sep, "/"))
+    return sorted(out)
+
+
+def test_walk_lists_what_os_walk_lists(tmp_path: Path) -> None:
+    for rel in ["a.py", "b/c.txt", "b/d/e.js", ".git/config", "x/.git/HEAD", ".pretense/k",
+                "b/.pretense.toml", "z z/ü.txt", "b-/f", "b.c/g"]:  # fmt: skip
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    (tmp_path / "link-dir").symlink_to(tmp_path / "b")
+    (tmp_path / "link-file").symlink_to(tmp_path / "a.py")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    listed = _walk(tmp_path)
+    assert listed == _os_walk_files(tmp_path)
+    assert "link-file" in listed and "dangling" in listed and "link-dir" not in listed
+    assert not any(p.startswith((".git/", "x/.git/", ".pretense/")) for p in listed)
+
+
+@given(st.lists(st.integers(0, 3_000_000), max_size=400), st.integers(1, 8))
+def test_batches_hold_every_file_once_largest_first(sizes: list[int], workers: int) -> None:
+    files = [f"f{i}" for i in range(len(sizes))]
+    batches = _batches(files, sizes, workers)
+    flat = [f for b in batches for f in b]
+    assert sorted(flat) == sorted(files)
+    by_name = dict(zip(files, sizes, strict=True))
+    firsts = [by_name[b[0]] for b in batches]
+    assert firsts == sorted(firsts, reverse=True)  # the pool starts with the largest
+    cap = max(256_000, sum(sizes) // (workers * 64))
+    for b in batches:
+        assert len(b) <= BATCH_FILES
+        assert len(b) == 1 or sum(by_name[f] for f in b) <= cap
+
+
+def test_parallel_scan_finds_what_a_serial_scan_finds(tmp_path: Path) -> None:
+    """The pool's tasks (largest first, many small ones) lose and repeat nothing."""
+    rng = random.Random(5)
+    expected = set()
+    for i in range(300):
+        body = "x = 1\n" * rng.randint(1000, 6000) * (60 if i == 3 else 1)
+        if i % 7 == 0:
+            v = generate("{b62:12}{d:4}{b62:8}", rng)
+            body += f'password = "{v}"\n'
+            expected.add(f"d{i % 5}/f{i}.py")
+        (tmp_path / f"d{i % 5}").mkdir(exist_ok=True)
+        (tmp_path / f"d{i % 5}" / f"f{i}.py").write_text(body)
+    (tmp_path / "fifo").mkdir()
+    os.mkfifo(tmp_path / "fifo" / "pipe")
+    files = _walk(tmp_path)
+    det = Detector(bytes(32))
+    serial = scan_files(det, tmp_path, files, workers=1)
+    parallel = scan_files(det, tmp_path, files, workers=2)
+    assert sum(_sizes(str(tmp_path), files)) >= PARALLEL_BYTES  # the pool did run
+
+    def key(r: ScanResult) -> list[tuple[str | None, int, str, str]]:
+        return sorted((x.finding.path, x.finding.line, x.finding.rule, x.finding.fingerprint)
+                      for x in r.found)  # fmt: skip
+
+    assert key(parallel) == key(serial)
+    assert {p for p, *_ in key(serial)} == expected
+    assert parallel.skipped == serial.skipped == ["fifo/pipe: not a regular file, not scanned"]
