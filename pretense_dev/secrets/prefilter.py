@@ -51,26 +51,7 @@ class HyperscanPrefilter:
         exprs = [b"".join(b"\\x%02x" % c for c in k.encode("utf-8")) for k in keywords]
         flags = [hyperscan.HS_FLAG_CASELESS] * len(exprs) + [0] * len(extra)
         exprs += list(extra)
-        # Compiling takes 60 ms (the base64-run expression is most of it); a
-        # serialized database loads in well under 1 ms, so it is cached, keyed
-        # by everything that went into it.
-        h = hashlib.sha256(
-            repr((exprs, flags, getattr(hyperscan, "__version__", ""))).encode()
-        ).hexdigest()
-        name = f"prefilter-{h[:16]}.hsdb"
-        cached = read_cache(name)
-        if cached is not None:
-            try:
-                db = hyperscan.loadb(cached, hyperscan.HS_MODE_BLOCK)
-                db.scratch = hyperscan.Scratch(db)  # a loaded database comes without one
-                self._db = db
-                return
-            except Exception:  # hyperscan.error, or a damaged file: compile instead
-                self._db = None
-        db = hyperscan.Database()
-        db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
-        self._db = db
-        write_cache(name, hyperscan.dumpb(db))
+        self._db = hyperscan_database(exprs, flags)
 
     def scan(self, data: bytes) -> list[tuple[int, int]]:
         """See `Prefilter.scan`."""
@@ -110,6 +91,34 @@ class AhoCorasickPrefilter:
         # Lower-casing latin-1 also folds bytes 0xC0-0xDE; harmless, keywords are ASCII.
         text = data.decode("latin-1").lower()
         return [(kid, end + 1) for end, kid in self._auto.iter(text)]
+
+
+def hyperscan_database(exprs: Sequence[bytes], flags: Sequence[int]) -> Any:
+    """A block-mode database with its scratch space, compiled once per machine.
+
+    Compiling takes 60 ms for the prefilter (the base64-run expression is
+    most of it); a serialized database loads in well under 1 ms, so it is
+    cached, keyed by everything that went into it.
+    """
+    import hyperscan
+
+    h = hashlib.sha256(
+        repr((list(exprs), list(flags), getattr(hyperscan, "__version__", ""))).encode()
+    ).hexdigest()
+    name = f"prefilter-{h[:16]}.hsdb"
+    cached = read_cache(name)
+    if cached is not None:
+        try:
+            db = hyperscan.loadb(cached, hyperscan.HS_MODE_BLOCK)
+            db.scratch = hyperscan.Scratch(db)  # a loaded database comes without one
+            return db
+        except Exception:  # hyperscan.error, or a damaged file: compile instead
+            pass
+    db = hyperscan.Database()
+    db.compile(expressions=list(exprs), ids=list(range(len(exprs))), elements=len(exprs),
+               flags=list(flags))  # fmt: skip
+    write_cache(name, hyperscan.dumpb(db))
+    return db
 
 
 def make_prefilter(

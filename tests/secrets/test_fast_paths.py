@@ -23,7 +23,8 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pretense_dev.secrets import Detector, analyzers
+from pretense_dev.secrets import Detector, analyzers, decode
+from pretense_dev.secrets.decode import _concat_in, chain_scanner
 from pretense_dev.secrets.samples import generate
 from pretense_dev.secrets.scan import (
     BATCH_FILES,
@@ -90,7 +91,11 @@ def findings(text: str, path: str | None) -> list[tuple[str, int, int, str]]:
 @contextlib.contextmanager
 def plain_path() -> Iterator[None]:
     """Every shortcut's test says "maybe": the detector does all the work."""
-    with mock.patch.object(analyzers, "_HTML_TAG", re.compile(rb"")):
+    with (
+        mock.patch.object(analyzers, "_HTML_TAG", re.compile(rb"")),
+        mock.patch.object(decode, "_SCANNER", [None]),
+        mock.patch.object(decode, "_PLUS_EQ", b""),
+    ):
         yield
 
 
@@ -185,3 +190,45 @@ def test_parallel_scan_finds_what_a_serial_scan_finds(tmp_path: Path) -> None:
     assert key(parallel) == key(serial)
     assert {p for p, *_ in key(serial)} == expected
     assert parallel.skipped == serial.skipped == ["fifo/pipe: not a regular file, not scanned"]
+
+
+CHAIN_PIECES = ['"', "'", "\\", " ", "\t", "\n", "\r", "+", ".", "..", "&", "||", "~", ",", "a",
+                "bc", "[", "]", "{", "}", "(", ")", "join(", "Join([", "concat!(", "implode(",
+                "implode('', [", ".join('')", "x = ", "x += ", "$x += ", "var ", ";", "=",
+                '"ab"', "'cd'", '"e\\"f"', '""', "''", "\\\n", "é"]  # fmt: skip
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    st.lists(st.sampled_from(CHAIN_PIECES), max_size=80).map("".join),
+    st.integers(0, 200),
+    st.integers(0, 200),
+)
+def test_chain_shortcut_yields_what_every_quote_tried_yields(text: str, a: int, b: int) -> None:
+    """Operator chains tried only before a junction, comma chains only after an opener."""
+    data = text.encode()
+    ws, we = sorted((min(a, len(data)), min(b, len(data))))
+    scanner = chain_scanner()
+    assert scanner is not None  # hyperscan is a dependency where wheels exist
+    fast = list(_concat_in(data, ws, we, scanner))
+    plain = list(_concat_in(data, ws, we, None))
+    assert fast == plain
+    whole = list(_concat_in(data, 0, len(data), scanner))
+    assert whole == list(_concat_in(data, 0, len(data), None))
+
+
+def test_chain_shortcut_on_long_literals_and_lines() -> None:
+    """Literals near the 400-unit limit, escapes (two bytes a unit), chains far into a line."""
+    rng = random.Random(2)
+    for _ in range(200):
+        parts = []
+        for _ in range(rng.randint(1, 12)):
+            n = rng.choice([0, 1, 399, 400, 401, 799, 800, 801, rng.randint(0, 900)])
+            body = "".join(rng.choice(["a", "\\\\", '\\"', " "]) for _ in range(n))
+            parts.append(rng.choice(['"', "'"]) + body + rng.choice(['"', "'", ""]))
+            parts.append(rng.choice([" + ", "", " ", "\n", " . ", "x", ", ", "+\n  "]))
+        data = ("z" * rng.randint(0, 3000) + "".join(parts)).encode()
+        scanner = chain_scanner()
+        assert list(_concat_in(data, 0, len(data), scanner)) == list(
+            _concat_in(data, 0, len(data), None)
+        )
