@@ -207,8 +207,11 @@ def concat_views(data: bytes, windows: Iterable[tuple[int, int]]) -> Iterator[Vi
     keeps this pass off the hot path of ordinary code (it was a sixth of the
     scan time when run over whole files).
     """
-    scanner = chain_scanner()
+    scanner: ChainScanner | None = None
+    first = True  # the scanner is looked up at the first window: most texts have none
     for ws, we in windows:
+        if first:
+            scanner, first = chain_scanner(), False
         yield from _concat_in(data, ws, we, scanner)
 
 

@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from pretense_dev.secrets import checks, decode, filters
+from pretense_dev.secrets import checks, decode, filters, literals
 from pretense_dev.secrets.model import Finding, Match, fingerprint, redact
 from pretense_dev.secrets.rules import Rule, default_rules
 
@@ -78,6 +78,9 @@ class Engine:
             keywords, backend, extra=[decode.B64_RUN_EXPRESSION]
         )
         self.b64_id = len(keywords) if self.prefilter.patterns else -1
+        # Per rule priority: the literals its matches hold (read at first use:
+        # compiling every regex up front would slow the first scan of a hook).
+        self._literals: dict[int, literals.Literals] = {}
 
     def candidates(self, data: bytes, path: str | None, depth: int = 0) -> list[Match]:
         """Every match in `data` (and its decoded views) after filters and checks."""
@@ -154,8 +157,11 @@ class Engine:
                         out.append(m)
                 continue
             rx = rule.regex
+            lits = self._literals.get(p)
+            if lits is None:
+                lits = self._literals[p] = literals.analyse(rx)
             for ls, le in spans:
-                for rm in rx.finditer(data, ls, le):
+                for rm in literals.finditer(rx, lits, data, ls, le):
                     g = rule.group_of(rm)
                     value = rm.group(g)
                     if not value:

@@ -23,8 +23,9 @@ from unittest import mock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pretense_dev.secrets import Detector, analyzers, decode
+from pretense_dev.secrets import Detector, analyzers, decode, literals
 from pretense_dev.secrets.decode import _concat_in, chain_scanner
+from pretense_dev.secrets.rules import default_rules
 from pretense_dev.secrets.samples import generate
 from pretense_dev.secrets.scan import (
     BATCH_FILES,
@@ -95,6 +96,7 @@ def plain_path() -> Iterator[None]:
         mock.patch.object(analyzers, "_HTML_TAG", re.compile(rb"")),
         mock.patch.object(decode, "_SCANNER", [None]),
         mock.patch.object(decode, "_PLUS_EQ", b""),
+        mock.patch.object(literals, "analyse", lambda rx: literals.NONE),
     ):
         yield
 
@@ -232,3 +234,85 @@ def test_chain_shortcut_on_long_literals_and_lines() -> None:
         assert list(_concat_in(data, 0, len(data), scanner)) == list(
             _concat_in(data, 0, len(data), None)
         )
+
+
+REGEX_RULES = [r for r in default_rules() if r.analyzer is None]
+
+
+def _spans(rx: re.Pattern[bytes], data: bytes, s: int, e: int, fast: bool) -> list[tuple[int, ...]]:
+    lits = literals.analyse(rx)
+    it = literals.finditer(rx, lits, data, s, e) if fast else rx.finditer(data, s, e)
+    return [m.span() + tuple(x for g in range(rx.groups + 1) for x in m.span(g)) for m in it]
+
+
+def test_every_rule_regex_finds_the_same_matches_through_its_literals() -> None:
+    """Each shipped regex on texts full of its own sample, keywords and near misses, any span."""
+    rng = random.Random(13)
+    read = 0
+    for rule in REGEX_RULES:
+        rx = rule.regex
+        lits = literals.analyse(rx)
+        read += bool(lits.required or lits.start)
+        pieces = [*rule.keywords, *(k.upper() for k in rule.keywords), " ", "\n", "=", ":",
+                  '"', "'", "@", "://", "-H ", "curl ", "x", "_", ".", "A1", "\\n"]  # fmt: skip
+        if rule.sample:
+            pieces += [generate(rule.sample, rng) for _ in range(3)]
+        if rule.sample_key:
+            pieces += [rule.sample_key, rule.sample_key.upper()]
+        for _ in range(40):
+            text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+            value = generate(rule.sample, rng) if rule.sample else ""
+            text = text.replace("x", value[: rng.randint(0, len(value))], 1)
+            data = text.encode()
+            s = rng.randint(0, len(data))
+            e = rng.randint(s, len(data))
+            assert _spans(rx, data, s, e, True) == _spans(rx, data, s, e, False), rule.id
+            assert _spans(rx, data, 0, len(data), True) == _spans(rx, data, 0, len(data), False)
+    assert read >= len(REGEX_RULES) // 2  # the shortcut is not dead code
+
+
+PATTERNS = [
+    rb"\b(SK[0-9a-fA-F]{4})(?!\w)",
+    rb"(?<![\w.])(s\.[a-z0-9]{3})",
+    rb"\bcurl\b[^\n]{0,20}?-u ([^\s]{2,8})",
+    rb"(?i:\bab)c[0-9]+",
+    rb"aa(?i:b)A",
+    rb"(?:ab)+c",
+    rb"(?=ab)abc?",
+    rb"a(?:b|c)d@",
+    rb"(?i)AB[0-9]",
+    rb"(?-i:ab)x",
+    rb"x(?>ab)y",
+    rb"aab",
+]
+
+
+SHAPE_PIECES = ["a", "A", "b", "B", "c", "d", "@", "s.", "SK", "sk", "12ab", "ff", " ", "\n",
+                "curl", "-u ", "x", "y", "_", "."]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(PATTERNS),
+    st.lists(st.sampled_from(SHAPE_PIECES), max_size=40).map("".join),
+    st.integers(0, 100),
+    st.integers(0, 100),
+)
+def test_literal_shortcut_on_regex_shapes(pattern: bytes, text: str, a: int, b: int) -> None:
+    """Look-behinds, word boundaries, case-insensitive scopes, repeats, overlapping starts."""
+    rx = re.compile(pattern)
+    data = text.encode()
+    s, e = sorted((min(a, len(data)), min(b, len(data))))
+    assert _spans(rx, data, s, e, True) == _spans(rx, data, s, e, False)
+
+
+def test_literals_read_from_regexes() -> None:
+    assert literals.analyse(re.compile(rb"\b(SK[0-9a-f]{32})(?!\w)")) == literals.Literals(
+        (b"SK",), b"SK"
+    )
+    assert literals.analyse(re.compile(rb"(?i:\bhttps?://)[^:]+:([^@]+)@x")).required == (
+        b"://", b"@x", b":"
+    )  # fmt: skip
+    assert literals.analyse(re.compile(rb"(?i)secret=(\w+)")) == literals.Literals((b"=",), None)
+    assert literals.analyse(re.compile(rb"a|b")) == literals.NONE
+    assert literals.analyse(re.compile(rb"(?:ab)*cd")).start is None
