@@ -119,7 +119,8 @@ def _b64(s: bytes) -> bytes | None:
 
 
 _PCT_ESC = re.compile(rb"%[0-9A-Fa-f]{2}")
-_JSON_ESC = re.compile(rb"\\u[0-9a-fA-F]{4}|\\/")
+JSON_ESCAPE = rb"\\u[0-9a-fA-F]{4}|\\/"
+_JSON_ESC = re.compile(JSON_ESCAPE)
 _U = re.compile(rb"\\u([0-9a-fA-F]{4})")
 _DELIMS = frozenset(b" \t\r\n\"'<>`,;()[]{}")
 _MAX_SEGMENT = 4096
@@ -163,9 +164,13 @@ def percent_views(data: bytes) -> Iterator[View]:
             yield View(raw, start, end)
 
 
-def json_escape_views(data: bytes) -> Iterator[View]:
-    r"""Segments written with JSON escapes (`\u0041`, `\/`)."""
-    if b"\\u" not in data and b"\\/" not in data:
+def json_escape_views(data: bytes, present: bool | None = None) -> Iterator[View]:
+    r"""Segments written with JSON escapes (`\u0041`, `\/`).
+
+    `present`: whether `JSON_ESCAPE` occurs in `data`, if the prefilter
+    said; None to look here.
+    """
+    if present is False or (present is None and b"\\u" not in data and b"\\/" not in data):
         return
     for start, end in _segments(data, _JSON_ESC):
         s = data[start:end]

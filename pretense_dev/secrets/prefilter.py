@@ -41,16 +41,19 @@ class HyperscanPrefilter:
     name = "hyperscan"
     patterns = True
 
-    def __init__(self, keywords: Sequence[str], extra: Sequence[bytes] = ()) -> None:
+    def __init__(
+        self, keywords: Sequence[str], extra: Sequence[bytes] = (), once: Sequence[bytes] = ()
+    ) -> None:
         import hyperscan  # deferred: 11 ms, and only scans need it
 
         self._lock = threading.Lock()
         self._db: Any = None
-        if not keywords and not extra:
+        if not keywords and not extra and not once:
             return
         exprs = [b"".join(b"\\x%02x" % c for c in k.encode("utf-8")) for k in keywords]
         flags = [hyperscan.HS_FLAG_CASELESS] * len(exprs) + [0] * len(extra)
-        exprs += list(extra)
+        flags += [hyperscan.HS_FLAG_SINGLEMATCH] * len(once)
+        exprs += [*extra, *once]
         self._db = hyperscan_database(exprs, flags)
 
     def scan(self, data: bytes) -> list[tuple[int, int]]:
@@ -74,7 +77,9 @@ class AhoCorasickPrefilter:
     name = "aho-corasick"
     patterns = False
 
-    def __init__(self, keywords: Sequence[str], extra: Sequence[bytes] = ()) -> None:
+    def __init__(
+        self, keywords: Sequence[str], extra: Sequence[bytes] = (), once: Sequence[bytes] = ()
+    ) -> None:
         import ahocorasick  # deferred: only when hyperscan is missing
 
         self._auto = ahocorasick.Automaton()
@@ -122,16 +127,20 @@ def hyperscan_database(exprs: Sequence[bytes], flags: Sequence[int]) -> Any:
 
 
 def make_prefilter(
-    keywords: Sequence[str], backend: str | None = None, extra: Sequence[bytes] = ()
+    keywords: Sequence[str],
+    backend: str | None = None,
+    extra: Sequence[bytes] = (),
+    once: Sequence[bytes] = (),
 ) -> Prefilter:
     """The fastest available backend (or the one named: "hyperscan", "aho-corasick").
 
-    `extra` regex expressions get ids after the keywords' (hyperscan only; see
-    `Prefilter.patterns`).
+    `extra` regex expressions get ids after the keywords', then `once`
+    expressions, reported at their first match only: whether they occur at
+    all (hyperscan only; see `Prefilter.patterns`).
     """
     if backend in (None, "hyperscan"):
         try:
-            return HyperscanPrefilter(keywords, extra)
+            return HyperscanPrefilter(keywords, extra, once)
         except ImportError:
             if backend == "hyperscan":
                 raise

@@ -53,6 +53,8 @@ LITERALS = [
     f'"{VALUES[0]}"\nx += "{VALUES[1]}"',
     base64.b64encode(f"password={VALUES[0]}".encode()).decode(),
     '"\\u0067hp_x"',
+    '"' + "".join(f"\\u{ord(c):04x}" for c in VALUES[2]) + '"',
+    f'"{VALUES[3][:6]}\\/{VALUES[3][6:]}"',
     '"%41%42%43"',
     '"p"',
     '""',
@@ -89,6 +91,13 @@ def findings(text: str, path: str | None) -> list[tuple[str, int, int, str]]:
     return [(f.rule, f.line, f.end_line, f.fingerprint) for f in det.scan_text(text, path)]
 
 
+_JSON_ESCAPE_VIEWS = decode.json_escape_views
+
+
+def _escapes_looked_up_here(data: bytes, present: bool | None = None) -> Iterator[decode.View]:
+    return _JSON_ESCAPE_VIEWS(data, None)
+
+
 @contextlib.contextmanager
 def plain_path() -> Iterator[None]:
     """Every shortcut's test says "maybe": the detector does all the work."""
@@ -97,6 +106,7 @@ def plain_path() -> Iterator[None]:
         mock.patch.object(decode, "_SCANNER", [None]),
         mock.patch.object(decode, "_PLUS_EQ", b""),
         mock.patch.object(literals, "analyse", lambda rx: literals.NONE),
+        mock.patch.object(decode, "json_escape_views", _escapes_looked_up_here),
     ):
         yield
 
