@@ -284,15 +284,15 @@ def _op_chains(data: bytes, ws: int, we: int, ends: list[int]) -> Iterator[re.Ma
     [max(pos, q - _LIT_SPAN, q's line start), q) for the first junction
     q > pos, or after q; each quote is tried once, in order.
     """
-    starts = set()
-    for e in ends:
-        r = ws + e - 1  # the second literal's opening quote
-        starts.add(max(data.rfind(b'"', ws, r), data.rfind(b"'", ws, r)))
+    starts = {_last_quote(data, ws, ws + e - 1) for e in ends}  # e - 1: the second quote
     pos = ws
     for q in sorted(starts):
         if q <= pos:
             continue
-        lo = max(pos, q - _LIT_SPAN, data.rfind(b"\n", ws, q) + 1)
+        # Searches bounded to the literal's reach: on a one-line file an
+        # unbounded rfind per junction would make this pass quadratic.
+        lo = max(pos, q - _LIT_SPAN)
+        lo = max(lo, data.rfind(b"\n", lo, q) + 1)
         for c in _QUOTE.finditer(data, lo, q):
             m = _OP_CHAIN.match(data, c.start(), we)
             if m is not None:
@@ -301,6 +301,15 @@ def _op_chains(data: bytes, ws: int, we: int, ends: list[int]) -> Iterator[re.Ma
                 break
         else:
             pos = q
+
+
+def _last_quote(data: bytes, lo: int, hi: int) -> int:
+    """The last quote of either kind in data[lo:hi], looked for near `hi` first."""
+    near = max(lo, hi - 256)
+    q = max(data.rfind(b'"', near, hi), data.rfind(b"'", near, hi))
+    if q < 0 and near > lo:
+        q = max(data.rfind(b'"', lo, near), data.rfind(b"'", lo, near))
+    return q
 
 
 def _concat_in(
