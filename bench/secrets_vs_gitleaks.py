@@ -1,7 +1,12 @@
 """`pretense-dev scan` beside gitleaks 8.x, one run: findings, throughput, RSS, history.
 
 Usage:  python -m bench.secrets_vs_gitleaks [--quick] [--runs N] [--commits N]
-            [--mirror BARE.git ...] [--history-repo BARE.git]
+            [--mirror BARE.git ...] [--history-repo BARE.git] [--skip history ...]
+            [--tree DIR] [--before PYTHON]
+
+`--tree DIR` keeps the built tree (about 3 minutes to build) for the next
+run; `--before PYTHON` adds a row for another installation on the same tree
+in the same run (e.g. the main branch's virtualenv, to show a change).
 
 1. **Tree**: the HEAD of every repository mirror given (default: the public
    mirrors under /work/.mirror that exist), the Python standard library, and
@@ -239,15 +244,27 @@ def build_tree(dest: Path, mirrors: Sequence[Path], min_mb: float) -> tuple[int,
 
 
 def tree_section(binary: str | None, tmp: Path, args: argparse.Namespace) -> None:
-    tree = tmp / "tree"
-    mirrors = [m for m in args.mirror if m.exists()]
-    files, size, names = build_tree(tree, mirrors, args.min_mb)
+    kept = args.tree is not None and args.tree.is_dir() and any(args.tree.iterdir())
+    tree = args.tree or tmp / "tree"
+    if kept:  # built by an earlier run with --tree: the same bytes again, no rebuild
+        sizes = [p.stat().st_size for p in tree.rglob("*") if p.is_file()]
+        files, size, names = len(sizes), sum(sizes), [f"kept tree {tree}"]
+    else:
+        mirrors = [m for m in args.mirror if m.exists()]
+        files, size, names = build_tree(tree, mirrors, args.min_mb)
     mb = size / 1e6
     print(f"\n## Whole tree: {files} text files, {mb:.0f} MB ({', '.join(names)})")
     ours = median_run(ours_cmd(), args.runs, cwd=tree)
     n_ours = len(json.loads(ours.out)["findings"])
     print(HEAD)
     print(row("pretense-dev", ours, n_ours, mb))
+    if args.before:
+        # Another installation (e.g. the main branch's venv) on the same tree, same run.
+        cmd = [args.before, "-m", "pretense_dev", "scan", "--format", "json"]
+        before = median_run(cmd, args.runs, cwd=tree)
+        print(row("before", before, len(json.loads(before.out)["findings"]), mb))
+        print(f"before / ours: wall {before.wall / ours.wall:.2f}x, "
+              f"CPU {before.cpu / max(ours.cpu, 1e-9):.2f}x")  # fmt: skip
     if binary:
         report = tmp / "gl-tree.json"
         gl = median_run(gitleaks_cmd(binary, report, "dir", str(tree)), args.runs)
@@ -260,7 +277,8 @@ def tree_section(binary: str | None, tmp: Path, args: argparse.Namespace) -> Non
         print("findings by source (ours / gitleaks): " + ", ".join(
             f"{k} {by_ours.get(k, 0)}/{by_gl.get(k, 0)}" for k in sorted(set(by_ours) | set(by_gl))
         ))  # fmt: skip
-    shutil.rmtree(tree, ignore_errors=True)
+    if args.tree is None:
+        shutil.rmtree(tree, ignore_errors=True)
 
 
 def history_section(binary: str | None, tmp: Path, args: argparse.Namespace) -> None:
@@ -309,6 +327,10 @@ def main() -> int:
     ap.add_argument("--mirror", action="append", type=Path, default=None)
     ap.add_argument("--history-repo", type=Path, default=None)
     ap.add_argument("--skip", action="append", default=[], choices=["tree", "history", "samples"])
+    ap.add_argument("--tree", type=Path, default=None,
+                    help="build the tree here and keep it; reuse it if it exists")  # fmt: skip
+    ap.add_argument("--before", default=None, metavar="PYTHON",
+                    help="also time another installation's interpreter on the tree")  # fmt: skip
     args = ap.parse_args()
     if args.quick:
         args.runs = 1

@@ -119,7 +119,8 @@ def _b64(s: bytes) -> bytes | None:
 
 
 _PCT_ESC = re.compile(rb"%[0-9A-Fa-f]{2}")
-_JSON_ESC = re.compile(rb"\\u[0-9a-fA-F]{4}|\\/")
+JSON_ESCAPE = rb"\\u[0-9a-fA-F]{4}|\\/"
+_JSON_ESC = re.compile(JSON_ESCAPE)
 _U = re.compile(rb"\\u([0-9a-fA-F]{4})")
 _DELIMS = frozenset(b" \t\r\n\"'<>`,;()[]{}")
 _MAX_SEGMENT = 4096
@@ -163,9 +164,13 @@ def percent_views(data: bytes) -> Iterator[View]:
             yield View(raw, start, end)
 
 
-def json_escape_views(data: bytes) -> Iterator[View]:
-    r"""Segments written with JSON escapes (`\u0041`, `\/`)."""
-    if b"\\u" not in data and b"\\/" not in data:
+def json_escape_views(data: bytes, present: bool | None = None) -> Iterator[View]:
+    r"""Segments written with JSON escapes (`\u0041`, `\/`).
+
+    `present`: whether `JSON_ESCAPE` occurs in `data`, if the prefilter
+    said; None to look here.
+    """
+    if present is False or (present is None and b"\\u" not in data and b"\\/" not in data):
         return
     for start, end in _segments(data, _JSON_ESC):
         s = data[start:end]
@@ -178,19 +183,13 @@ def json_escape_views(data: bytes) -> Iterator[View]:
 # -- concatenated literals ------------------------------------------------------
 
 _LIT = rb'"(?:[^"\\\n]|\\.){0,400}"|\'(?:[^\'\\\n]|\\.){0,400}\''
-_OP_CHAIN = re.compile(
-    rb"(?:"
-    + _LIT
-    + rb")(?:[ \t]*(?:\\?\r?\n)?[ \t]*(?:\+|\.\.?|&|\|\||~)?[ \t]*(?:\r?\n[ \t]*)?(?:"
-    + _LIT
-    + rb"))+"
-)
+# What may join two literals: `+`, `.`, `..`, `&`, `||`, `~`, or nothing, with
+# spaces and a line break (or a backslash-continued one) around it.
+_SEP = rb"[ \t]*(?:\\?\r?\n)?[ \t]*(?:\+|\.\.?|&|\|\||~)?[ \t]*(?:\r?\n[ \t]*)?"
+_OP_CHAIN = re.compile(rb"(?:" + _LIT + rb")(?:" + _SEP + rb"(?:" + _LIT + rb"))+")
+_COMMA_OPENER = rb"(?:concat!\(|[Jj]oin\(\s*\[?|implode\(\s*(?:['\"]['\"]\s*,\s*)?\[?|\[|\{)"
 _COMMA_CHAIN = re.compile(
-    rb"(?:concat!\(|[Jj]oin\(\s*\[?|implode\(\s*(?:['\"]['\"]\s*,\s*)?\[?|\[|\{)\s*(?:"
-    + _LIT
-    + rb")(?:\s*,\s*(?:"
-    + _LIT
-    + rb"))+\s*,?\s*[\])}]"
+    _COMMA_OPENER + rb"\s*(?:" + _LIT + rb")(?:\s*,\s*(?:" + _LIT + rb"))+\s*,?\s*[\])}]"
 )
 _JOIN_TAIL = re.compile(rb"\s*(?:\.join\(\s*(?:''|\"\")\s*\)|,\s*(?:''|\"\")\s*\)|\))")
 _PLUS_EQ_START = re.compile(
@@ -213,20 +212,126 @@ def concat_views(data: bytes, windows: Iterable[tuple[int, int]]) -> Iterator[Vi
     keeps this pass off the hot path of ordinary code (it was a sixth of the
     scan time when run over whole files).
     """
+    scanner: ChainScanner | None = None
+    first = True  # the scanner is looked up at the first window: most texts have none
     for ws, we in windows:
-        yield from _concat_in(data, ws, we)
+        if first:
+            scanner, first = chain_scanner(), False
+        yield from _concat_in(data, ws, we, scanner)
 
 
-def _concat_in(data: bytes, ws: int, we: int) -> Iterator[View]:
-    for m in _OP_CHAIN.finditer(data, ws, we):
+# Where a chain of literals can be: a quote, what may join two literals, a
+# quote (every operator chain holds one); an opener and a quote (every
+# comma chain starts so).  Hyperscan finds both in a window at memory speed,
+# and the chain expressions then run only where they can match: run over
+# the whole window they tried every quote, a third of a scan's time.
+_JUNCTION = rb"[\"']" + _SEP + rb"[\"']"
+_COMMA_START = _COMMA_OPENER + rb"\s*[\"']"
+_QUOTE = re.compile(rb"[\"']")
+# A literal is at most 400 characters or escapes, two bytes each, plus its quotes.
+_LIT_SPAN = 2 + 2 * 400
+
+
+class ChainScanner:
+    """Junctions in a window (hyperscan); its scratch space is not thread-safe: a lock."""
+
+    def __init__(self) -> None:
+        import threading
+
+        import hyperscan
+
+        from pretense_dev.secrets.prefilter import hyperscan_database
+
+        self._db = hyperscan_database([_JUNCTION, _COMMA_START], [0, hyperscan.HS_FLAG_SINGLEMATCH])
+        self._lock = threading.Lock()
+
+    def scan(self, window: bytes) -> tuple[list[int], bool]:
+        """End offsets of the junctions in `window`, and whether a comma chain can start there."""
+        ends: list[int] = []
+        comma = False
+
+        def on_match(pid: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            nonlocal comma
+            if pid == 0:
+                ends.append(end)
+            else:
+                comma = True
+
+        with self._lock:
+            self._db.scan(window, match_event_handler=on_match)
+        return ends, comma
+
+
+_SCANNER: list[ChainScanner | None] = []
+
+
+def chain_scanner() -> ChainScanner | None:
+    """The process's chain scanner, or None without hyperscan (every quote is tried then)."""
+    if not _SCANNER:
+        try:
+            _SCANNER.append(ChainScanner())
+        except ImportError:
+            _SCANNER.append(None)
+    return _SCANNER[0]
+
+
+def _op_chains(data: bytes, ws: int, we: int, ends: list[int]) -> Iterator[re.Match[bytes]]:
+    """`_OP_CHAIN.finditer(data, ws, we)`, trying only the quotes just before a junction.
+
+    A chain starting at p has its first junction at the first literal's
+    closing quote q: p < q, p >= q - _LIT_SPAN, and no line break between
+    them.  So the leftmost chain at or after `pos` starts at a quote in
+    [max(pos, q - _LIT_SPAN, q's line start), q) for the first junction
+    q > pos, or after q; each quote is tried once, in order.
+    """
+    starts = {_last_quote(data, ws, ws + e - 1) for e in ends}  # e - 1: the second quote
+    pos = ws
+    for q in sorted(starts):
+        if q <= pos:
+            continue
+        # Searches bounded to the literal's reach: on a one-line file an
+        # unbounded rfind per junction would make this pass quadratic.
+        lo = max(pos, q - _LIT_SPAN)
+        lo = max(lo, data.rfind(b"\n", lo, q) + 1)
+        for c in _QUOTE.finditer(data, lo, q):
+            m = _OP_CHAIN.match(data, c.start(), we)
+            if m is not None:
+                yield m
+                pos = m.end()
+                break
+        else:
+            pos = q
+
+
+def _last_quote(data: bytes, lo: int, hi: int) -> int:
+    """The last quote of either kind in data[lo:hi], looked for near `hi` first."""
+    near = max(lo, hi - 256)
+    q = max(data.rfind(b'"', near, hi), data.rfind(b"'", near, hi))
+    if q < 0 and near > lo:
+        q = max(data.rfind(b'"', lo, near), data.rfind(b"'", lo, near))
+    return q
+
+
+def _concat_in(
+    data: bytes, ws: int, we: int, scanner: ChainScanner | None = None
+) -> Iterator[View]:
+    if scanner is None:
+        ops: Iterable[re.Match[bytes]] = _OP_CHAIN.finditer(data, ws, we)
+        comma = True
+    else:
+        ends, comma = scanner.scan(data[ws:we])
+        ops = _op_chains(data, ws, we, ends) if ends else ()
+    for m in ops:
         yield _chain_view(data, m.start(), m.end(), m.group())
-    for m in _COMMA_CHAIN.finditer(data, ws, we):
+    for m in _COMMA_CHAIN.finditer(data, ws, we) if comma else ():
         opener = m.group()[:1]
         tail = _JOIN_TAIL.match(data, m.end())
         # `[...]` / `{...}` count only when a join follows; concat!/join( are joins themselves.
         if opener in (b"[", b"{") and tail is None:
             continue
         yield _chain_view(data, m.start(), m.end(), m.group())
+    if data.find(_PLUS_EQ, ws, we) < 0:
+        return  # a `+=` chain needs one: most windows have none, and the search costs
     for m in _PLUS_EQ_START.finditer(data, ws, we):
         var = re.escape(m.group(1))
         parts = [m.group(2)]
@@ -239,6 +344,9 @@ def _concat_in(data: bytes, ws: int, we: int) -> Iterator[View]:
             pos = f.end()
         if len(parts) > 1:
             yield _chain_view(data, m.start(2), pos, b" ".join(parts))
+
+
+_PLUS_EQ = b"+="
 
 
 CHAIN_CONTEXT = 96  # bytes of the chain's line copied before it: enough for the name

@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from pretense_dev.secrets import checks, decode, filters
+from pretense_dev.secrets import checks, decode, filters, literals
 from pretense_dev.secrets.model import Finding, Match, fingerprint, redact
 from pretense_dev.secrets.rules import Rule, default_rules
 
@@ -75,9 +75,15 @@ class Engine:
             or (r.analyzer is not None and r.analyzer != "assignment")
         }
         self.prefilter: Prefilter = make_prefilter(
-            keywords, backend, extra=[decode.B64_RUN_EXPRESSION]
+            keywords, backend, extra=[decode.B64_RUN_EXPRESSION], once=[decode.JSON_ESCAPE]
         )
         self.b64_id = len(keywords) if self.prefilter.patterns else -1
+        # Whether a JSON escape occurs: found in the same pass, instead of two
+        # more passes over every text (`\u`, `\/`) that most texts fail.
+        self.escape_id = len(keywords) + 1 if self.prefilter.patterns else -1
+        # Per rule priority: the literals its matches hold (read at first use:
+        # compiling every regex up front would slow the first scan of a hook).
+        self._literals: dict[int, literals.Literals] = {}
 
     def candidates(self, data: bytes, path: str | None, depth: int = 0) -> list[Match]:
         """Every match in `data` (and its decoded views) after filters and checks."""
@@ -97,10 +103,14 @@ class Engine:
         # The last line's bounds: hits come in order, so each line is measured
         # once (measuring per hit was quadratic on one-line JSON and minified code).
         line_s, line_e, line_x = 0, -1, -1
+        escapes: bool | None = False if self.escape_id >= 0 else None  # None: not known
         for kid, end in self.prefilter.scan(data):
             if kid == self.b64_id:
                 assert b64_runs is not None
                 b64_runs.append(end)
+                continue
+            if kid == self.escape_id:
+                escapes = True
                 continue
             if not line_s <= end <= line_e:
                 line_s = data.rfind(b"\n", 0, end) + 1
@@ -154,8 +164,11 @@ class Engine:
                         out.append(m)
                 continue
             rx = rule.regex
+            lits = self._literals.get(p)
+            if lits is None:
+                lits = self._literals[p] = literals.analyse(rx)
             for ls, le in spans:
-                for rm in rx.finditer(data, ls, le):
+                for rm in literals.finditer(rx, lits, data, ls, le):
                     g = rule.group_of(rm)
                     value = rm.group(g)
                     if not value:
@@ -164,7 +177,7 @@ class Engine:
                     if self._keep(rule, m):
                         out.append(m)
         if depth < MAX_DEPTH:
-            out.extend(self._views(data, path, depth, _merged(hit_lines), b64_runs))
+            out.extend(self._views(data, path, depth, _merged(hit_lines), b64_runs, escapes))
         return out
 
     def _keep(self, rule: Rule, m: Match) -> bool:
@@ -195,6 +208,7 @@ class Engine:
         depth: int,
         hit_lines: list[tuple[int, int]],
         b64_runs: list[int] | None,
+        escapes: bool | None = None,
     ) -> list[Match]:
         """Matches in the decoded views and joined literals, at their spans in `data`.
 
@@ -208,7 +222,7 @@ class Engine:
         for found in (
             decode.base64_views(data, b64_runs),
             decode.percent_views(data),
-            decode.json_escape_views(data),
+            decode.json_escape_views(data, escapes),
             # Joined literals only in the text as written: a view's copied
             # context holds the chains before it, joining them again at the
             # next depth found nothing new and cost a second pass per chain.

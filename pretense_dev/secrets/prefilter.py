@@ -41,36 +41,20 @@ class HyperscanPrefilter:
     name = "hyperscan"
     patterns = True
 
-    def __init__(self, keywords: Sequence[str], extra: Sequence[bytes] = ()) -> None:
+    def __init__(
+        self, keywords: Sequence[str], extra: Sequence[bytes] = (), once: Sequence[bytes] = ()
+    ) -> None:
         import hyperscan  # deferred: 11 ms, and only scans need it
 
         self._lock = threading.Lock()
         self._db: Any = None
-        if not keywords and not extra:
+        if not keywords and not extra and not once:
             return
         exprs = [b"".join(b"\\x%02x" % c for c in k.encode("utf-8")) for k in keywords]
         flags = [hyperscan.HS_FLAG_CASELESS] * len(exprs) + [0] * len(extra)
-        exprs += list(extra)
-        # Compiling takes 60 ms (the base64-run expression is most of it); a
-        # serialized database loads in well under 1 ms, so it is cached, keyed
-        # by everything that went into it.
-        h = hashlib.sha256(
-            repr((exprs, flags, getattr(hyperscan, "__version__", ""))).encode()
-        ).hexdigest()
-        name = f"prefilter-{h[:16]}.hsdb"
-        cached = read_cache(name)
-        if cached is not None:
-            try:
-                db = hyperscan.loadb(cached, hyperscan.HS_MODE_BLOCK)
-                db.scratch = hyperscan.Scratch(db)  # a loaded database comes without one
-                self._db = db
-                return
-            except Exception:  # hyperscan.error, or a damaged file: compile instead
-                self._db = None
-        db = hyperscan.Database()
-        db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
-        self._db = db
-        write_cache(name, hyperscan.dumpb(db))
+        flags += [hyperscan.HS_FLAG_SINGLEMATCH] * len(once)
+        exprs += [*extra, *once]
+        self._db = hyperscan_database(exprs, flags)
 
     def scan(self, data: bytes) -> list[tuple[int, int]]:
         """See `Prefilter.scan`."""
@@ -93,7 +77,9 @@ class AhoCorasickPrefilter:
     name = "aho-corasick"
     patterns = False
 
-    def __init__(self, keywords: Sequence[str], extra: Sequence[bytes] = ()) -> None:
+    def __init__(
+        self, keywords: Sequence[str], extra: Sequence[bytes] = (), once: Sequence[bytes] = ()
+    ) -> None:
         import ahocorasick  # deferred: only when hyperscan is missing
 
         self._auto = ahocorasick.Automaton()
@@ -112,17 +98,49 @@ class AhoCorasickPrefilter:
         return [(kid, end + 1) for end, kid in self._auto.iter(text)]
 
 
+def hyperscan_database(exprs: Sequence[bytes], flags: Sequence[int]) -> Any:
+    """A block-mode database with its scratch space, compiled once per machine.
+
+    Compiling takes 60 ms for the prefilter (the base64-run expression is
+    most of it); a serialized database loads in well under 1 ms, so it is
+    cached, keyed by everything that went into it.
+    """
+    import hyperscan
+
+    h = hashlib.sha256(
+        repr((list(exprs), list(flags), getattr(hyperscan, "__version__", ""))).encode()
+    ).hexdigest()
+    name = f"prefilter-{h[:16]}.hsdb"
+    cached = read_cache(name)
+    if cached is not None:
+        try:
+            db = hyperscan.loadb(cached, hyperscan.HS_MODE_BLOCK)
+            db.scratch = hyperscan.Scratch(db)  # a loaded database comes without one
+            return db
+        except Exception:  # hyperscan.error, or a damaged file: compile instead
+            pass
+    db = hyperscan.Database()
+    db.compile(expressions=list(exprs), ids=list(range(len(exprs))), elements=len(exprs),
+               flags=list(flags))  # fmt: skip
+    write_cache(name, hyperscan.dumpb(db))
+    return db
+
+
 def make_prefilter(
-    keywords: Sequence[str], backend: str | None = None, extra: Sequence[bytes] = ()
+    keywords: Sequence[str],
+    backend: str | None = None,
+    extra: Sequence[bytes] = (),
+    once: Sequence[bytes] = (),
 ) -> Prefilter:
     """The fastest available backend (or the one named: "hyperscan", "aho-corasick").
 
-    `extra` regex expressions get ids after the keywords' (hyperscan only; see
-    `Prefilter.patterns`).
+    `extra` regex expressions get ids after the keywords', then `once`
+    expressions, reported at their first match only: whether they occur at
+    all (hyperscan only; see `Prefilter.patterns`).
     """
     if backend in (None, "hyperscan"):
         try:
-            return HyperscanPrefilter(keywords, extra)
+            return HyperscanPrefilter(keywords, extra, once)
         except ImportError:
             if backend == "hyperscan":
                 raise
