@@ -367,6 +367,7 @@ def _bedrock(
     rewriter: Any,
     framing: Framing,
     exempt: frozenset[str],
+    history: str = "",
 ) -> Api:
     return Api(
         f"bedrock-{op}",
@@ -382,6 +383,7 @@ def _bedrock(
         model=bedrock.model_of,
         sign=bedrock.sign,
         exempt=exempt,
+        history=history,
     )
 
 
@@ -435,6 +437,7 @@ CLOUD_APIS: tuple[Api, ...] = (
         bedrock.InvokeRewriter,
         SSE,
         BEDROCK_INVOKE_EXEMPT,
+        "messages",  # an Anthropic Messages body, resent whole every turn
     ),
     _bedrock(
         "invoke-with-response-stream",
@@ -443,6 +446,7 @@ CLOUD_APIS: tuple[Api, ...] = (
         bedrock.InvokeRewriter,
         EVENTSTREAM_INVOKE,
         BEDROCK_INVOKE_EXEMPT,
+        "messages",
     ),
     _bedrock(
         "converse",
@@ -473,6 +477,7 @@ CLOUD_APIS: tuple[Api, ...] = (
         model=google.path_model,
         sign=google.vertex_route,
         exempt=BEDROCK_INVOKE_EXEMPT,  # the same Messages body: anthropic_version, no model
+        history="messages",
     ),
     _gemini("vertex-gemini", "vertex", google.VERTEX_GEMINI_PATH, "vertex", google.vertex_route),
     _gemini("gemini", "gemini", google.GEMINI_PATH, "gemini", None),

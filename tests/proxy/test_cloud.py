@@ -29,10 +29,11 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from pretense_dev.proxy import sigv4
+from pretense_dev.proxy import history, sigv4
 from pretense_dev.proxy.replay import Answer, Recorded, Reply
 from pretense_dev.proxy.replay_cloud import cloud_reply
 from tests.proxy.conftest import Harness, protected_tokens, start_harness
+from tests.proxy.test_secrets import github_token, with_secret
 
 TOOL_INPUT = {"file_path": "billing/ledger.py", "old_string": "reconcile_batch()"}
 REAL_TEXT = "LedgerReconciler.reconcile_batch calls apply_credit_note; see MAX_RETRY_BUDGET"
@@ -206,6 +207,47 @@ def test_bedrock_stream(c: Harness) -> None:
     assert rec.path.endswith("/invoke-with-response-stream")
     verify_sigv4(rec, up_port(c))
     assert audit(c, "bedrock-stream").vendor == "bedrock"
+
+
+def test_bedrock_resent_conversation_reuses_its_history_and_stays_signed(
+    c: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claude Code on Bedrock resends the whole conversation each turn, as on Anthropic's API.
+
+    The history path (only the new messages walked and scanned) must send what
+    a whole walk sends, signed over those bytes; a secret in a new message is
+    refused after a clean cached history, and nothing of it is forwarded.
+    """
+    monkeypatch.setattr(history, "MIN_BYTES", 0)  # small test bodies take the history path
+    reused: list[bool] = []  # per request: whether remembered messages were reused
+    real_reuse = history.reuse
+
+    def counting(split: history.Split, *args: Any, **kwargs: Any) -> Any:
+        done = real_reuse(split, *args, **kwargs)
+        reused.append(done is not None and split.base is not None)
+        return done
+
+    monkeypatch.setattr(history, "reuse", counting)
+    client = bedrock_client(c, "bedrock-resend")
+    conv = anthropic_messages()
+    for turn in range(3):
+        c.upstream.records.clear()
+        client.messages.create(model=BEDROCK_MODEL, max_tokens=100, system=SYSTEM, messages=conv)
+        rec = sent(c)
+        prompt_names(c, rec)
+        verify_sigv4(rec, up_port(c))
+        assert [m["role"] for m in rec.json()["messages"]] == [m["role"] for m in conv]
+        conv = [
+            *conv,
+            {"role": "assistant", "content": [{"type": "text", "text": f"turn {turn}"}]},
+            {"role": "user", "content": f"and reconcile_batch in turn {turn}?"},
+        ]
+    assert reused == [False, True, True]  # turns 2 and 3 walked only their new messages
+    c.upstream.records.clear()
+    leaked = [*conv[:-1], {"role": "user", "content": with_secret(github_token())}]
+    with pytest.raises(anthropic.BadRequestError):
+        client.messages.create(model=BEDROCK_MODEL, max_tokens=100, system=SYSTEM, messages=leaked)
+    assert c.upstream.records == []
 
 
 def test_bedrock_other_identity_is_refused(c: Harness) -> None:

@@ -127,19 +127,31 @@ FORMATS = [
 ]
 
 
+# Every route whose body is an Anthropic Messages request: Anthropic's API, Claude on
+# Bedrock (InvokeModel, streamed or not) and on Vertex AI, whose bodies name no model
+# and carry `anthropic_version` instead.
+MESSAGES_APIS = ["anthropic-messages", "bedrock-invoke", "bedrock-invoke-with-response-stream"]
+MESSAGES_APIS += ["vertex-claude"]
+
+
+@pytest.mark.parametrize("api_name", MESSAGES_APIS)
 @given(conv=conversations(), fmt=st.sampled_from(FORMATS), first=st.booleans())
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 def test_reused_history_sends_the_bytes_and_names_of_a_whole_walk(
     repo: tuple[IdentifierMap, Scanner],
+    api_name: str,
     conv: tuple[list[dict[str, Any]], list[int], dict[str, Any]],
     fmt: dict[str, Any],
     first: bool,
 ) -> None:
     mapping, scanner = repo
     messages, cuts, rest = conv
-    api = HISTORY_APIS["anthropic-messages"]
+    api = HISTORY_APIS[api_name]
+    if api_name != "anthropic-messages":
+        rest = {k: v for k, v in rest.items() if k != "model"}
+        rest["anthropic_version"] = "bedrock-2023-05-31"
     cached = Cached(mapping, scanner)
     previous = 0
     for cut in cuts:
