@@ -16,7 +16,11 @@ request (median, from Linux's scheduler statistics): a loaded machine
 stretches the wall clock much more than it, so it shows which route costs
 the proxy more work.
 
-    .venv/bin/python -m bench.proxy_cloud [--runs 200 | --quick]
+With ``--resend``, also a 1 MB conversation already seen plus 10 KB new on
+the Anthropic route and on Bedrock's InvokeModel (both reuse the history's
+mutated bytes; Bedrock signs the spliced body), each over its own floor.
+
+    .venv/bin/python -m bench.proxy_cloud [--runs 200 | --quick] [--resend]
 """
 
 from __future__ import annotations
@@ -102,6 +106,77 @@ def signer(port: int, prefix: str) -> Callable[[str, bytes], dict[str, str]]:
     return sign
 
 
+def resend(
+    text: str,
+    cs: dict[str, Client],
+    signers: dict[str, Callable[[str, bytes], dict[str, str]]],
+    pid: int,
+    runs: int,
+) -> None:
+    """A resent conversation on the Anthropic route and on Bedrock's InvokeModel, same rounds.
+
+    Claude Code resends the whole conversation every turn, on Bedrock as on
+    Anthropic's API: 100 messages of 10 KB already sent once, then one new
+    10 KB message per request.  Every body is built and (for Bedrock) signed
+    before the clock starts.
+    """
+    history = [m for i in range(100) for m in _messages(text[i * 10_000 : (i + 1) * 10_000])]
+    bodies = {
+        "anthropic resend": ("/v1/messages", {"model": "claude-bench", "max_tokens": 100}),
+        "bedrock invoke resend": (
+            f"/model/{BEDROCK_MODEL}/invoke",
+            {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 100},
+        ),
+    }
+
+    def body(rest: dict[str, object], new: list[dict[str, object]]) -> bytes:
+        return json.dumps({**rest, "messages": [*history, *new]}).encode()
+
+    def new(i: int) -> list[dict[str, object]]:
+        off = (i * 104729) % (len(text) - 11_000)
+        return _messages(f"[new {i}] " + text[off : off + 10_240])
+
+    prepared: dict[tuple[str, str], list[tuple[bytes, dict[str, str]]]] = {}
+    for label, (path, rest) in bodies.items():
+        for k in cs:
+            items = [body(rest, [])] + [body(rest, new(i)) for i in range(runs + 3)]
+            prepared[label, k] = [
+                (b, signers[k](path, b) if path.startswith("/model/") else Client.HEADERS)
+                for b in items
+            ]
+    times: dict[str, dict[str, list[float]]] = {lb: {k: [] for k in cs} for lb in bodies}
+    cpu: dict[str, list[int]] = {lb: [] for lb in bodies}
+    order = list(cs)
+    for i in range(runs + 4):  # request 0: the history, seen once
+        for label, (path, _rest) in bodies.items():
+            order = order[1:] + order[:1]
+            for k in order:
+                payload, headers = prepared[label, k][i]
+                before = cpu_ns(pid) if k == "pretense" else None
+                t = time.perf_counter()
+                cs[k].conn.request("POST", cs[k].prefix + path, payload, headers)
+                r = cs[k].conn.getresponse()
+                r.read()
+                elapsed = time.perf_counter() - t
+                assert r.status == 200, (label, k, r.status)
+                if i >= 4:
+                    times[label][k].append(elapsed)
+                    if before is not None:
+                        cpu[label].append((cpu_ns(pid) or 0) - before)
+    ref = None
+    for label, per in times.items():
+        m = {k: statistics.median(v) * 1e3 for k, v in per.items()}
+        over = m["pretense"] - m["passthrough"]
+        used = statistics.median(cpu[label]) / 1e6
+        tail = "(reference)" if ref is None else f"vs anthropic {over - ref:+5.2f} ms"
+        ref = over if ref is None else ref
+        floor = m["passthrough"] - m["direct"]
+        print(
+            f"  {label:<36} direct {m['direct']:5.2f} ms | floor +{floor:5.2f} ms"
+            f" | pretense over floor +{over:5.2f} ms, CPU {used:5.3f} ms | {tail}"
+        )
+
+
 def cpu_ns(pid: int) -> int | None:
     """Nanoseconds the process's main thread (the proxy's event loop) has run on a CPU.
 
@@ -120,6 +195,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--quick", action="store_true", help="40 rounds")
+    ap.add_argument(
+        "--resend",
+        action="store_true",
+        help="also a 1 MB conversation already seen + 10 KB new: Anthropic route vs Bedrock invoke",
+    )
     args = ap.parse_args()
     if args.quick:
         args.runs = 40
@@ -209,6 +289,8 @@ def main() -> None:
                     f"  {label:<36} direct {d:5.2f} ms | floor +{m['passthrough'] - d:5.2f} ms"
                     f" | pretense +{added[label]:5.2f} ms, CPU {used[label]:5.3f} ms | {verdict}"
                 )
+            if args.resend:
+                resend(text, cs, signers, pr.proc.pid, max(20, args.runs // 4))
             print(f"load average after the run: {os.getloadavg()[0]:.1f}")
         finally:
             for s in (pr, pt, up):
