@@ -16,8 +16,8 @@ field              what it decides
                    The path is still percent-encoded and has no query string;
                    a regular expression with named groups (`pattern`) covers
                    paths with a deployment or model segment
-``upstream``       which configured base URL the request goes to (a key of
-                   ``Settings.upstreams()``)
+``upstream``       which configured base URL the request goes to (a key
+                   ``Settings.upstream`` knows)
 ``path``           ``(raw path, parameters)`` → the path appended to that base
                    URL (the raw query string is appended after it unchanged)
 ``walk``           the request walker: mutates the parsed JSON body in place
@@ -48,7 +48,7 @@ field              what it decides
 
 Adding an API is one new `Api` in `APIS` (before any entry whose pattern would
 also match its paths), plus, when the vendor is new, a base URL in
-``Settings.upstreams()`` and a walker in `transform` and a rewriter in
+``Settings.upstream`` and a walker in `transform` and a rewriter in
 `streams` if the existing ones do not fit.  A new stream framing (binary
 event frames, a streamed JSON array) is a `Framing` whose decoder yields
 `sse.Event` objects: the raw bytes of the frame (sent on untouched when

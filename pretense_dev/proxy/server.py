@@ -272,17 +272,11 @@ class Settings:
     # client then gets the API's error, or its error event mid-stream).
     read_timeout: float = 900.0
 
-    def upstreams(self) -> dict[str, str]:
-        """Base URL per `apis.Api.upstream` key."""
-        return {
-            "anthropic": self.upstream_anthropic,
-            "openai": self.upstream_openai,
-            **CLOUD_UPSTREAMS,
-            **self.extra_upstreams,
-        }
-
     def upstream(self, key: str) -> str:
-        """``upstreams()[key]`` without building the whole table (asked on every request)."""
+        """Base URL for an `apis.Api.upstream` key: a configured one first, then the defaults.
+
+        Asked on every request, so one lookup rather than a table built each time.
+        """
         url = self.extra_upstreams.get(key)
         if url is not None:
             return url

@@ -16,6 +16,7 @@ import pytest
 
 from pretense_dev.proxy.apis import (
     APIS,
+    CLOUD_UPSTREAMS,
     OPENAI_ERRORS,
     Api,
     Outbound,
@@ -166,11 +167,11 @@ def test_a_new_entry_refuses_in_its_own_error_format(h: Harness, deployment_base
         {"anthropic": "http://x"},
     ],
 )
-def test_each_upstream_is_the_one_of_the_whole_table(extra: dict[str, str]) -> None:
-    # the per-request lookup answers as the table does, the user's --upstream first
+def test_each_upstream_is_the_configured_one_first(extra: dict[str, str]) -> None:
+    # the user's --upstream first, then the cloud defaults, then the two flags
     s = Settings(upstream_anthropic="http://a.test", upstream_openai="http://o.test/v1")
     s.extra_upstreams.update(extra)
-    table = s.upstreams()
+    table = {"anthropic": "http://a.test", "openai": "http://o.test/v1", **CLOUD_UPSTREAMS, **extra}
     assert {k: s.upstream(k) for k in table} == table
     assert {api.upstream for api in APIS} <= set(table)
     with pytest.raises(KeyError):
