@@ -152,17 +152,13 @@ def resend(
             order = order[1:] + order[:1]
             for k in order:
                 payload, headers = prepared[label, k][i]
-                before = cpu_ns(pid) if k == "pretense" else None
-                t = time.perf_counter()
-                cs[k].conn.request("POST", cs[k].prefix + path, payload, headers)
-                r = cs[k].conn.getresponse()
-                r.read()
-                elapsed = time.perf_counter() - t
-                assert r.status == 200, (label, k, r.status)
+                elapsed, spent = timed(
+                    cs[k], path, payload, headers, pid if k == "pretense" else None
+                )
                 if i >= 4:
                     times[label][k].append(elapsed)
-                    if before is not None:
-                        cpu[label].append((cpu_ns(pid) or 0) - before)
+                    if spent is not None:
+                        cpu[label].append(spent)
     ref = None
     for label, per in times.items():
         m = {k: statistics.median(v) * 1e3 for k, v in per.items()}
@@ -175,6 +171,22 @@ def resend(
             f"  {label:<36} direct {m['direct']:5.2f} ms | floor +{floor:5.2f} ms"
             f" | pretense over floor +{over:5.2f} ms, CPU {used:5.3f} ms | {tail}"
         )
+
+
+def timed(
+    client: Client, path: str, payload: bytes, headers: dict[str, str], pid: int | None
+) -> tuple[float, int | None]:
+    """Seconds one request took and, given a pid, that process's CPU nanoseconds meanwhile."""
+    before = cpu_ns(pid) if pid is not None else None
+    t = time.perf_counter()
+    client.conn.request("POST", client.prefix + path, payload, headers)
+    r = client.conn.getresponse()
+    r.read()
+    elapsed = time.perf_counter() - t
+    assert r.status == 200, (path, r.status)
+    if pid is None or before is None:
+        return elapsed, None
+    return elapsed, (cpu_ns(pid) or 0) - before
 
 
 def cpu_ns(pid: int) -> int | None:
@@ -259,17 +271,12 @@ def main() -> None:
                     order = order[1:] + order[:1]
                     for k in order:
                         headers = signed[label, k].pop() if (label, k) in signed else Client.HEADERS
-                        before = cpu_ns(pr.proc.pid) if k == "pretense" else None
-                        t = time.perf_counter()
-                        cs[k].conn.request("POST", cs[k].prefix + path, body, headers)
-                        r = cs[k].conn.getresponse()
-                        r.read()
-                        elapsed = time.perf_counter() - t
-                        assert r.status == 200, (label, k, r.status)
+                        pid = pr.proc.pid if k == "pretense" else None
+                        elapsed, spent = timed(cs[k], path, body, headers, pid)
                         if i >= 5:  # the first few warm connections and caches
                             times[label][k].append(elapsed)
-                            if before is not None:
-                                cpu[label].append((cpu_ns(pr.proc.pid) or 0) - before)
+                            if spent is not None:
+                                cpu[label].append(spent)
             added: dict[str, float] = {}
             used: dict[str, float] = {}
             for label, per in times.items():
