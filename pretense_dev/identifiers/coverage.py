@@ -142,11 +142,6 @@ SOURCE_EXTENSIONS: dict[str, str] = {
 }
 
 
-def source_language(path: str) -> str | None:
-    """The programming language of a source file by its extension, or None (data, docs)."""
-    return SOURCE_EXTENSIONS.get(PurePosixPath(path).suffix.lower())
-
-
 @dataclass
 class Coverage:
     """How many of a repository's source files the map reads, and which it cannot."""
