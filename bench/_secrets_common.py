@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sysconfig
 from pathlib import Path
+from typing import Any
 
 TEXT_LIMIT = 20_000_000
 
@@ -29,6 +31,21 @@ def gitleaks_binary() -> str | None:
 def gitleaks_version(binary: str) -> str:
     p = subprocess.run([binary, "version"], capture_output=True, text=True, check=False)
     return p.stdout.strip() or "?"
+
+
+def gitleaks_dir(binary: str, root: Path, report: Path) -> list[dict[str, Any]]:
+    """Gitleaks' findings under `root`: one `gitleaks dir` run, default config.
+
+    Its JSON report goes to `report`; every bench that compares with gitleaks
+    runs it this way, so they count the same findings.
+    """
+    subprocess.run(
+        [binary, "dir", str(root), "--no-banner", "--exit-code", "0", "--log-level", "error",
+         "--report-format", "json", "--report-path", str(report)],
+        check=True,
+    )  # fmt: skip
+    rows: list[dict[str, Any]] = json.loads(report.read_text("utf-8") or "[]")
+    return rows
 
 
 def text_copy(src: Path, dest: Path) -> tuple[int, int]:

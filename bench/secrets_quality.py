@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench._secrets_common import gitleaks_binary, gitleaks_version
+from bench._secrets_common import gitleaks_binary, gitleaks_dir, gitleaks_version
 from pretense_dev.secrets.rules import default_rules
 from pretense_dev.secrets.samples import STRUCTURED, generate, password
 
@@ -238,12 +238,7 @@ def ours(root: Path) -> set[str]:
 
 
 def gitleaks(binary: str, root: Path, report: Path) -> set[str]:
-    subprocess.run(
-        [binary, "dir", str(root), "--no-banner", "--exit-code", "0", "-l", "error",
-         "--report-format", "json", "--report-path", str(report)],
-        check=True,
-    )  # fmt: skip
-    return {Path(f["File"]).relative_to(root).parts[0] for f in json.loads(report.read_text())}
+    return {Path(f["File"]).relative_to(root).parts[0] for f in gitleaks_dir(binary, root, report)}
 
 
 def main() -> int:

@@ -14,15 +14,19 @@ reviewer can classify them; the README records the reviewed counts.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench._secrets_common import git_archive, gitleaks_binary, gitleaks_version, text_copy
+from bench._secrets_common import (
+    git_archive,
+    gitleaks_binary,
+    gitleaks_dir,
+    gitleaks_version,
+    text_copy,
+)
 from pretense_dev.secrets import Detector
 
 KEY = bytes(range(32))
@@ -44,13 +48,7 @@ def ours(root: Path) -> list[dict[str, Any]]:
 def theirs(root: Path, binary: str) -> list[dict[str, Any]]:
     """Gitleaks' findings under `root` (rule, path, line; its report's secret is dropped)."""
     with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "r.json"
-        subprocess.run(
-            [binary, "dir", str(root), "--no-banner", "--exit-code", "0", "--log-level", "error",
-             "--report-format", "json", "--report-path", str(report)],
-            check=True,
-        )  # fmt: skip
-        rows = json.loads(report.read_text("utf-8") or "[]")
+        rows = gitleaks_dir(binary, root, Path(tmp) / "r.json")
     return [
         {
             "rule": r["RuleID"],

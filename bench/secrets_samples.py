@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench._secrets_common import gitleaks_binary, gitleaks_version
+from bench._secrets_common import gitleaks_binary, gitleaks_dir, gitleaks_version
 from pretense_dev.secrets import Detector
 from pretense_dev.secrets.rules import default_rules
 from tests.secrets.gitleaks_samples import Sample, recipes, samples
@@ -55,14 +54,8 @@ def theirs(items: list[Sample], binary: str) -> list[bool]:
             p = root / f"{i:05d}" / (s.path or "sample.txt")
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(s.text, "utf-8")
-        report = Path(tmp) / "report.json"
-        subprocess.run(
-            [binary, "dir", str(root), "--no-banner", "--exit-code", "0", "--log-level", "error",
-             "--report-format", "json", "--report-path", str(report)],
-            check=True,
-        )  # fmt: skip
         hit = [False] * len(items)
-        for f in json.loads(report.read_text("utf-8") or "[]"):
+        for f in gitleaks_dir(binary, root, Path(tmp) / "report.json"):
             rel = Path(f["File"]).resolve().relative_to(root.resolve())
             hit[int(rel.parts[0])] = True
         return hit

@@ -25,6 +25,7 @@ from bench._common import median_time as median_seconds
 from bench._secrets_common import (
     git_archive,
     gitleaks_binary,
+    gitleaks_dir,
     gitleaks_version,
     stdlib_dir,
     text_copy,
@@ -44,12 +45,7 @@ def ours(tree: Path) -> int:
 
 
 def gitleaks(binary: str, tree: Path, report: Path) -> int:
-    subprocess.run(
-        [binary, "dir", str(tree), "--no-banner", "--exit-code", "0", "-l", "error",
-         "--report-format", "json", "--report-path", str(report)],
-        check=True,
-    )  # fmt: skip
-    return len(json.loads(report.read_text()))
+    return len(gitleaks_dir(binary, tree, report))
 
 
 def main() -> int:
