@@ -1,8 +1,9 @@
 """Figure: `pretense-dev init` on a medium repository with every tool configured.
 
 Whole processes, in the same run: `init --no-tools` (the index, key and
-registry: the baseline) against `init --tools claude-code,cursor,copilot`, each
-on a fresh `.pretense/`; then the tools step alone, in process, on an
+registry: the baseline) against `init --tools` with every tool `init` knows
+(`integrations.base.TOOLS`, so a tool added there is timed here), each on a
+fresh `.pretense/`; then the tools step alone, in process, on an
 initialised repository (first time, and again when nothing changes).
 
     .venv/bin/python -m bench.init_tools [--runs 5]
@@ -22,14 +23,13 @@ from pathlib import Path
 from bench._common import isolated_user
 from bench._tools import medium_repo
 
-TOOLS = ("claude-code", "cursor", "copilot")
-
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
     from pretense_dev.integrations import setup
+    from pretense_dev.integrations.base import TOOLS
     from pretense_dev.lifecycle import uninstall_repo
     from pretense_dev.repo import Repo
 
@@ -40,7 +40,7 @@ def main() -> None:
         cli = [sys.executable, "-m", "pretense_dev", "init"]
         variants = {
             "init --no-tools (baseline)": [*cli, "--no-tools"],
-            "init --tools claude-code,cursor,copilot": [*cli, "--tools", ",".join(TOOLS)],
+            f"init --tools {','.join(TOOLS)}": [*cli, "--tools", ",".join(TOOLS)],
         }
         times: dict[str, list[float]] = {k: [] for k in variants}
         for _ in range(args.runs):
@@ -64,10 +64,10 @@ def main() -> None:
 
     print(f"repo: {files} files, {size / 1e6:.1f} MB; median of {args.runs} runs (whole process)")
     for name, v in times.items():
-        print(f"{name:<46}{statistics.median(v):>8.2f} s")
+        print(f"{name:<70}{statistics.median(v):>8.2f} s")
     label = "tools step alone, first time (in process)"
-    print(f"{label:<46}{statistics.median(first) * 1000:>8.1f} ms")
-    print(f"{'tools step alone, nothing to change':<46}{statistics.median(again) * 1000:>8.1f} ms")
+    print(f"{label:<70}{statistics.median(first) * 1000:>8.1f} ms")
+    print(f"{'tools step alone, nothing to change':<70}{statistics.median(again) * 1000:>8.1f} ms")
 
 
 if __name__ == "__main__":
