@@ -1,4 +1,4 @@
-"""End to end: real CLIs (Codex, aider, Gemini, Copilot, Claude Code on Bedrock/Vertex), proxied.
+"""End to end: real CLIs (Codex, aider, llm, Gemini, Copilot, Claude Code on Bedrock/Vertex).
 
 Each is set up only by `pretense-dev init` (plus the user's own environment: a
 key, a cloud mode) and must reach its loopback vendor through the proxy.
@@ -297,6 +297,42 @@ def test_aider_edit_goes_through_the_proxy_and_lands_with_real_names(
     assert chats and all(r.headers["Authorization"] == f"Bearer {KEY}" for r in chats)
     # The header init's .aider.model.settings.yml adds names aider to the audit.
     assert audited_tools() == {"aider"}
+
+
+# -- llm (routed from the shell: `pretense-dev env llm`) ----------------------------------
+
+LLM = _find(".tools/llm/bin/llm", "llm")
+LLM_INSTALL = "python3 -m venv .tools/llm && .tools/llm/bin/pip install llm==0.36"
+
+
+@pytest.mark.skipif(LLM is None, reason=f"llm is not installed: run `{LLM_INSTALL}`")
+def test_llm_routed_by_env_is_audited_by_name(
+    repo: Path, isolated_user: Path, proxied: Callable[..., Fake]
+) -> None:
+    """`llm` sends nothing naming itself: the tag in the base URL `env llm` prints does."""
+    import shlex
+
+    fake = proxied(lambda rec, n: Answer(text=f"{n['meth']} doubles {n['var']}." if n else "ok"))
+    assert run_cli("init", "--no-tools", cwd=repo).code == 0
+    r = run_cli("env", "llm", cwd=repo)
+    assert r.code == 0, r.err
+    [(var, url)] = [shlex.split(line)[1].split("=", 1) for line in r.out.splitlines()]
+    assert var == "OPENAI_BASE_URL" and url.endswith("/t/llm/v1"), r.out
+    assert LLM is not None
+    env = tool_env(isolated_user)
+    env.update(OPENAI_BASE_URL=url, LLM_USER_PATH=str(isolated_user / "llm"))
+    p = subprocess.run(
+        [LLM, "-m", "gpt-4.1", TASK],
+        cwd=repo, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert p.returncode == 0, (p.stdout[-2000:], p.stderr[-2000:])
+    assert p.stdout.strip() == "reconcile_invoices doubles batch_total."
+    # The vendor got the API's own path: the tag stayed in the proxy.
+    assert [r.path for r in fake.upstream.records] == ["/chat/completions"]
+    assert fake.upstream.records[0].headers["User-Agent"].startswith("OpenAI/Python")
+    assert fake.upstream.records[0].headers["Authorization"] == f"Bearer {KEY}"
+    assert_nothing_real_was_sent(fake, protected(repo))
+    assert audited_tools() == {"llm"}
 
 
 # -- Gemini CLI (set up by init: .gemini/.env) --------------------------------------------
