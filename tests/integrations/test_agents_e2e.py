@@ -212,8 +212,10 @@ def test_codex_ignores_a_project_provider_even_in_a_trusted_project(
 
     With the project trusted in the user's config, a provider (or `openai_base_url`,
     or `profile`) in the project's `.codex/config.toml` is ignored with a warning and
-    the user's own provider gets the request.  Should a Codex release honour them,
-    this fails, and init can then route a plain `codex`.
+    the user's own provider gets the request; a `.env` in the project (or in its
+    `.codex/`) setting `OPENAI_BASE_URL` or `CODEX_HOME` is not read either.  Should
+    a Codex release honour any of them, this fails, and init can then route a plain
+    `codex`.
     """
     users, projects = Fake(lambda r, n: Answer(text="ok")), Fake(lambda r, n: Answer(text="ok"))
     try:
@@ -228,6 +230,8 @@ def test_codex_ignores_a_project_provider_even_in_a_trusted_project(
             ".codex/config.toml": 'model_provider = "project"\n'
             f'openai_base_url = "{projects.url}/v1"\nprofile = "project"\n'
             + provider.format("project", projects.url),
+            ".env": f"OPENAI_BASE_URL={projects.url}/v1\nCODEX_HOME={repo}/.codex\n",
+            ".codex/.env": f"OPENAI_BASE_URL={projects.url}/v1\n",
         })  # fmt: skip
         assert CODEX is not None
         p = subprocess.run(
