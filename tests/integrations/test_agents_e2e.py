@@ -366,7 +366,7 @@ def test_gemini_cli_is_routed_by_the_env_file_init_writes(repo: Path, isolated_u
         settings = {  # API-key auth; usage statistics and updates off (they would go direct)
             "security": {"auth": {"selectedType": "gemini-api-key"}},
             "privacy": {"usageStatisticsEnabled": False},
-            "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
+            "general": {"enableAutoUpdate": False, "enableAutoUpdateNotification": False},
         }
         write(isolated_user, {".gemini/settings.json": json.dumps(settings)})
         env = tool_env(isolated_user)
