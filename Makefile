@@ -20,6 +20,9 @@ CODEX_VERSION := 0.171.0
 CODEX := .tools/codex/node_modules/.bin/codex
 AIDER_VERSION := 0.86.2
 AIDER := .tools/aider/bin/aider
+# `llm` (Simon Willison's CLI), for the test that the audit names it: its own virtualenv too.
+LLM_VERSION := 0.36
+LLM := .tools/llm/bin/llm
 # The real Copilot CLI, through `pretense-dev copilot` with its own provider.
 COPILOT_VERSION := 1.0.102
 COPILOT := .tools/copilot/node_modules/.bin/copilot
@@ -53,6 +56,10 @@ $(AIDER):
 	$(PYTHON) -m venv .tools/aider
 	.tools/aider/bin/python -m pip install --quiet aider-chat==$(AIDER_VERSION)
 
+$(LLM):
+	$(PYTHON) -m venv .tools/llm
+	.tools/llm/bin/python -m pip install --quiet llm==$(LLM_VERSION)
+
 $(VSCODE_OUT): lsp/vscode/package.json lsp/vscode/package-lock.json lsp/vscode/tsconfig.json $(wildcard lsp/vscode/src/*.ts)
 	cd lsp/vscode && npm ci --prefer-offline --no-audit --no-fund --silent && npm run --silent compile
 
@@ -67,7 +74,7 @@ tmux:
 			echo "tmux could not be installed: the tmux end-to-end test will skip"; \
 		else echo "tmux is missing: the tmux end-to-end test will skip"; fi; }
 
-tools: $(CLAUDE) $(GEMINI) $(CODEX) $(AIDER) $(COPILOT) $(VSCODE_OUT) tmux
+tools: $(CLAUDE) $(GEMINI) $(CODEX) $(AIDER) $(LLM) $(COPILOT) $(VSCODE_OUT) tmux
 
 demo: $(STAMP)
 	$(BIN)/pretense-dev demo

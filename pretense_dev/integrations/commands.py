@@ -140,7 +140,7 @@ def codex(args: tuple[str, ...]) -> int:  # returns only on failure
     os.execv(exe, [exe, *codex_tool.cli_arguments(ctx), *args])
 
 
-ENV_TOOLS = ("copilot", "aider", "gemini-cli")
+ENV_TOOLS = ("copilot", "aider", "gemini-cli", "llm")
 
 
 @click.command()

@@ -216,6 +216,26 @@ def raw_tail(raw_path: str, repo_id: str) -> str:
     return path[len(prefix) :] if path.startswith(prefix) else path.lstrip("/")
 
 
+# Clients that send nothing naming themselves are named by a tag in their base URL,
+# ``/r/<id>/t/<tag>/…`` (`pretense-dev env llm`).  Only these tags exist: any other
+# ``t/…`` path matches no API and is refused like every unknown path.
+CLIENT_TAGS = frozenset({"llm"})
+
+
+def client_tag(tail: str) -> tuple[str, str]:
+    """Split a known client tag off a raw tail: ``("llm", "v1/…")`` or ``("", tail)``.
+
+    The tag is cut before the route is matched, so the vendor never sees it, and it
+    comes after ``/r/<id>/``, so it cannot choose the repository.  Matched on the
+    raw text: an encoded tag is not a tag (and then no route matches).
+    """
+    if tail.startswith("t/"):
+        tag, sep, rest = tail[2:].partition("/")
+        if sep and tag in CLIENT_TAGS:
+            return tag, rest
+    return "", tail
+
+
 def tool_of(user_agent: str, headers: Mapping[str, str] | None = None) -> str:
     """Which client sent a request, from what it sends about itself.
 
@@ -230,7 +250,9 @@ def tool_of(user_agent: str, headers: Mapping[str, str] | None = None) -> str:
     reads raw responses): nothing in them names aider, so `init` has aider add
     ``X-Title: Aider`` (the name aider gives OpenRouter in that header); without
     it they are audited as ``litellm``.  `llm` (0.36) sends only the OpenAI SDK's
-    headers: it and other programs on the official SDKs are ``sdk``.
+    headers, like any program on the official SDKs (``sdk``): the base URL that
+    `pretense-dev env llm` gives it carries the tag ``t/llm`` (`client_tag`), which
+    names it where the headers name no client of their own.
     """
     ua = user_agent.lower()
     originator = (headers.get("originator", "") if headers is not None else "").lower()
@@ -558,10 +580,12 @@ class Proxy:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Every /r/<id>/… request: refuse, or mutate, guard, forward and un-mutate."""
         repo_id = request.match_info["repo_id"]
-        tail = raw_tail(request.raw_path, repo_id)
+        tag, tail = client_tag(raw_tail(request.raw_path, repo_id))
         ex = Exchange(time.perf_counter(), "/" + tail, repo_id=repo_id)
         ex.session_id = request.headers.get("X-Claude-Code-Session-Id", "")[:128]
         ex.tool = tool_of(request.headers.get("User-Agent", ""), request.headers)
+        if tag and ex.tool in ("", "sdk"):  # a client that names itself keeps its name
+            ex.tool = tag
         route = route_of(tail, request.headers, self.apis)
         if route is not None:
             ex.vendor, errors = route.vendor, route.api.errors

@@ -1,4 +1,4 @@
-"""End to end: real CLIs (Codex, aider, Gemini, Copilot, Claude Code on Bedrock/Vertex), proxied.
+"""End to end: real CLIs (Codex, aider, llm, Gemini, Copilot, Claude Code on Bedrock/Vertex).
 
 Each is set up only by `pretense-dev init` (plus the user's own environment: a
 key, a cloud mode) and must reach its loopback vendor through the proxy.
@@ -212,8 +212,10 @@ def test_codex_ignores_a_project_provider_even_in_a_trusted_project(
 
     With the project trusted in the user's config, a provider (or `openai_base_url`,
     or `profile`) in the project's `.codex/config.toml` is ignored with a warning and
-    the user's own provider gets the request.  Should a Codex release honour them,
-    this fails, and init can then route a plain `codex`.
+    the user's own provider gets the request; a `.env` in the project (or in its
+    `.codex/`) setting `OPENAI_BASE_URL` or `CODEX_HOME` is not read either.  Should
+    a Codex release honour any of them, this fails, and init can then route a plain
+    `codex`.
     """
     users, projects = Fake(lambda r, n: Answer(text="ok")), Fake(lambda r, n: Answer(text="ok"))
     try:
@@ -228,6 +230,8 @@ def test_codex_ignores_a_project_provider_even_in_a_trusted_project(
             ".codex/config.toml": 'model_provider = "project"\n'
             f'openai_base_url = "{projects.url}/v1"\nprofile = "project"\n'
             + provider.format("project", projects.url),
+            ".env": f"OPENAI_BASE_URL={projects.url}/v1\nCODEX_HOME={repo}/.codex\n",
+            ".codex/.env": f"OPENAI_BASE_URL={projects.url}/v1\n",
         })  # fmt: skip
         assert CODEX is not None
         p = subprocess.run(
@@ -299,6 +303,42 @@ def test_aider_edit_goes_through_the_proxy_and_lands_with_real_names(
     assert audited_tools() == {"aider"}
 
 
+# -- llm (routed from the shell: `pretense-dev env llm`) ----------------------------------
+
+LLM = _find(".tools/llm/bin/llm", "llm")
+LLM_INSTALL = "python3 -m venv .tools/llm && .tools/llm/bin/pip install llm==0.36"
+
+
+@pytest.mark.skipif(LLM is None, reason=f"llm is not installed: run `{LLM_INSTALL}`")
+def test_llm_routed_by_env_is_audited_by_name(
+    repo: Path, isolated_user: Path, proxied: Callable[..., Fake]
+) -> None:
+    """`llm` sends nothing naming itself: the tag in the base URL `env llm` prints does."""
+    import shlex
+
+    fake = proxied(lambda rec, n: Answer(text=f"{n['meth']} doubles {n['var']}." if n else "ok"))
+    assert run_cli("init", "--no-tools", cwd=repo).code == 0
+    r = run_cli("env", "llm", cwd=repo)
+    assert r.code == 0, r.err
+    [(var, url)] = [shlex.split(line)[1].split("=", 1) for line in r.out.splitlines()]
+    assert var == "OPENAI_BASE_URL" and url.endswith("/t/llm/v1"), r.out
+    assert LLM is not None
+    env = tool_env(isolated_user)
+    env.update(OPENAI_BASE_URL=url, LLM_USER_PATH=str(isolated_user / "llm"))
+    p = subprocess.run(
+        [LLM, "-m", "gpt-4.1", TASK],
+        cwd=repo, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert p.returncode == 0, (p.stdout[-2000:], p.stderr[-2000:])
+    assert p.stdout.strip() == "reconcile_invoices doubles batch_total."
+    # The vendor got the API's own path: the tag stayed in the proxy.
+    assert [r.path for r in fake.upstream.records] == ["/chat/completions"]
+    assert fake.upstream.records[0].headers["User-Agent"].startswith("OpenAI/Python")
+    assert fake.upstream.records[0].headers["Authorization"] == f"Bearer {KEY}"
+    assert_nothing_real_was_sent(fake, protected(repo))
+    assert audited_tools() == {"llm"}
+
+
 # -- Gemini CLI (set up by init: .gemini/.env) --------------------------------------------
 
 GEMINI = _find(".tools/gemini-cli/node_modules/.bin/gemini", "gemini")
@@ -326,7 +366,7 @@ def test_gemini_cli_is_routed_by_the_env_file_init_writes(repo: Path, isolated_u
         settings = {  # API-key auth; usage statistics and updates off (they would go direct)
             "security": {"auth": {"selectedType": "gemini-api-key"}},
             "privacy": {"usageStatisticsEnabled": False},
-            "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
+            "general": {"enableAutoUpdate": False, "enableAutoUpdateNotification": False},
         }
         write(isolated_user, {".gemini/settings.json": json.dumps(settings)})
         env = tool_env(isolated_user)

@@ -544,3 +544,20 @@ def test_env_copilot_prints_the_offline_switch(
     assert r.code == 0, r.err
     assert "export COPILOT_OFFLINE=true" in r.out.splitlines()
     assert "export COPILOT_PROVIDER_WIRE_API=responses" in r.out.splitlines()
+
+
+# -- llm (routed from the shell only) -----------------------------------------------------
+
+
+def test_env_llm_prints_the_tagged_base_url_and_init_writes_nothing_for_it(
+    small_repo: Path, isolated_user: Path
+) -> None:
+    """`llm` has no per-project settings: `env llm` is the route, and writes no file."""
+    root = initialised(small_repo)
+    before = ours_only(root, isolated_user)
+    r = run_cli("env", "llm", cwd=root)
+    assert r.code == 0, r.err
+    assert r.out.splitlines() == [f"export OPENAI_BASE_URL={ctx_of(root).repo_url}/t/llm/v1"]
+    assert ours_only(root, isolated_user) == before
+    bad = run_cli("init", "--tools", "llm", cwd=root)  # not a tool init configures
+    assert bad.code != 0 and "unknown tool 'llm'" in bad.err

@@ -71,7 +71,7 @@ def test_gemini_cli_through_the_proxy(h: Harness, tmp_path: Path) -> None:
     settings = {
         "security": {"auth": {"selectedType": "gemini-api-key"}},
         "privacy": {"usageStatisticsEnabled": False},
-        "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
+        "general": {"enableAutoUpdate": False, "enableAutoUpdateNotification": False},
     }
     (home / ".gemini" / "settings.json").write_text(json.dumps(settings))
     env = {
@@ -107,3 +107,6 @@ def test_gemini_cli_through_the_proxy(h: Harness, tmp_path: Path) -> None:
     assert {(e.vendor, e.tool, e.model) for e in h.sink.events} == {
         ("gemini", "gemini-cli", "gemini-2.5-pro")
     }
+    # The setting names are 0.61.0's own: it rewrites a file that uses deprecated ones
+    # (`general.disableAutoUpdate`, `general.disableUpdateNag`) and leaves this one be.
+    assert json.loads((home / ".gemini" / "settings.json").read_text()) == settings
