@@ -5,6 +5,9 @@
   deltas (``pace_ms`` apart) whose text carries synthetic names.
 * ``passthrough``: the floor — a plain aiohttp proxy that streams the body
   through both ways with no parsing and no mutation.
+* ``whole``: the floor holding whole bodies, as the proxy must to rewrite
+  them: it reads the request whole, sends it as bytes, reads the answer whole
+  and answers with a ``web.Response`` — still no parsing, no mutation.
 * ``pretense``: the real `Proxy`, serving one bench repository.
 * ``cloud-upstream`` / ``pretense-cloud``: the same for the cloud routes
   (`bench.proxy_cloud`): the replay of every route's documented answer, and the
@@ -128,6 +131,36 @@ def passthrough_app(upstream: str) -> web.Application:
     return app
 
 
+def whole_app(upstream: str) -> web.Application:
+    state: dict[str, Any] = {}
+
+    async def startup(app: web.Application) -> None:
+        state["s"] = ClientSession(
+            connector=TCPConnector(limit=256),
+            timeout=ClientTimeout(total=None),
+            auto_decompress=False,
+        )
+
+    async def cleanup(app: web.Application) -> None:
+        await state["s"].close()
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        tail = request.match_info["tail"]
+        url = f"{upstream}/{tail}" + (f"?{request.query_string}" if request.query_string else "")
+        body = await request.read()
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP}
+        async with state["s"].request(request.method, url, data=body, headers=headers) as up:
+            data = await up.read()
+            out = {k: v for k, v in up.headers.items() if k.lower() not in HOP}
+            return web.Response(status=up.status, body=data, headers=out)
+
+    app = web.Application(client_max_size=256 * 1024 * 1024)
+    app.on_startup.append(startup)
+    app.on_cleanup.append(cleanup)
+    app.router.add_route("*", "/r/{rid}/{tail:.*}", handle)
+    return app
+
+
 def pretense_app(upstream: str, root: Path, audit: str = "") -> web.Application:
     """The proxy; its audit events go to the log file `audit`, or nowhere."""
     from pretense_dev.audit.events import AuditEvent
@@ -193,9 +226,8 @@ async def serve(app: web.Application) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument(
-        "kind", choices=["upstream", "passthrough", "pretense", "cloud-upstream", "pretense-cloud"]
-    )
+    kinds = ["upstream", "passthrough", "whole", "pretense", "cloud-upstream", "pretense-cloud"]
+    ap.add_argument("kind", choices=kinds)
     ap.add_argument("--upstream", default="")
     ap.add_argument("--root", default="")
     ap.add_argument("--text", default="")
@@ -210,6 +242,8 @@ def main() -> None:
         app = upstream_app(Path(a.text).read_text(encoding="utf-8"))
     elif a.kind == "passthrough":
         app = passthrough_app(a.upstream)
+    elif a.kind == "whole":
+        app = whole_app(a.upstream)
     elif a.kind == "cloud-upstream":
         app = cloud_upstream_app(Path(a.root))
     elif a.kind == "pretense-cloud":
