@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING
 
 from pretense_dev.identifiers import PRIORITY, Definition
 from pretense_dev.identifiers.languages import MANIFESTS, grammar
+from pretense_dev.identifiers.recover import recovered
 from pretense_dev.identifiers.stoplists import is_stopped, path_names
 
 if TYPE_CHECKING:
@@ -141,6 +142,13 @@ def raw_definitions(source: bytes, language: str) -> list[tuple[str, str, int]]:
             old = kinds.get(span)
             if old is None or rank < old[0]:
                 kinds[span] = (rank, kind, node.start_point[0] + 1)
+    # Names the grammar could not attach (inside ERROR regions): lowest rank, so
+    # a capture of the query at the same place keeps its kind.
+    for start, end, kind in recovered(source, tree.root_node, language):
+        span = (start, end)
+        if span not in kinds:
+            line = source.count(b"\n", 0, start) + 1
+            kinds[span] = (len(SAME_NODE), kind, line)
     out = []
     for span, (_, kind, line) in kinds.items():
         if span in excluded:
