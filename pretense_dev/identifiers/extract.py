@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING
 
 from pretense_dev.identifiers import PRIORITY, Definition
 from pretense_dev.identifiers.languages import MANIFESTS, grammar
-from pretense_dev.identifiers.recover import recovered
+from pretense_dev.identifiers.recover import recovered, regions
 from pretense_dev.identifiers.stoplists import is_stopped, path_names
 
 if TYPE_CHECKING:
@@ -144,10 +144,13 @@ def raw_definitions(source: bytes, language: str) -> list[tuple[str, str, int]]:
                 kinds[span] = (rank, kind, node.start_point[0] + 1)
     # Names the grammar could not attach (inside ERROR regions): lowest rank, so
     # a capture of the query at the same place keeps its kind.
-    for start, end, kind in recovered(source, tree.root_node, language):
+    misparsed = captures.get("misparsed", ())
+    line, counted = 1, 0
+    for start, end, kind in sorted(recovered(source, tree.root_node, language, misparsed)):
         span = (start, end)
         if span not in kinds:
-            line = source.count(b"\n", 0, start) + 1
+            line += source.count(b"\n", counted, start)
+            counted = start
             kinds[span] = (len(SAME_NODE), kind, line)
     out = []
     for span, (_, kind, line) in kinds.items():
@@ -165,6 +168,19 @@ def raw_definitions(source: bytes, language: str) -> list[tuple[str, str, int]]:
             constant = kind in ("variable", "field") and is_caps(name)
             out.append((name, "constant" if constant else kind, line))
     return out
+
+
+def misparsed_regions(source: bytes, language: str) -> list[tuple[int, int]]:
+    """(start, end) bytes of the regions the grammar mis-parsed (`recover.regions`).
+
+    Empty when the file parses cleanly; the tests use it to show that a
+    source still exercises recovery.
+    """
+    from tree_sitter import QueryCursor
+
+    tree = _parser(language).parse(source)
+    misparsed = QueryCursor(_query(language)).captures(tree.root_node).get("misparsed", ())
+    return regions(tree.root_node, misparsed)
 
 
 def extract_definitions(source: bytes, language: str) -> list[Definition]:

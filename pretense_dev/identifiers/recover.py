@@ -15,7 +15,8 @@ A mis-parse must not let a name the project coined reach the vendor, so here,
 per language, *declaration-shaped* patterns (a declaring keyword then a name:
 ``class Name``, ``fun name(``, ``struct name {``, ``#define NAME``) run over
 the text of each mis-parsed region (`regions`: the node around each outermost
-ERROR, text no node covers, and what the language's `SUSPECTS` query flags),
+ERROR, text no node covers, and what the language's query captures as
+``@misparsed``),
 with comments and string literals blanked.  `extract.raw_definitions` adds
 only names its query did not capture or exclude at the same place, and a name
 in override position (Kotlin ``override fun``) is left out as the query leaves
@@ -30,13 +31,12 @@ usually names a library's type.
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tree_sitter import Node, Query
+    from tree_sitter import Node
 
 # (pattern, kind): group 1 is the defined name.
 Pattern = tuple[re.Pattern[bytes], str]
@@ -87,6 +87,13 @@ PATTERNS: dict[str, list[Pattern]] = {
     "c": _compile(_C),
     "cpp": _compile(_CPP),
 }
+# The keywords every pattern of a language starts from: a region without one
+# is not read further.
+TRIGGERS: dict[str, re.Pattern[bytes]] = {
+    "kotlin": re.compile(rb"\b(?:class|interface|object|typealias|fun|val|var)\b"),
+    "c": re.compile(rb"\b(?:struct|union|enum|typedef|define)\b"),
+    "cpp": re.compile(rb"\b(?:struct|union|enum|typedef|define|class|namespace|using|concept)\b"),
+}
 # Names in override position in an ERROR region: left out, as the query leaves
 # out an `override` it can see.
 OVERRIDES: dict[str, re.Pattern[bytes]] = {
@@ -94,31 +101,10 @@ OVERRIDES: dict[str, re.Pattern[bytes]] = {
         rb"\boverride\s+(?:[a-z]+\s+)*(?:fun|va[lr])\s+" + _KOTLIN_RECEIVER + rb"([A-Za-z_]\w*)"
     ),
 }
-# Nodes the grammar produced without an ERROR but from a mis-parse; the node
-# captured as @region is read like an ERROR region.  Kotlin: a hard keyword
-# read as an identifier (``@Delete class Foo`` without a body becomes the
-# expression ``class Foo``; ``const val X = 1`` after an annotation an
-# assignment).  C/C++: a function definition whose declarator is a bare name
-# (``FMT_END_NAMESPACE struct foo { … };`` reads as a function ``foo`` returning
-# ``FMT_END_NAMESPACE``), and a macro's body, which the grammar keeps as text
-# (``#define UV_PIPE_PRIVATE_FIELDS … typedef struct uv_pipe_accept_s { …``).
-_C_SUSPECTS = """
-(function_definition declarator: (identifier)) @region
-(preproc_arg) @region
-"""
-SUSPECTS: dict[str, str] = {
-    "kotlin": """
-(_ (identifier) @_k
-  (#any-of? @_k "class" "interface" "object" "fun" "val" "var" "typealias")) @region
-""",
-    "c": _C_SUSPECTS,
-    "cpp": _C_SUSPECTS,
-}
 # How far past a region a pattern may read its trailing context (the `{` after
 # `struct name` when the grammar attached the body to the next node).
 _MARGIN = 256
 _NOT_NEWLINE = re.compile(rb"[^\r\n]")
-_BLANK = re.compile(r"comment|string|char_literal|character_literal")
 # Comments and literals in text the grammar kept unparsed (a macro body, a
 # skipped gap): C-family comments, Kotlin raw strings, quoted literals.
 _LEXICAL_BLANK = re.compile(
@@ -126,24 +112,15 @@ _LEXICAL_BLANK = re.compile(
 )
 
 
-@functools.cache
-def _suspects(language: str) -> Query | None:
-    from tree_sitter import Query
+def regions(root: Node, suspects: Iterable[Node] = ()) -> list[tuple[int, int]]:
+    """(start, end) of each mis-parsed region, sorted, overlaps merged.
 
-    from pretense_dev.identifiers.languages import grammar
-
-    text = SUSPECTS.get(language)
-    return None if text is None else Query(grammar(language), text)
-
-
-def regions(root: Node, language: str) -> list[tuple[int, int, Node | None]]:
-    """(start, end, node) of each mis-parsed region.
-
-    The outermost ERROR nodes; text inside an erroneous node that no child
-    covers (tree-sitter may give up and leave the rest of a file outside every
-    child: node None); and the nodes `SUSPECTS` flags.
+    The node around each outermost ERROR; text inside an erroneous node that
+    no child covers (tree-sitter may give up and leave the rest of a file
+    outside every node); and `suspects`, the nodes the language's query
+    captured as ``@misparsed`` (parsed without an error, but wrongly).
     """
-    out: list[tuple[int, int, Node | None]] = []
+    spans: list[tuple[int, int]] = []
     if root.has_error:
         stack = [root]
         while stack:
@@ -153,78 +130,52 @@ def regions(root: Node, language: str) -> list[tuple[int, int, Node | None]]:
                 # the keyword before the ERROR and the name after it.
                 around = node.parent if node.parent not in (None, root) else node
                 assert around is not None
-                out.append((around.start_byte, around.end_byte, around))
+                spans.append((around.start_byte, around.end_byte))
                 continue
             if not node.has_error:
                 continue
             covered = node.start_byte
             for child in node.children:
                 if child.start_byte > covered:
-                    out.append((covered, child.start_byte, None))
+                    spans.append((covered, child.start_byte))
                 covered = max(covered, child.end_byte)
                 stack.append(child)
             if node.end_byte > covered:
-                out.append((covered, node.end_byte, None))
-    query = _suspects(language)
-    if query is not None:
-        from tree_sitter import QueryCursor
+                spans.append((covered, node.end_byte))
+    spans += ((node.start_byte, node.end_byte) for node in suspects)
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        elif end > start:
+            merged.append((start, end))
+    return merged
 
-        for node in QueryCursor(query).captures(root).get("region", []):
-            out.append((node.start_byte, node.end_byte, node))
-    return out
+
+def _blank(m: re.Match[bytes]) -> bytes:
+    return _NOT_NEWLINE.sub(b" ", m.group(0))
 
 
-def _blanked(source: bytes, start: int, end: int, node: Node | None) -> bytes:
-    """``source[start:end + margin]`` with the region's comments and literals blanked.
+def recovered(
+    source: bytes, root: Node, language: str, suspects: Iterable[Node] = ()
+) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of each declaration-shaped name in a mis-parsed region.
 
-    Comment and string nodes are blanked where the tree has them; text the
-    grammar left unparsed (a leaf such as a macro body, a gap the parser
-    skipped) lexically.
+    Each region is read up to `_MARGIN` bytes past its end, with comments and
+    literals blanked lexically (the tree of a mis-parsed region is not to be
+    trusted about them either); a region without a declaring keyword is
+    skipped before that.
     """
-    stop = min(len(source), end + _MARGIN)
-    out = bytearray(source[start:stop])
-
-    def blank(a: int, b: int) -> None:
-        a, b = max(a, start) - start, min(b, stop) - start
-        if a < b:
-            out[a:b] = _NOT_NEWLINE.sub(b" ", out[a:b])
-
-    def lexical(a: int, b: int) -> None:
-        for m in _LEXICAL_BLANK.finditer(source, a, b):
-            blank(m.start(), m.end())
-
-    if node is None:
-        lexical(start, end)
-        return bytes(out)
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if _BLANK.search(n.type):
-            blank(n.start_byte, n.end_byte)
-            continue
-        # Text no child covers (a leaf's, or what the parser skipped) is read lexically.
-        covered = n.start_byte
-        for child in n.children:
-            if child.start_byte > covered:
-                lexical(covered, child.start_byte)
-            covered = max(covered, child.end_byte)
-            stack.append(child)
-        if n.end_byte > covered:
-            lexical(covered, n.end_byte)
-    return bytes(out)
-
-
-def recovered(source: bytes, root: Node, language: str) -> list[tuple[int, int, str]]:
-    """(start, end, kind) of each declaration-shaped name in a mis-parsed region."""
     patterns = PATTERNS.get(language)
     if patterns is None:
         return []
+    trigger = TRIGGERS[language]
     override = OVERRIDES.get(language)
     found: list[tuple[int, int, str]] = []
-    for start, end, node in regions(root, language):
-        if end <= start:
+    for start, end in regions(root, suspects):
+        if trigger.search(source, start, end) is None:
             continue
-        text = _blanked(source, start, end, node)
+        text = _LEXICAL_BLANK.sub(_blank, source[start : end + _MARGIN])
         size = end - start
         excluded = set()
         if override is not None:

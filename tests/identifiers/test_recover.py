@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import pytest
 
-from pretense_dev.identifiers.extract import extract_definitions, raw_definitions
-from pretense_dev.identifiers.languages import grammar
-from pretense_dev.identifiers.recover import regions
+from pretense_dev.identifiers.extract import (
+    extract_definitions,
+    misparsed_regions,
+    raw_definitions,
+)
 
 KOTLIN = """\
 package com.acmepay.settlement
@@ -120,18 +122,13 @@ int Ledger::post_entry() { return 0; }
 """
 
 
-def _misparsed(source: str, language: str) -> bool:
-    from tree_sitter import Parser
-
-    root = Parser(grammar(language)).parse(source.encode()).root_node
-    return bool(regions(root, language))
-
-
 @pytest.mark.parametrize(
-    ("source", "language"), [(KOTLIN, "kotlin"), (HEADER, "cpp"), (CPP, "cpp")]
+    ("source", "language"),
+    [(KOTLIN, "kotlin"), (HEADER, "cpp"), (CPP, "cpp")],
+    ids=["kotlin", "c-header", "cpp"],
 )
 def test_the_grammar_does_fail_on_these_sources(source: str, language: str) -> None:
-    assert _misparsed(source, language), (
+    assert misparsed_regions(source.encode(), language), (
         "the grammar now parses this source: recovery is no longer exercised here"
     )
 
@@ -161,6 +158,13 @@ def test_kotlin_names_in_a_broken_class_are_found() -> None:
         # an extension property: the receiver is someone else's type
         "payoutLevel": "variable",
     }
+
+
+def test_recovered_names_carry_their_line() -> None:
+    lines = {d.name: d.line for d in extract_definitions(KOTLIN.encode(), "kotlin")}
+    source_lines = KOTLIN.splitlines()
+    for name in ("SettlementFlags", "PayoutWindow", "payoutStreamDrains", "LedgerShadowPlatform"):
+        assert name in source_lines[lines[name] - 1], name
 
 
 def test_kotlin_recovery_adds_no_override_comment_string_or_receiver() -> None:
