@@ -57,7 +57,7 @@ _C_TAG_BODY = (
     r"(?:\s+[A-Z][A-Z0-9_]*(?:\([^()]*\))?)*\s+([A-Za-z_]\w*)\s*(?:final\s*)?(?::(?!:)|\{)"
 )
 _C = [
-    (r"(?m)^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)", "constant"),
+    (r"#[ \t]*define[ \t]+([A-Za-z_]\w*)", "constant"),
     (r"\b(?:struct|union)" + _C_TAG_BODY, "class"),
     (r"\benum(?:\s+(?:class|struct))?" + _C_TAG_BODY, "type"),
     (r"\btypedef\b[^;{}]*?\b([A-Za-z_]\w*)\s*;", "type"),
@@ -87,12 +87,14 @@ PATTERNS: dict[str, list[Pattern]] = {
     "c": _compile(_C),
     "cpp": _compile(_CPP),
 }
-# The keywords every pattern of a language starts from: a region without one
-# is not read further.
-TRIGGERS: dict[str, re.Pattern[bytes]] = {
-    "kotlin": re.compile(rb"\b(?:class|interface|object|typealias|fun|val|var)\b"),
-    "c": re.compile(rb"\b(?:struct|union|enum|typedef|define)\b"),
-    "cpp": re.compile(rb"\b(?:struct|union|enum|typedef|define|class|namespace|using|concept)\b"),
+# Where a pattern may start: the declaring keywords (and `override`, where the
+# override pattern starts).  Regions are scanned for these once; each pattern
+# is then tried only at a keyword, and a region with none is skipped.
+_C_KEYWORDS = rb"#[ \t]*define\b|\b(?:struct|union|enum|typedef"
+KEYWORDS: dict[str, re.Pattern[bytes]] = {
+    "kotlin": re.compile(rb"\b(?:class|interface|object|typealias|fun|val|var|override)\b"),
+    "c": re.compile(_C_KEYWORDS + rb")\b"),
+    "cpp": re.compile(_C_KEYWORDS + rb"|class|namespace|using|concept)\b"),
 }
 # Names in override position in an ERROR region: left out, as the query leaves
 # out an `override` it can see.
@@ -169,21 +171,24 @@ def recovered(
     patterns = PATTERNS.get(language)
     if patterns is None:
         return []
-    trigger = TRIGGERS[language]
+    keywords = KEYWORDS[language]
     override = OVERRIDES.get(language)
     found: list[tuple[int, int, str]] = []
     for start, end in regions(root, suspects):
-        if trigger.search(source, start, end) is None:
+        if keywords.search(source, start, end) is None:
             continue
         text = _LEXICAL_BLANK.sub(_blank, source[start : end + _MARGIN])
         size = end - start
-        excluded = set()
+        excluded: set[int] = set()
+        hits = [k.start() for k in keywords.finditer(text, 0, size)]
         if override is not None:
-            excluded = {m.start(1) for m in override.finditer(text)}
-        for rx, kind in patterns:
-            for m in rx.finditer(text):
-                if m.start(1) >= size:
-                    break
-                if m.start(1) not in excluded:
+            for at in hits:
+                m = override.match(text, at)
+                if m is not None:
+                    excluded.add(m.start(1))
+        for at in hits:
+            for rx, kind in patterns:
+                m = rx.match(text, at)
+                if m is not None and m.start(1) < size and m.start(1) not in excluded:
                     found.append((start + m.start(1), start + m.end(1), kind))
     return found
