@@ -20,6 +20,8 @@ from pretense_dev.identifiers.extract import (
     misparsed_regions,
     raw_definitions,
 )
+from pretense_dev.identifiers.languages import GRAMMARS
+from pretense_dev.identifiers.recover import KEYWORDS, PATTERNS
 
 KOTLIN = """\
 package com.acmepay.settlement
@@ -219,3 +221,39 @@ def test_cpp_declarations_after_macros_are_found() -> None:
     raw = {n for n, _, _ in raw_definitions(CPP.encode(), "cpp")}
     # a method defined outside its class is declared by its class
     assert not raw & {"post_entry", "Ledger", "Cardinality", "LEDGER_API"}
+
+
+# One broken source per language where the grammar loses a definition the
+# recovery finds; the names the grammar still finds are not listed.
+BROKEN = {
+    "javascript": (
+        "const rates = {;\nclass PayoutLedger {\n}\nfunction settlePayouts( {\n}\n",
+        {"settlePayouts"},
+    ),
+    "go": (
+        "package ledger\nfunc (l *Ledger) settlePayouts( {\n}\ntype PayoutLedger struct {\n",
+        {"settlePayouts", "PayoutLedger"},
+    ),
+    "csharp": (
+        "#if NET6_0\nnamespace Acme.Ledger\n{\n#else\nnamespace Acme.LedgerLegacy\n{\n#endif\n"
+        "    public class PayoutLedger { }\n}\n",
+        {"Ledger"},
+    ),
+    "ruby": (
+        "class PayoutLedger < Base\n  def settle_payouts(\n  end\nend\n",
+        {"PayoutLedger", "settle_payouts"},
+    ),
+}
+
+
+@pytest.mark.parametrize("language", sorted(BROKEN))
+def test_other_languages_recover_what_their_grammar_loses(language: str) -> None:
+    source, recovered = BROKEN[language]
+    assert misparsed_regions(source.encode(), language)
+    found = {d.name for d in extract_definitions(source.encode(), language)}
+    assert recovered <= found, recovered - found
+
+
+def test_every_grammar_has_recovery_patterns() -> None:
+    assert set(PATTERNS) == set(GRAMMARS)
+    assert set(KEYWORDS) == set(GRAMMARS)
