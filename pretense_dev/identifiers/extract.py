@@ -145,8 +145,9 @@ def raw_definitions(source: bytes, language: str) -> list[tuple[str, str, int]]:
     # Names the grammar could not attach (inside ERROR regions): lowest rank, so
     # a capture of the query at the same place keeps its kind.
     misparsed = captures.get("misparsed", ())
+    bodies = captures.get("macro_body", ())
     line, counted = 1, 0
-    for start, end, kind in sorted(recovered(source, tree.root_node, language, misparsed)):
+    for start, end, kind in sorted(recovered(source, tree.root_node, language, misparsed, bodies)):
         span = (start, end)
         if span not in kinds:
             line += source.count(b"\n", counted, start)

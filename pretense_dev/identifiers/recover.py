@@ -170,6 +170,17 @@ KEYWORDS: dict[str, re.Pattern[bytes]] = {
     "rust": re.compile(rb"\b(?:struct|enum|trait|union|mod)\b"),
     "php": re.compile(rb"\b(?:class|interface|trait|enum|function)\b"),
 }
+# A declaration statement in a macro body: `[struct|unsigned|const…] type [*]name [N];`
+# at the start of the body or after `;`, `{`, `}` or a line continuation.
+_MACRO_FIELD = re.compile(
+    rb"(?:^|(?<=[;{}\\]))\s*(?:(?:struct|union|enum|unsigned|signed|const|volatile|static|long"
+    rb"|short)\s+)*([A-Za-z_]\w*)(?:\s*\*[\s*]*|\s+)([A-Za-z_]\w*)\s*(?:\[[^\];]*\]\s*)*;"
+)
+# Words that start a statement, not a type: `return UV_EBADF;` declares nothing.
+_C_STATEMENT_WORDS = frozenset(
+    b"return goto case else do sizeof typedef delete throw new co_return co_yield using "
+    b"namespace template typename operator".split()
+)
 # Names in override position in an ERROR region: left out, as the query leaves
 # out an `override` it can see.
 OVERRIDES: dict[str, re.Pattern[bytes]] = {
@@ -256,15 +267,38 @@ def _blank(m: re.Match[bytes]) -> bytes:
 
 
 def recovered(
-    source: bytes, root: Node, language: str, suspects: Iterable[Node] = ()
+    source: bytes,
+    root: Node,
+    language: str,
+    suspects: Iterable[Node] = (),
+    macro_bodies: Iterable[Node] = (),
 ) -> list[tuple[int, int, str]]:
     """(start, end, kind) of each declaration-shaped name in a mis-parsed region.
 
     Each region is read up to `_MARGIN` bytes past its end, with comments and
     literals blanked lexically (the tree of a mis-parsed region is not to be
     trusted about them either); a region without a declaring keyword is
-    skipped before that.
+    skipped before that.  In a C/C++ macro body (`macro_bodies`), a
+    ``type name;`` declaration is a field too: ``#define LOOP_PRIVATE_FIELDS
+    int backend_fd; uv__io_t signal_io_watcher;`` defines fields no struct
+    body spells out.
     """
+    found = _in_regions(source, root, language, suspects)
+    blank = LEXICAL_BLANK.get(language)
+    for node in macro_bodies:
+        if blank is None:
+            break
+        start = node.start_byte
+        text = blank.sub(_blank, source[start : node.end_byte])
+        for m in _MACRO_FIELD.finditer(text):
+            if m.group(1) not in _C_STATEMENT_WORDS:
+                found.append((start + m.start(2), start + m.end(2), "field"))
+    return found
+
+
+def _in_regions(
+    source: bytes, root: Node, language: str, suspects: Iterable[Node]
+) -> list[tuple[int, int, str]]:
     patterns = PATTERNS.get(language)
     if patterns is None:
         return []

@@ -88,6 +88,8 @@ struct sockaddr;
     struct ledger_pipe_accept_s* next_accept;                                 \\
   } ledger_pipe_accept_t;
 
+#define LEDGER_CHECK(cond) do { if (!(cond)) { return LEDGER_EINVAL; } } while (0)
+
 struct ledger_handle_s {
   LEDGER_HANDLE_FIELDS
 };
@@ -198,11 +200,15 @@ def test_c_header_structs_built_by_macros_are_found() -> None:
         # defined inside a macro's body, which the grammar keeps as text
         "ledger_pipe_accept_s": "class",
         "ledger_pipe_accept_t": "type",
+        "ledger_data": "field",
+        "ledger_loop": "field",
+        "next_accept": "field",
+        "LEDGER_CHECK": "function",
         "ledger_loop_init": "method",
     }
     raw = {n for n, _, _ in raw_definitions(HEADER.encode(), "cpp")}
     # a forward declaration names a type defined elsewhere (often a library's)
-    assert not raw & {"sockaddr", "CommentOnlyLedger", "LEDGER_EXTERN"}
+    assert not raw & {"sockaddr", "CommentOnlyLedger", "LEDGER_EXTERN", "LEDGER_EINVAL"}
 
 
 def test_cpp_declarations_after_macros_are_found() -> None:
