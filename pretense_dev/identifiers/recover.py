@@ -289,6 +289,8 @@ def recovered(
         if blank is None:
             break
         start = node.start_byte
+        if source.find(b";", start, node.end_byte) < 0:
+            continue  # most bodies are a value (`#define LEDGER_MAX 64`)
         text = blank.sub(_blank, source[start : node.end_byte])
         for m in _MACRO_FIELD.finditer(text):
             if m.group(1) not in _C_STATEMENT_WORDS:
