@@ -16,8 +16,9 @@ per language, *declaration-shaped* patterns (a declaring keyword then a name:
 ``class Name``, ``fun name(``, ``struct name {``, ``#define NAME``) run over
 the text of each mis-parsed region (`regions`: the node around each outermost
 ERROR, text no node covers, and what the language's query captures as
-``@misparsed``),
-with comments and string literals blanked.  `extract.raw_definitions` adds
+``@misparsed``), with comments and string literals blanked; every grammar has
+its patterns.  In a C/C++ macro body a ``type name;`` declaration is a field
+as well.  `extract.raw_definitions` adds
 only names its query did not capture or exclude at the same place, and a name
 in override position (Kotlin ``override fun``) is left out as the query leaves
 it out.
