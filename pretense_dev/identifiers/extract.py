@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING
 
 from pretense_dev.identifiers import PRIORITY, Definition
 from pretense_dev.identifiers.languages import MANIFESTS, grammar
+from pretense_dev.identifiers.recover import recovered, regions
 from pretense_dev.identifiers.stoplists import is_stopped, path_names
 
 if TYPE_CHECKING:
@@ -141,6 +142,17 @@ def raw_definitions(source: bytes, language: str) -> list[tuple[str, str, int]]:
             old = kinds.get(span)
             if old is None or rank < old[0]:
                 kinds[span] = (rank, kind, node.start_point[0] + 1)
+    # Names the grammar could not attach (inside ERROR regions): lowest rank, so
+    # a capture of the query at the same place keeps its kind.
+    misparsed = captures.get("misparsed", ())
+    bodies = captures.get("macro_body", ())
+    line, counted = 1, 0
+    for start, end, kind in sorted(recovered(source, tree.root_node, language, misparsed, bodies)):
+        span = (start, end)
+        if span not in kinds:
+            line += source.count(b"\n", counted, start)
+            counted = start
+            kinds[span] = (len(SAME_NODE), kind, line)
     out = []
     for span, (_, kind, line) in kinds.items():
         if span in excluded:
@@ -157,6 +169,19 @@ def raw_definitions(source: bytes, language: str) -> list[tuple[str, str, int]]:
             constant = kind in ("variable", "field") and is_caps(name)
             out.append((name, "constant" if constant else kind, line))
     return out
+
+
+def misparsed_regions(source: bytes, language: str) -> list[tuple[int, int]]:
+    """(start, end) bytes of the regions the grammar mis-parsed (`recover.regions`).
+
+    Empty when the file parses cleanly; the tests use it to show that a
+    source still exercises recovery.
+    """
+    from tree_sitter import QueryCursor
+
+    tree = _parser(language).parse(source)
+    misparsed = QueryCursor(_query(language)).captures(tree.root_node).get("misparsed", ())
+    return regions(tree.root_node, misparsed)
 
 
 def extract_definitions(source: bytes, language: str) -> list[Definition]:

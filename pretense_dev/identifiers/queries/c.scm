@@ -42,3 +42,11 @@
 (parameter_declaration declarator: (identifier) @definition.parameter)
 (parameter_declaration declarator: (_ declarator: (identifier) @definition.parameter))
 (parameter_declaration declarator: (_ declarator: (_ declarator: (identifier) @definition.parameter)))
+
+; --- mis-parsed without an error (identifiers/recover.py reads the region): a
+; function definition whose declarator is a bare name (`END_NAMESPACE_MACRO
+; struct foo {…};` reads as a function `foo`), and a macro's body, which the
+; grammar keeps as text (`#define PRIVATE_FIELDS typedef struct accept_s {…}`;
+; as @macro_body its `type name;` declarations are fields too) ---
+(function_definition declarator: (identifier)) @misparsed
+(preproc_arg) @misparsed @macro_body

@@ -21,6 +21,14 @@
 (variadic_type_parameter_declaration (type_identifier) @definition.type)
 (concept_definition name: (identifier) @definition.type)
 
+; --- `API_MACRO Type name(…)`: the grammar reads `Type name` as `Type::name` with
+; a missing `::` (a real `Ledger::post` has its `::` and stays out) ---
+(function_declarator
+  declarator: (qualified_identifier (MISSING "::") name: (identifier) @definition.function))
+(function_declarator
+  declarator: (qualified_identifier
+    name: (qualified_identifier (MISSING "::") name: (identifier) @definition.function)))
+
 ; --- methods declared or defined in a class body ---
 (function_declarator declarator: (field_identifier) @definition.method)
 

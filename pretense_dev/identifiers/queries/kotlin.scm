@@ -51,3 +51,12 @@
 (lambda_parameters (variable_declaration (identifier) @definition.parameter))
 (lambda_parameters (multi_variable_declaration (variable_declaration (identifier) @definition.parameter)))
 (setter (identifier) @definition.parameter)
+
+; --- mis-parsed without an error (identifiers/recover.py reads the region):
+; tree-sitter-kotlin 1.1 reads a hard keyword as an identifier after some
+; annotations (`@TargetClass(X::class) @Delete class Foo` becomes the expression
+; `class Foo`, `@Api const val X = 1` an assignment) ---
+(infix_expression (identifier) @_k
+  (#any-of? @_k "class" "interface" "object" "fun" "val" "var" "typealias")) @misparsed
+(binary_expression (identifier) @_k
+  (#any-of? @_k "class" "interface" "object" "fun" "val" "var" "typealias")) @misparsed
