@@ -133,7 +133,9 @@ class AnthropicRewriter(Rewriter):
                 break
         else:  # pragma: no cover - the caller checked the starts
             return None
-        if at < 0 or not index.isdigit() or (index[0] == 48 and len(index) > 1):  # no leading 0
+        # JSON digits with no leading 0, and few of them: a block's index, not a number
+        # `int` refuses to read (over 4,300 digits) or the general path's parse rejects
+        if at < 0 or not 0 < len(index) <= 9 or not index.isdigit() or index[:1] == b"0" != index:
             return None
         state = self.blocks.get(int(index))
         if state is None or state[0] != "text_delta":

@@ -234,6 +234,19 @@ def test_anthropic_text_deltas_keep_the_upstream_bytes() -> None:
             assert rewrite("anthropic", up) == b"".join(want)
 
 
+def test_anthropic_odd_indexes_take_the_general_path() -> None:
+    # An index no block has, with a leading zero, or too long for `int` to read: the
+    # event goes on as the general path says (as it came: no such block), no error.
+    for index in (b"01", b"00", b"9" * 5000, b"1" * 30, b"-1", b"1.0"):
+        head = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
+        odd = (
+            head + index + b',"delta":{"type":"text_delta","text":"' + S["reconcile_batch"].encode()
+        )
+        odd += b' x"}}\n\n'
+        up = _text_stream([odd], 0)
+        assert rewrite("anthropic", up) == rewrite("anthropic", up, by_event=True)
+
+
 _PIECES = st.one_of(
     st.sampled_from([*S.values(), *NAMES, "é", "😀", " ", "\n", '"', "\\", "A", "_", ".", "9"]),
     st.text(max_size=4),
