@@ -352,29 +352,153 @@ Stream_result(Stream *self, const char *buf, Py_ssize_t n)
                           : PyUnicode_DecodeUTF8(buf, n, "strict");
 }
 
-/* Run the loop over pend + s[0:n]; keep what is held back as the new pend. */
-static PyObject *
-Stream_run(Stream *self, const char *s, Py_ssize_t n, int final)
+/* The loop over pend + s[0:n] into self->o; what is held back becomes the new pend. */
+static int
+Stream_sub(Stream *self, const char *s, Py_ssize_t n, int json, int final)
 {
     const char *text = s;
     Py_ssize_t total = n;
     if (self->pend_len) {
         total = self->pend_len + n;
-        if (reserve(&self->scratch, &self->scratch_cap, total) < 0) return NULL;
+        if (reserve(&self->scratch, &self->scratch_cap, total) < 0) return -1;
         memcpy(self->scratch, self->pend, self->pend_len);
         memcpy(self->scratch + self->pend_len, s, n);
         text = self->scratch;
     }
-    if (reserve(&self->o.buf, &self->o.cap, total + total / 8 + 64) < 0) return NULL;
+    if (reserve(&self->o.buf, &self->o.cap, total + total / 8 + 64) < 0) return -1;
     self->o.len = 0;
     Py_ssize_t held = 0;
-    if (sub_core(self->table, text, total, self->prefix, self->plen, self->strip, self->json, final,
+    if (sub_core(self->table, text, total, self->prefix, self->plen, self->strip, json, final,
                  &self->o, &held) < 0)
-        return NULL;
-    if (reserve(&self->pend, &self->pend_cap, held) < 0) return NULL;
+        return -1;
+    if (reserve(&self->pend, &self->pend_cap, held) < 0) return -1;
     memmove(self->pend, text + total - held, held);
     self->pend_len = held;
+    return 0;
+}
+
+static PyObject *
+Stream_run(Stream *self, const char *s, Py_ssize_t n, int final)
+{
+    if (Stream_sub(self, s, n, self->json, final) < 0) return NULL;
     return Stream_result(self, self->o.buf, self->o.len);
+}
+
+/* Whether s[0:n] is the inside of a JSON string literal (RFC 8259: no raw '"' or
+ * control character, only the defined escapes, UTF-8 as RFC 3629 allows it) in
+ * which every escape stands for a character that is not part of a token: then
+ * un-mutating the escaped bytes with escapes as separators (json=1) finds the
+ * same tokens as un-mutating the decoded text.  "\u0041" (a letter) and a
+ * surrogate escape outside a high-low pair are refused, as is anything orjson
+ * would refuse. */
+static int
+plain_json_string(const unsigned char *s, Py_ssize_t n)
+{
+    Py_ssize_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            if (c < 0x20 || c == '"') return 0;
+            if (c != '\\') {
+                i++;
+                continue;
+            }
+            if (i + 1 >= n) return 0;
+            unsigned char e = s[i + 1];
+            if (e == 'u') {
+                if (i + 6 > n) return 0;
+                unsigned int cp = 0;
+                for (int k = 2; k < 6; k++) {
+                    unsigned char h = s[i + k];
+                    if (!is_hex(h)) return 0;
+                    cp = cp * 16 + (unsigned int)(h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+                }
+                if (cp < 0x80 && WORD[cp]) return 0;
+                if (cp >= 0xD800 && cp <= 0xDFFF) {
+                    /* only a high surrogate with its low one (a character beyond the BMP) */
+                    if (cp > 0xDBFF || i + 12 > n || s[i + 6] != '\\' || s[i + 7] != 'u') return 0;
+                    unsigned int lo = 0;
+                    for (int k = 8; k < 12; k++) {
+                        unsigned char h = s[i + k];
+                        if (!is_hex(h)) return 0;
+                        lo = lo * 16 + (unsigned int)(h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+                    }
+                    if (lo < 0xDC00 || lo > 0xDFFF) return 0;
+                    i += 6;
+                }
+                i += 6;
+            } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
+                       e == 'r' || e == 't') {
+                i += 2;
+            } else {
+                return 0;
+            }
+            continue;
+        }
+        Py_ssize_t len;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0) lo = 0xA0;
+            else if (c == 0xED) hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0) lo = 0x90;
+            else if (c == 0xF4) hi = 0x8F;
+        } else {
+            return 0;
+        }
+        if (i + len > n || s[i + 1] < lo || s[i + 1] > hi) return 0;
+        for (Py_ssize_t k = 2; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80) return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* feed_string(raw, start, end) -> bytes | None
+ * raw[start:end] is the inside of a JSON string literal as sent, escapes and all
+ * (a streamed text delta in its event's bytes).  Un-mutates it as feed() would
+ * un-mutate the decoded text, sharing the held-back token with feed(), and keeps
+ * the sender's escapes: returns raw with that part replaced, raw itself when
+ * nothing changed, b"" when all of it is held back.  None, with the state
+ * untouched, when plain_json_string refuses it: the caller decodes instead. */
+static PyObject *
+Stream_feed_string(Stream *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyBytes_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "feed_string(raw: bytes, start: int, end: int)");
+        return NULL;
+    }
+    PyObject *raw = args[0];
+    Py_ssize_t start = PyLong_AsSsize_t(args[1]);
+    if (start == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t end = PyLong_AsSsize_t(args[2]);
+    if (end == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t size = PyBytes_GET_SIZE(raw);
+    if (start < 0 || end < start || end > size) {
+        PyErr_SetString(PyExc_ValueError, "feed_string: start and end out of range");
+        return NULL;
+    }
+    const char *s = PyBytes_AS_STRING(raw);
+    Py_ssize_t n = end - start;
+    if (!plain_json_string((const unsigned char *)s + start, n)) Py_RETURN_NONE;
+    if (Stream_sub(self, s + start, n, 1, 0) < 0) return NULL;
+    Py_ssize_t m = self->o.len;
+    if (m == n && memcmp(self->o.buf, s + start, n) == 0) {
+        Py_INCREF(raw);
+        return raw;
+    }
+    if (m == 0) return PyBytes_FromStringAndSize(NULL, 0);
+    PyObject *res = PyBytes_FromStringAndSize(NULL, size - n + m);
+    if (!res) return NULL;
+    char *d = PyBytes_AS_STRING(res);
+    memcpy(d, s, start);
+    memcpy(d + start, self->o.buf, m);
+    memcpy(d + start + m, s + end, size - end);
+    return res;
 }
 
 static PyObject *
@@ -455,6 +579,8 @@ static PyGetSetDef Stream_getset[] = {
 static PyMethodDef Stream_methods[] = {
     {"feed", (PyCFunction)Stream_feed, METH_O, "feed(chunk) -> what can be emitted now"},
     {"flush", (PyCFunction)Stream_flush, METH_NOARGS, "flush() -> whatever was held back"},
+    {"feed_string", (PyCFunction)(void (*)(void))Stream_feed_string, METH_FASTCALL,
+     "feed_string(raw, start, end) -> raw with the JSON string inside raw[start:end] un-mutated"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -88,6 +88,11 @@ class IdentifierMap:
         return StreamUnmutator(self._unmut, b"", json=json)
 
 
+def _decode_instead(raw: bytes, start: int, end: int) -> None:
+    """`StreamUnmutator.feed_string` without the kernel: always "decode and `feed`"."""
+    return None
+
+
 class StreamUnmutator(Generic[AnyStr]):
     """Un-mutates a text that arrives in chunks split anywhere.
 
@@ -98,12 +103,19 @@ class StreamUnmutator(Generic[AnyStr]):
     ASCII and non-ASCII bytes pass through untouched.
     """
 
-    __slots__ = ("_empty", "_json", "_pending", "_stream", "_sub", "feed", "flush")
+    __slots__ = ("_empty", "_json", "_pending", "_stream", "_sub", "feed", "feed_string", "flush")
 
     # `feed(chunk)` returns what can be emitted now (the rest waits for the next
     # chunk); `flush()` emits whatever was held back at the end of the stream.
     feed: Callable[[AnyStr], AnyStr]
     flush: Callable[[], AnyStr]
+    # `feed_string(raw, start, end)`: the same step for a text that sits JSON-escaped in
+    # raw[start:end] (a streamed delta inside its event's bytes), done on those bytes:
+    # `raw` with that part un-mutated, `raw` itself when nothing changed, b"" when all
+    # of it is held back, or None when the caller must decode it and call `feed`
+    # (not valid JSON string content, an escape of a name character or of a
+    # surrogate, or no kernel).  It shares the held-back text with `feed`.
+    feed_string: Callable[[bytes, int, int], bytes | None]
 
     def __init__(self, table: TokenTable, empty: AnyStr, *, json: bool = False) -> None:
         self._sub = table.sub
@@ -118,9 +130,11 @@ class StreamUnmutator(Generic[AnyStr]):
         if stream is not None:
             self.feed = stream.feed
             self.flush = stream.flush
+            self.feed_string = stream.feed_string
         else:
             self.feed = self._feed
             self.flush = self._flush
+            self.feed_string = _decode_instead
 
     @property
     def pending(self) -> AnyStr:

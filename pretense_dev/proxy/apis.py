@@ -60,14 +60,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from yarl import URL
 
 from pretense_dev.mutation import IdentifierMap
 from pretense_dev.proxy import bedrock, eventstream, google, jsonarray, jsonx, sse
 from pretense_dev.proxy.guard import Refusal
-from pretense_dev.proxy.sse import Encoder, Event
+from pretense_dev.proxy.sse import Decoder, Encoder
 from pretense_dev.proxy.streams import (
     AnthropicRewriter,
     ChatRewriter,
@@ -90,14 +90,6 @@ Params = Mapping[str, str]
 Matcher = Callable[[str, Mapping[str, str]], Params | None]
 Walker = Callable[[dict[str, Any], Outgoing], None]
 Unmutator = Callable[[Any, IdentifierMap], Any]
-
-
-class Decoder(Protocol):
-    """Cuts a byte stream into events; `finish` returns what the end of stream completes."""
-
-    def feed(self, chunk: bytes) -> list[Event]: ...  # noqa: D102
-
-    def finish(self) -> list[Event]: ...  # noqa: D102
 
 
 @dataclass(frozen=True)

@@ -984,10 +984,7 @@ class Proxy:
         deadline = ReadDeadline(up, ex.read_timeout or self.settings.read_timeout)
         try:
             while chunk := await deadline.read():
-                events = parser.feed(chunk)
-                if not events:
-                    continue
-                data = b"".join([rw.event(e) for e in events])
+                data = rw.feed(parser, chunk)
                 if data:
                     await resp.write(data)
                     sent += len(data)

@@ -12,9 +12,18 @@ decoders read them (https://html.spec.whatwg.org/multipage/server-sent-events.ht
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 # Writes one event (name or None, data) back in a stream's framing.
 Encoder = Callable[[str | None, str | bytes], bytes]
+
+
+class Decoder(Protocol):
+    """Cuts a byte stream into events; `finish` returns what the end of stream completes."""
+
+    def feed(self, chunk: bytes) -> list[Event]: ...  # noqa: D102
+
+    def finish(self) -> list[Event]: ...  # noqa: D102
 
 
 class Event:
@@ -36,7 +45,8 @@ class Event:
         return f"Event(name={self.name!r}, data={self.data_bytes[:60]!r})"
 
 
-def _parse(raw: bytes) -> Event:
+def parse_event(raw: bytes) -> Event:
+    """One event's raw bytes (as `SSEParser.feed_raw` cuts them) read into an `Event`."""
     if b"\r" not in raw:
         # The shapes vendors send: "event: X\ndata: Y\n\n" and "data: Y\n\n".
         last = len(raw) - 2
@@ -81,11 +91,19 @@ class SSEParser:
 
     def feed(self, chunk: bytes) -> list[Event]:
         """Complete events in `chunk` (and what was buffered before it)."""
+        return [parse_event(raw) for raw in self.feed_raw(chunk)]
+
+    def feed_raw(self, chunk: bytes) -> list[bytes]:
+        """`feed`, but each event as its raw bytes (terminator included), not parsed."""
+        # One whole event and nothing buffered: the usual read of a paced stream.
+        n = len(chunk)
+        if not self._buf and n > 2 and chunk.find(b"\n\n") == n - 2 and b"\r" not in chunk:
+            return [chunk]
         buf = self._buf + chunk if self._buf else chunk
         return self._scan(buf, eof=False)
 
-    def _scan(self, buf: bytes, *, eof: bool) -> list[Event]:
-        events: list[Event] = []
+    def _scan(self, buf: bytes, *, eof: bool) -> list[bytes]:
+        events: list[bytes] = []
         start = 0
         if b"\r" not in buf:
             # The common case: "\n" line ends only.
@@ -96,7 +114,7 @@ class SSEParser:
                 if end == start:  # stray blank lines between events
                     start = end + 1
                     continue
-                events.append(_parse(buf[start : end + 2]))
+                events.append(buf[start : end + 2])
                 start = end + 2
             self._buf = buf[start:]
             return events
@@ -119,7 +137,7 @@ class SSEParser:
                 j = i + 1
             if i == line_start:  # an empty line ends the event
                 if line_start > start:
-                    events.append(_parse(buf[start:j]))
+                    events.append(buf[start:j])
                 start = j
             line_start = j
             i = j
@@ -128,13 +146,15 @@ class SSEParser:
 
     def finish(self) -> list[Event]:
         """End of stream: an unterminated last event, completed with its blank line."""
-        events = self._scan(self._buf, eof=True) if b"\r" in self._buf else []
+        events = []
+        if b"\r" in self._buf:
+            events = [parse_event(r) for r in self._scan(self._buf, eof=True)]
         rest, self._buf = self._buf, b""
         if not rest.strip(b"\r\n"):
             return events
         if rest.endswith(b"\r") or not rest.endswith(b"\n"):
             rest += b"\n"
-        return [*events, _parse(rest + b"\n")]
+        return [*events, parse_event(rest + b"\n")]
 
 
 def encode(name: str | None, data: str | bytes) -> bytes:

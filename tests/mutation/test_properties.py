@@ -8,10 +8,12 @@ the stream un-mutator against every split of its input.
 from __future__ import annotations
 
 import itertools
+import json as jsonlib
 import keyword
 import re
 from typing import AnyStr
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -400,3 +402,113 @@ def test_stream_refuses_the_other_text_type() -> None:
         m.stream_unmutator().feed(b"var_q7k2md")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         m.stream_unmutator_bytes().feed("var_q7k2md")  # type: ignore[arg-type]
+
+
+def _escaped(text: str, how: int) -> bytes:
+    """`text` as the inside of a JSON string literal, written one of three ways."""
+    if how == 2:  # every character as an escape, letters included
+        lit = "".join(
+            f"\\u{u:04x}"
+            for c in text
+            for u in (
+                [ord(c)]
+                if ord(c) < 0x10000
+                else [0xD800 + ((ord(c) - 0x10000) >> 10), 0xDC00 + ((ord(c) - 0x10000) & 0x3FF)]
+            )
+        )
+        return lit.encode()
+    # 0: ASCII with \uXXXX escapes (pairs beyond the BMP); 1: UTF-8 as it stands
+    return jsonlib.dumps(text, ensure_ascii=how == 0).encode("utf-8", "surrogatepass")[1:-1]
+
+
+def _lone_surrogate(text: str) -> bool:
+    return any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_feed_string_equals_feed_of_the_decoded_text(data: st.DataObject) -> None:
+    # A streamed text delta un-mutated where it stands in its JSON (escapes as sent)
+    # says what un-mutating the decoded text says, for any split, with the same text
+    # held back in between; it declines only an escaped name character or a lone
+    # surrogate, and the caller then decodes (the same un-mutator goes on).
+    m = data.draw(maps())
+    x = m.mutate(data.draw(texts_for(m)))
+    fast, slow = m.stream_unmutator(), m.stream_unmutator()
+    for piece in _chunks(x, data.draw(splits(len(x)))):
+        how = data.draw(st.integers(0, 2))
+        content = _escaped(piece, how)
+        raw = b'{"text":"' + content + b'"}'
+        got = fast.feed_string(raw, 9, 9 + len(content))
+        want = slow.feed(piece)
+        declined = _lone_surrogate(piece) or (how == 2 and TOKEN.search(piece) is not None)
+        assert (got is None) == declined
+        if got is None:
+            text = fast.feed(piece)
+        elif got is raw:
+            text = piece
+        elif got == b"":
+            assert piece
+            text = ""
+        else:
+            assert got.startswith(b'{"text":"') and got.endswith(b'"}')
+            text = jsonlib.loads(got)["text"]
+        assert text == want
+        assert fast.pending == slow.pending
+    assert fast.flush() == slow.flush()
+
+
+def test_feed_string_keeps_the_escapes_as_sent() -> None:
+    m = IdentifierMap({"refundTotalCents": "var_q7k2md", "LedgerReconciler": "Cls_8xk2p0"})
+    su = m.stream_unmutator()
+    raw = b'data: {"text":"var_q7k2md \\"caf\\u00e9\\"\\nCls_8xk2p0 caf\xc3\xa9 var_q7"}\n\n'
+    start, end = raw.index(b'"text":"') + 8, raw.rindex(b'"}')
+    assert su.feed_string(raw, start, end) == (
+        b'data: {"text":"refundTotalCents \\"caf\\u00e9\\"\\nLedgerReconciler caf\xc3\xa9 "}\n\n'
+    )
+    assert su.pending == "var_q7"
+    raw = b'{"text":"k2md."}'
+    assert su.feed_string(raw, 9, 14) == b'{"text":"refundTotalCents."}'
+    assert su.feed_string(raw, 9, 9) is raw  # nothing: the event as it came
+    assert su.feed_string(b'{"text":"var_q"}', 9, 14) == b""  # all held back
+    assert su.feed_string(b'{"text":"7k2md"}', 9, 14) == b""
+    assert su.flush() == "refundTotalCents"
+
+
+@given(st.binary(max_size=16))
+@example(b'ab"cd')
+@example(b"\\ud800")
+@example(b"\\ud800\\u0041")
+@example(b"\\udc00\\ud800")
+@example(b"\\u004")
+@example(b"\\x41")
+@example(b"tab\there")
+@example(b"\xed\xa0\x80")
+@example(b"\xc0\x80")
+@example(b"\xf4\x90\x80\x80")
+@example(b"end\\")
+def test_feed_string_declines_what_is_not_a_json_string(content: bytes) -> None:
+    # Content that is no JSON string (a raw quote or control byte, a bad escape, bad
+    # UTF-8, a lone surrogate) is declined and leaves the state as it was: the
+    # caller's JSON parse then decides, as for any other event.
+    try:
+        valid = isinstance(orjson.loads(b'"' + content + b'"'), str)
+    except orjson.JSONDecodeError:
+        valid = False
+    m = IdentifierMap({"refundTotalCents": "var_q7k2md"})
+    su = m.stream_unmutator()
+    assert su.feed("x var_q7") == "x "
+    raw = b'"' + content + b'"'
+    got = su.feed_string(raw, 1, len(raw) - 1)
+    if not valid:
+        assert got is None
+        assert su.pending == "var_q7"
+        return
+    decoded = orjson.loads(raw)
+    if got is None:  # an escaped name character: the caller decodes
+        text = su.feed(decoded)
+    elif got is raw:
+        text = decoded
+    else:
+        text = orjson.loads(got) if got else ""
+    assert text + su.flush() == m.unmutate("var_q7" + decoded)

@@ -16,7 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pretense_dev.mutation import IdentifierMap, synthesize
-from pretense_dev.proxy.replay import Answer, anthropic_events, chat_events, responses_events
+from pretense_dev.proxy.replay import (
+    Answer,
+    anthropic_events,
+    chat_events,
+    responses_events,
+    sse,
+)
 from pretense_dev.proxy.sse import Event, SSEParser
 from pretense_dev.proxy.streams import rewriter_for
 from tests.proxy.conftest import KEY, NAMES, protected_tokens
@@ -61,16 +67,27 @@ def _mutated(a: Answer) -> Answer:
     )
 
 
-def run(api: str, chunks: list[bytes]) -> list[Event]:
-    """Feed chunks through parser + rewriter; parse what the client receives."""
+def rewrite(api: str, chunks: list[bytes], *, by_event: bool = False) -> bytes:
+    """What the proxy sends for these reads: `Rewriter.feed` per read, as the proxy calls it.
+
+    `by_event`: every event parsed and passed to `Rewriter.event` instead (the
+    general path, which `feed` may skip for events it can rewrite in place).
+    """
     rw = rewriter_for(api, M)
     parser = SSEParser()
     out = b""
     for c in chunks:
-        out += b"".join(rw.event(e) for e in parser.feed(c))
-    out += b"".join(rw.event(e) for e in parser.finish()) + rw.end()
+        if by_event:
+            out += b"".join(rw.event(e) for e in parser.feed(c))
+        else:
+            out += rw.feed(parser, c)
+    return out + b"".join(rw.event(e) for e in parser.finish()) + rw.end()
+
+
+def run(api: str, chunks: list[bytes], *, by_event: bool = False) -> list[Event]:
+    """Feed chunks through parser + rewriter; parse what the client receives."""
     client = SSEParser()
-    return client.feed(out) + client.finish()
+    return client.feed(rewrite(api, chunks, by_event=by_event)) + client.finish()
 
 
 UP_ANTHROPIC = anthropic_events(_mutated(REAL))
@@ -167,6 +184,111 @@ def test_anthropic_cut_stream_releases_what_it_held() -> None:
     cut = [e for e in events if b"content_block_stop" not in e and b"message_" not in e[:30]]
     got = anthropic_client_view(run("anthropic", [b"".join(cut)]))
     assert got["blocks"][0]["text"] == "ends with reconcile_batch"
+
+
+def _delta(index: int, content: bytes, *, compact: bool = True) -> bytes:
+    """A text delta in the shape the Messages API writes (`compact`) or `json.dumps`'s."""
+    head = (
+        b'{"type":"content_block_delta","index":%d,"delta":{"type":"text_delta","text":"'
+        if compact
+        else b'{"type": "content_block_delta", "index": %d, '
+        b'"delta": {"type": "text_delta", "text": "'
+    )
+    return b"event: content_block_delta\ndata: " + head % index + content + b'"}}\n\n'
+
+
+def _text_stream(deltas: list[bytes], index: int = 0) -> list[bytes]:
+    start = {
+        "type": "content_block_start",
+        "index": index,
+        "content_block": {"type": "text", "text": ""},
+    }
+    return [
+        sse("message_start", {"type": "message_start", "message": {"id": "m", "content": []}}),
+        sse("content_block_start", start),
+        *deltas,
+        sse("content_block_stop", {"type": "content_block_stop", "index": index}),
+        sse("message_stop", {"type": "message_stop"}),
+    ]
+
+
+def test_anthropic_text_deltas_keep_the_upstream_bytes() -> None:
+    # Text deltas in the API's own shape are rewritten where they stand: the client gets
+    # the upstream's bytes with only the synthetics replaced, its escapes as sent
+    # (a re-serialised event would write "é" and "😀" as UTF-8, not as escapes).
+    real = [
+        'LedgerReconciler.reconcile_batch("café") ',
+        "calls apply_credit_note\n\t 😀 ",
+        "see _ledger_cache. ",
+    ]
+    esc = [json.dumps(M.mutate(t))[1:-1].encode() for t in real]
+    assert all(b"\\u00e9" in e or b"\\ud83d" in e or b"\\n" in e for e in esc[:2])
+    for compact in (True, False):
+        for index in (0, 7, 12):
+            up = _text_stream([_delta(index, e, compact=compact) for e in esc], index)
+            want = _text_stream(
+                [_delta(index, json.dumps(t)[1:-1].encode(), compact=compact) for t in real],
+                index,
+            )
+            assert rewrite("anthropic", [b"".join(up)]) == b"".join(want)
+            assert rewrite("anthropic", up) == b"".join(want)
+
+
+def test_anthropic_odd_indexes_take_the_general_path() -> None:
+    # An index no block has, with a leading zero, or too long for `int` to read: the
+    # event goes on as the general path says (as it came: no such block), no error.
+    for index in (b"01", b"00", b"9" * 5000, b"1" * 30, b"-1", b"1.0"):
+        head = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
+        odd = (
+            head + index + b',"delta":{"type":"text_delta","text":"' + S["reconcile_batch"].encode()
+        )
+        odd += b' x"}}\n\n'
+        up = _text_stream([odd], 0)
+        assert rewrite("anthropic", up) == rewrite("anthropic", up, by_event=True)
+
+
+_PIECES = st.one_of(
+    st.sampled_from([*S.values(), *NAMES, "é", "😀", " ", "\n", '"', "\\", "A", "_", ".", "9"]),
+    st.text(max_size=4),
+)
+
+
+@st.composite
+def _delta_contents(draw: st.DrawFn) -> list[bytes]:
+    """The JSON-escaped text of each delta as a vendor might write it, a few malformed."""
+    text = M.mutate("".join(draw(st.lists(_PIECES, max_size=12))))
+    cuts = sorted(draw(st.lists(st.integers(0, len(text)), max_size=6)))
+    contents = []
+    for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True):
+        piece = text[a:b]
+        how = draw(st.integers(0, 2))
+        if how == 2:  # letters escaped too ("\u0041"): the general path decodes those
+            contents.append(
+                b"".join(b"\\u%04x" % ord(c) if ord(c) < 0x10000 else c.encode() for c in piece)
+            )
+        else:
+            contents.append(json.dumps(piece, ensure_ascii=how == 0)[1:-1].encode())
+    junk = st.tuples(st.integers(0, len(contents)), st.binary(max_size=6))
+    for at, bad in draw(st.lists(junk, max_size=2)):
+        contents.insert(at, bad)
+    return contents
+
+
+@settings(max_examples=150, deadline=None)
+@given(_delta_contents(), st.booleans(), st.data())
+def test_anthropic_in_place_text_deltas_equal_the_general_path(
+    contents: list[bytes], compact: bool, data: st.DataObject
+) -> None:
+    # Whatever a delta holds (escapes of any kind, names cut anywhere, bytes that are no
+    # JSON at all) and however the reads cut the stream, the client reads the same
+    # events as when every event is parsed and rewritten: the same bytes where the
+    # general path forwards an event as it came, the same JSON where it rewrites one.
+    up = b"".join(_text_stream([_delta(3, c, compact=compact) for c in contents], 3))
+    chunks = data.draw(_chunkings(up))
+    fast, slow = run("anthropic", chunks), run("anthropic", chunks, by_event=True)
+    assert len(fast) == len(slow)
+    for f, g in zip(fast, slow, strict=True):
+        assert f.raw == g.raw or json.loads(f.data) == json.loads(g.data)
 
 
 # -- OpenAI Chat Completions ------------------------------------------------------
