@@ -154,7 +154,12 @@ def init(
     if report.key is not None:
         click.echo(f"  key: {report.key.backend} — {report.key.location}")
     langs = ", ".join(f"{lang} {n}" for lang, n in idx.languages.most_common())
-    click.echo(f"  files: {idx.files_seen} ({langs or 'none'})")
+    # The count is of the files indexed, as `status` gives it; a binary or unreadable
+    # file is looked at but not indexed, and said apart (never in the language sum).
+    indexed = sum(idx.languages.values())
+    unread = idx.files_seen - indexed
+    skipped = f"; {unread} binary or unreadable not read" if unread > 0 else ""
+    click.echo(f"  files: {indexed} ({langs or 'none'}){skipped}")
     click.echo(f"  names protected: {idx.names_protected}")
     _say_coverage(Repo(report.root).index_path, indent="  ")
     for line in blocking_lines(report):

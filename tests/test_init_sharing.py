@@ -68,3 +68,19 @@ def test_init_names_a_shared_file_the_repository_ignores_and_the_rule(
     ]
     # `.pretense/.gitignore` un-ignores the policy: it is never reported as ignored.
     assert not any(".pretense/config.toml is ignored" in t for t in todo(r.out))
+
+
+def test_init_counts_the_files_status_counts_and_says_the_binary_ones_apart(
+    git_repo: Path, isolated_user: Path
+) -> None:
+    # On hugo init said "files: 2544 (other 1362, go 907, …)", a breakdown summing to
+    # 2303, while `status` said 2303: the 241 images and fonts were counted, not read.
+    write(git_repo, LEDGER)
+    (git_repo / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-qm", "code and an image")
+    r = run_cli("init", "--no-tools", "--no-hooks", cwd=git_repo)
+    assert r.code == 0, r.err
+    assert "  files: 1 (python 1); 1 binary or unreadable not read" in r.out.splitlines()
+    st = run_cli("status", cwd=git_repo)
+    assert "files:      1" in st.out.splitlines(), st.out
