@@ -145,6 +145,7 @@ def init_repo(
 SHARED = (
     ".pretense/config.toml",
     ".pretense/.gitignore",
+    ".pretense/baseline.json",  # the findings the team accepted (`scan --update-baseline`)
     ".pre-commit-config.yaml",
     ".husky/pre-commit",
     ".husky/pre-push",

@@ -10,8 +10,10 @@ said so.  Run as a user runs it: a fresh interpreter in a real git repository.
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
+from pretense_dev.secrets.samples import generate
 from tests.conftest import git, run_cli, write
 
 LEDGER = {"billing/ledger.py": "def reconcile_invoices(batch_total):\n    return batch_total\n"}
@@ -84,3 +86,22 @@ def test_init_counts_the_files_status_counts_and_says_the_binary_ones_apart(
     assert "  files: 1 (python 1); 1 binary or unreadable not read" in r.out.splitlines()
     st = run_cli("status", cwd=git_repo)
     assert "files:      1" in st.out.splitlines(), st.out
+
+
+def test_an_uncommitted_baseline_is_named_with_the_policy(
+    git_repo: Path, isolated_user: Path
+) -> None:
+    # The accepted findings are the team's: a baseline only one clone has would
+    # leave every other clone's agents blocked on the same files.
+    token = generate("gh" + "p_{b62:30}{ghcrc}", random.Random(4))
+    write(git_repo, {**LEDGER, "settings.py": f'GITHUB_TOKEN = "{token}"\n'})
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-qm", "code")
+    assert run_cli("init", "--no-tools", "--no-hooks", cwd=git_repo).code == 0
+    assert run_cli("scan", "--update-baseline", cwd=git_repo).code == 0
+    r = run_cli("init", "--no-tools", "--no-hooks", cwd=git_repo)
+    assert r.code == 0, r.err
+    assert todo(r.out) == [
+        "  to do: commit .pretense/.gitignore, .pretense/baseline.json, .pretense/config.toml "
+        "so that every clone gets the same policy and gates"
+    ]
