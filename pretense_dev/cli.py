@@ -154,9 +154,15 @@ def init(
     if report.key is not None:
         click.echo(f"  key: {report.key.backend} — {report.key.location}")
     langs = ", ".join(f"{lang} {n}" for lang, n in idx.languages.most_common())
-    click.echo(f"  files: {idx.files_seen} ({langs or 'none'})")
+    # The count is of the files indexed, as `status` gives it; a binary or unreadable
+    # file is looked at but not indexed, and said apart (never in the language sum).
+    indexed = sum(idx.languages.values())
+    unread = idx.files_seen - indexed
+    skipped = f"; {unread} binary or unreadable not read" if unread > 0 else ""
+    click.echo(f"  files: {indexed} ({langs or 'none'}){skipped}")
     click.echo(f"  names protected: {idx.names_protected}")
     _say_coverage(Repo(report.root).index_path, indent="  ")
+    _say_unnamed(idx.unnamed, indent="  ")
     for line in blocking_lines(report):
         click.echo(line)
     for note in report.notes:
@@ -230,6 +236,7 @@ def index(full: bool, jobs: int | None) -> int:
     cov = index_coverage(repo.index_path)
     if cov is not None and cov.unread_files:
         click.echo(f"  {cov.summary()}")  # the count above is not the whole repository
+    _say_unnamed(r.unnamed, indent="  ")
     return EXIT_OK
 
 
@@ -252,6 +259,23 @@ def status() -> int:
         for line in read_coverage(store.conn).lines():
             click.echo(line)
     return EXIT_OK
+
+
+def _say_unnamed(unnamed: list[str], indent: str) -> None:
+    """The files the index cannot hold, their names not being UTF-8 (never implied)."""
+    if not unnamed:
+        return
+    from pretense_dev.worktree import shown_name
+
+    shown = ", ".join(shown_name(p) for p in unnamed[:5])
+    if len(unnamed) > 5:
+        shown += f" and {len(unnamed) - 5} more"
+    files = "1 file whose name is" if len(unnamed) == 1 else f"{len(unnamed)} files whose names are"
+    click.echo(
+        f"{indent}{files} not valid UTF-8 and not indexed, so the names "
+        f"{'it defines are' if len(unnamed) == 1 else 'they define are'} NOT protected: "
+        f"{shown} — rename {'it' if len(unnamed) == 1 else 'them'} to UTF-8"
+    )
 
 
 def _say_coverage(index_path: Path, indent: str) -> None:

@@ -135,8 +135,78 @@ def init_repo(
     out.secret_files = len({f.path for f in out.blocking})
     if configure_tools:
         _configure_tools(out, repo, config, tools)
+    out.notes += sharing_notes(root)
     out.seconds = time.perf_counter() - t0
     return out
+
+
+# What `init` writes for the whole team: the policy, the commit hooks' config, and
+# the tools' hook settings.  Each clone gets the same gates only once they are committed.
+SHARED = (
+    ".pretense/config.toml",
+    ".pretense/.gitignore",
+    ".pretense/baseline.json",  # the findings the team accepted (`scan --update-baseline`)
+    ".pre-commit-config.yaml",
+    ".husky/pre-commit",
+    ".husky/pre-push",
+    ".claude/settings.json",
+    ".cursor/hooks.json",
+    ".github/hooks/pretense-dev.json",
+)
+
+
+def sharing_notes(root: Path) -> list[str]:
+    """What is left to do so that the team gets what `init` wrote for it.
+
+    A shared file init wrote or changed that git does not have yet is to be
+    committed — and the pre-commit framework refuses every commit while its
+    config has unstaged changes, which a user would otherwise meet as a
+    stranger's error at the next commit.  One the repository's own ignore rules
+    cover (hugo's `.gitignore` holds `.claude/`) would silently never reach a
+    teammate: say which rule, and how to add it anyway.
+    """
+    import subprocess
+
+    present = [rel for rel in SHARED if (root / rel).is_file()]
+    if not present:
+        return []
+
+    # `--no-optional-locks`: a status must not refresh the index (a re-run of init
+    # writes nothing).
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "--no-optional-locks", *args, "--", *present],
+            cwd=root, capture_output=True, text=True, check=False, timeout=60,
+        ).stdout  # fmt: skip
+
+    try:
+        status = git("status", "--porcelain=v1", "-z", "--untracked-files=all")
+        # Tracked files are never reported; each line is "source:line:pattern<TAB>path",
+        # a pattern starting with "!" being one that un-ignores the path.
+        ignored = git("check-ignore", "-v").splitlines()
+    except (OSError, subprocess.SubprocessError):
+        return []  # git itself failing has been said by the steps before
+    to_commit = [
+        entry[3:]
+        for entry in status.split("\0")
+        if len(entry) > 3 and (entry[:2] == "??" or entry[1] != " ")
+    ]
+    notes = []
+    if to_commit:
+        hooks_config = " (pre-commit refuses every commit while its config has unstaged changes)"
+        notes.append(
+            f"commit {', '.join(to_commit)} so that every clone gets the same policy and gates"
+            + (hooks_config if ".pre-commit-config.yaml" in to_commit else "")
+        )
+    for line in ignored:
+        rule, _, rel = line.partition("\t")
+        if rule.split(":", 2)[-1].startswith("!"):
+            continue  # the last rule that matches un-ignores it
+        notes.append(
+            f"{rel} is ignored by git here ({rule}), so a teammate's clone will not get it: "
+            f"`git add -f {rel}`"
+        )
+    return notes
 
 
 SHOWN_FILES = 10

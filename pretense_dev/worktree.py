@@ -191,14 +191,28 @@ def git_files(root: Path) -> list[str]:
 
 
 def candidates(
-    root: Path, config: IndexConfig, only: Iterable[str] | None = None
+    root: Path,
+    config: IndexConfig,
+    only: Iterable[str] | None = None,
+    unnamed: list[str] | None = None,
 ) -> Iterator[Candidate]:
-    """Regular files to index, with their stat; symlinks and oversize files skipped."""
+    """Regular files to index, with their stat; symlinks and oversize files skipped.
+
+    A file whose name is not valid UTF-8 (a Latin-1 `café.py`, byte E9, as old
+    checkouts have; git lists it as it is) cannot be a row of the index, whose
+    paths are SQLite text: it is left out and appended to `unnamed`, for the
+    caller to say that the names it defines are not protected, instead of the
+    whole run failing.
+    """
     skip = default_filter(config)
     paths = git_files(root) if only is None else list(only)
     base = str(root)
     for rel in paths:
         if skip(rel):
+            continue
+        if not _utf8(rel):
+            if unnamed is not None:
+                unnamed.append(rel)
             continue
         try:
             st = os.lstat(os.path.join(base, rel))
@@ -207,6 +221,19 @@ def candidates(
         if not _is_regular(st.st_mode) or st.st_size > config.max_file_bytes:
             continue
         yield Candidate(rel, st.st_size, st.st_mtime_ns)
+
+
+def _utf8(rel: str) -> bool:
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:  # os.fsdecode kept undecodable bytes as surrogates
+        return False
+    return True
+
+
+def shown_name(rel: str) -> str:
+    """A path whose name is not UTF-8, printable: each undecodable byte backslash-escaped."""
+    return os.fsencode(rel).decode("utf-8", "backslashreplace")
 
 
 def _is_regular(mode: int) -> bool:

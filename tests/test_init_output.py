@@ -34,7 +34,7 @@ def _init(repo: Path) -> list[str]:
 def _section(lines: list[str]) -> list[str]:
     """The `secrets:` lines of init's report, up to the next report item."""
     start = next(i for i, line in enumerate(lines) if line.startswith("  secrets: "))
-    end = next(i for i, line in enumerate(lines) if line.startswith("  tools: "))
+    end = next(i for i, line in enumerate(lines) if line.startswith(("  to do: ", "  tools: ")))
     return lines[start:end]
 
 

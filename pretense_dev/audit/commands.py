@@ -430,9 +430,20 @@ def archive(ctx: click.Context, before: str, archive_dir: Path | None) -> int:
 @click.pass_context
 def recover(ctx: click.Context, archive_dir: Path | None) -> int:
     """Keep a damaged log and start a new chain anchored to its last verifiable row."""
+    from pretense_dev.audit.recover import intact
     from pretense_dev.audit.recover import recover as do_recover
 
-    result = do_recover(_db(ctx), archive_dir=archive_dir)
+    db = _db(ctx)
+    good = intact(db)
+    if good is not None:
+        archived = f" and {good.archived_rows:,} archived" if good.archived_rows else ""
+        head = f"head {good.head}" if good.head else "empty"
+        _out(
+            f"intact: {good.rows:,} rows{archived} verified; {head} — nothing to recover, "
+            "the log was left as it is"
+        )
+        return EXIT_OK
+    result = do_recover(db, archive_dir=archive_dir)
     _out(f"kept the damaged log as {result.kept}")
     if result.archive is not None:
         _out(f"salvaged {result.salvaged:,} verifiable row(s) to {result.archive}")

@@ -28,10 +28,14 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pretense_dev.audit import chain
 from pretense_dev.audit.chain import Head
 from pretense_dev.audit.checkpoints import Checkpoint, default_archive_dir, write_archive
+
+if TYPE_CHECKING:
+    from pretense_dev.audit.store import ChainReport
 
 _ROW = tuple[int, int | None, bytes, str, str]
 
@@ -89,6 +93,26 @@ def _verifiable(start: Head, rows: list[_ROW]) -> list[_ROW]:
 
 def _write_archive(path: Path, rows: list[_ROW]) -> str:
     return write_archive(path, ((data, prev, h) for _, _, data, prev, h in rows))
+
+
+def intact(path: Path) -> ChainReport | None:
+    """The log's verification when it reads and verifies whole; None when it is damaged.
+
+    Recovery is for a log that does not verify: run on an intact one it would
+    still rename it ``.damaged-…`` and start a new file, calling good evidence
+    damaged (and a running proxy would keep writing to the renamed file).
+    """
+    from pretense_dev.audit.store import AuditStore
+    from pretense_dev.errors import PretenseError
+
+    if not path.exists():
+        return None
+    try:
+        with AuditStore.open_readonly(path) as store:
+            report = store.verify()
+    except (sqlite3.Error, PretenseError):
+        return None
+    return report if report.ok else None
 
 
 def recover(path: Path, *, archive_dir: Path | None = None) -> RecoverResult:

@@ -59,6 +59,7 @@ class IndexReport:
     names_added: int = 0
     names_removed: int = 0
     seconds: float = 0.0
+    unnamed: list[str] = field(default_factory=list)  # names not UTF-8: not indexed
 
 
 def index_file(
@@ -233,7 +234,7 @@ def run_index(
     report = IndexReport()
     known = store.file_states()
     only_list = None if only is None else sorted(set(only))
-    found = {c.path: c for c in candidates(root, config.index, only_list)}
+    found = {c.path: c for c in candidates(root, config.index, only_list, report.unnamed)}
     scope = set(known) if only_list is None else set(only_list) & set(known)
     removed = sorted(scope - set(found))
     todo = [

@@ -1,8 +1,11 @@
 """Which tools are here, and configuring or unconfiguring them together (init/uninstall).
 
 Detection is by traces a tool leaves — its command on PATH, its user
-directory, its directory in the repository — so `init` configures what the
-developer uses without asking; `--tools` names them instead.  The team policy's
+directory, its directory in the repository, and the instructions file a team
+commits for it (`CLAUDE.md`, `AGENTS.md`, `GEMINI.md`, Copilot's and Cursor's
+rules) — so `init` configures what the developer uses without asking;
+`--tools` names them instead.  A repository that carries such a file is worked
+on with that tool, so reporting it "not detected" would leave it unguarded.  The team policy's
 ``tools.configured`` adds the ones a teammate set up, so every clone of a
 repository gets the same gates.
 """
@@ -87,16 +90,23 @@ def detect(ctx: Context) -> dict[str, str]:
     def exists(p: Path, text: str) -> str | None:
         return text if p.exists() else None
 
+    def in_repo(*rels: str) -> str | None:
+        """The first of these repository paths that exists, said as a reason."""
+        for rel in rels:
+            if (ctx.root / rel).exists():
+                return f"{rel} is in the repository"
+        return None
+
     if r := first(
         on_path("claude"),
-        exists(ctx.root / ".claude", ".claude/ is in the repository"),
+        in_repo(".claude/", "CLAUDE.md", "CLAUDE.local.md"),
         exists(home / ".claude", "~/.claude exists"),
     ):
         found[CLAUDE_CODE] = r
     cursor_config = Path(ctx.environ.get("XDG_CONFIG_HOME") or home / ".config") / "Cursor"
     if r := first(
         on_path("cursor", "cursor-agent"),
-        exists(ctx.root / ".cursor", ".cursor/ is in the repository"),
+        in_repo(".cursor/", ".cursorrules", ".cursorignore"),
         exists(home / ".cursor", "~/.cursor exists"),
         exists(cursor_config, "Cursor's settings directory exists"),
         exists(home / "Library" / "Application Support" / "Cursor", "Cursor is installed"),
@@ -105,22 +115,27 @@ def detect(ctx: Context) -> dict[str, str]:
     vscode = vscode_user_dirs(ctx)
     if r := first(
         on_path("copilot", "code"),
+        in_repo(".github/copilot-instructions.md", ".github/instructions/"),
         "VS Code's settings directory exists" if vscode else None,
         exists(home / ".copilot", "~/.copilot exists"),
     ):
         found[COPILOT] = r
     codex_home = Path(ctx.environ.get("CODEX_HOME") or home / ".codex")
-    if r := first(on_path("codex"), exists(codex_home, f"{ctx.display(codex_home)} exists")):
+    if r := first(
+        on_path("codex"),
+        in_repo(".codex/", "AGENTS.md", "AGENTS.override.md"),
+        exists(codex_home, f"{ctx.display(codex_home)} exists"),
+    ):
         found[CODEX] = r
     if r := first(
         on_path("aider"),
-        exists(ctx.root / ".aider.conf.yml", ".aider.conf.yml is in the repository"),
+        in_repo(".aider.conf.yml", ".aiderignore", ".aider.model.settings.yml"),
         exists(home / ".aider", "~/.aider exists"),
     ):
         found[AIDER] = r
     if r := first(
         on_path("gemini"),
-        exists(ctx.root / ".gemini", ".gemini/ is in the repository"),
+        in_repo(".gemini/", "GEMINI.md"),
         exists(home / ".gemini", "~/.gemini exists"),
     ):
         found[GEMINI_CLI] = r

@@ -194,10 +194,15 @@ def kubernetes_secret(rule: Rule, data: bytes, ctx: AnalyzerContext) -> Iterator
                 pos = eol + 1
 
 
-# Secret data that says what to connect to, not how to prove who you are.
+# Secret data that says what to connect to, not how to prove who you are —
+# including what kind of service it is: the Service Binding spec's well-known
+# entries `type` and `provider` (https://servicebinding.io/spec/core/1.0.0/
+# #well-known-secret-entries; `type: "postgresql"` in spring-petclinic's k8s/db.yml),
+# and the scheme, protocol or driver a client picks.
 _K8S_NOT_SECRET = re.compile(
     rb"(?i)(?:user(?:name)?|login|e-?mail|address|host(?:name)?|port|url|uri|endpoint|"
-    rb"name|region|namespace|database|db|id|bucket|server|domain)(?:[_.-]?in)?$"
+    rb"name|region|namespace|database|db|id|bucket|server|domain|"
+    rb"type|provider|kind|scheme|protocol|driver)(?:[_.-]?in)?$"
 )
 
 

@@ -65,3 +65,29 @@ def test_an_unreadable_file_is_kept_and_a_new_chain_starts(tmp_path: Path) -> No
         store.append(_event(1))
         assert store.verify().ok
     assert run_cli("audit", "--db", str(db), "verify").code == 0
+
+
+def test_an_intact_log_is_left_as_it_is(git_repo: Path, isolated_user: Path) -> None:
+    # Tried as a new user: `audit recover` on a log that verified said "kept the damaged
+    # log as audit.db.damaged-…", moved it aside and started a new file.
+    assert run_cli("init", "--no-tools", "--no-hooks", cwd=git_repo).code == 0
+    for _ in range(3):  # each records a `verify` event (the proxy is not running)
+        assert run_cli("verify", cwd=git_repo).code == 1
+    db = isolated_user / "data" / "pretense-dev" / "audit.db"
+    rows = run_cli("audit", "export", "--format", "jsonl").out
+    assert len(rows.splitlines()) == 3
+    r = run_cli("audit", "recover")
+    assert r.code == 0, r.err
+    assert r.out.startswith("intact: 3 rows verified; head 3:sha256:"), r.out
+    assert r.out.rstrip().endswith("— nothing to recover, the log was left as it is")
+    assert not list(db.parent.glob("audit.db.damaged-*"))
+    assert not list(db.parent.glob("audit-archive*"))
+    assert run_cli("audit", "export", "--format", "jsonl").out == rows
+    # The sibling: the same log with a row edited is still recovered.
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.execute("UPDATE events SET data = replace(data, 'verify', 'vxrify') WHERE seq = 2")
+        conn.commit()
+    r = run_cli("audit", "recover")
+    assert r.code == 0, r.err
+    assert r.out.startswith("kept the damaged log as "), r.out
+    assert "the new chain continues from row 1:sha256:" in r.out

@@ -320,6 +320,48 @@ def test_init_detects_tools_by_their_traces(
     }
 
 
+# The instructions file each tool reads from a repository (its documented name).
+INSTRUCTIONS = {
+    "claude-code": "CLAUDE.md",
+    "codex": "AGENTS.md",
+    "gemini-cli": "GEMINI.md",
+    "copilot": ".github/copilot-instructions.md",
+    "cursor": ".cursorrules",
+}
+
+
+@pytest.mark.parametrize("tool", sorted(INSTRUCTIONS))
+def test_a_committed_instructions_file_is_a_trace_of_its_tool(
+    git_repo: Path, isolated_user: Path, monkeypatch: pytest.MonkeyPatch, tool: str
+) -> None:
+    # A team that commits CLAUDE.md works on the repository with Claude Code: `init`
+    # saying "not detected" there leaves every developer's Claude Code unguarded.
+    rel = INSTRUCTIONS[tool]
+    write(git_repo, {"billing/ledger.py": "def reconcile_invoices(total):\n    pass\n"})
+    write(git_repo, {rel: "Keep functions short.\n"})
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-qm", "code and agent instructions")
+    git_dir = os.path.dirname(shutil.which("git") or "/usr/bin/git")
+    monkeypatch.setenv("PATH", git_dir)  # no tool's command on PATH, no user directory
+    r = run_cli("init", cwd=git_repo)
+    assert r.code == 0, r.err
+    assert f"    {tool} ({rel} is in the repository): wrote " in r.out, r.out
+    assert f"{tool}: not detected" not in r.out
+    others = [t for t in INSTRUCTIONS if t != tool]
+    assert all(f"    {t}: not detected" in r.out for t in others), r.out
+
+
+def test_a_readme_alone_is_no_trace_of_any_tool(
+    git_repo: Path, isolated_user: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(git_repo, {"README.md": "# ledger\n", "docs/AGENTS.txt": "not an instructions file\n"})
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-qm", "docs")
+    git_dir = os.path.dirname(shutil.which("git") or "/usr/bin/git")
+    ctx = Context(git_repo, "abc", environ={**os.environ, "PATH": git_dir})
+    assert setup.detect(ctx) == {}
+
+
 def test_init_output_says_plainly_what_cannot_be_done(small_repo: Path, vscode_dir: Path) -> None:
     r = run_cli("init", "--tools", "cursor,copilot", cwd=small_repo)
     assert r.code == 0, r.err
