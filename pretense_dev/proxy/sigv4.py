@@ -86,6 +86,11 @@ _DROP = frozenset({"authorization", "x-amz-date", "x-amz-security-token", "x-amz
 MAX_SKEW = 15 * 60  # seconds; AWS itself allows 5 minutes each way
 
 CredentialSource = Callable[[], Any]  # () -> botocore Credentials or None
+Digest = Callable[[bytes], str]  # bytes -> their SHA-256, hex
+
+
+def _sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
 
 
 class _Chain:
@@ -178,6 +183,7 @@ def resign(
     service: str = "bedrock",
     region: str | None = None,
     credentials: CredentialSource = default_credentials,
+    digest: Digest | None = None,
 ) -> None:
     """Replace the client's SigV4 headers in `headers` with a signature over `body`.
 
@@ -231,7 +237,7 @@ def resign(
             decision=BLOCKED,
             code="pretense_bad_signature",
         )
-    sign(method, url, headers, body, frozen, region=scope[1], service=scope[2])
+    sign(method, url, headers, body, frozen, region=scope[1], service=scope[2], digest=digest)
 
 
 def sign(
@@ -244,6 +250,7 @@ def sign(
     region: str,
     service: str,
     stamp: str | None = None,
+    digest: Digest | None = None,
 ) -> None:
     """Sign as botocore's ``SigV4Auth.add_auth`` does: the same headers, the same bytes.
 
@@ -265,7 +272,7 @@ def sign(
     if frozen.token:
         values["x-amz-security-token"] = [frozen.token]
     names = ";".join(sorted(values))
-    payload = hashlib.sha256(body or b"").hexdigest()
+    payload = (digest or _sha256)(body or b"")
     signature = _signature(
         frozen.secret_key, method, url, values, names, payload, stamp, region, service
     )
@@ -300,7 +307,7 @@ def verifies(received: Any, frozen: Any, scope: tuple[str, str, str]) -> bool:
     _, earliest, latest = _clock()
     if not earliest <= stamps[0] <= latest:  # this format sorts as the time it names
         return False
-    payload = hashlib.sha256(received.body or b"").hexdigest()
+    payload = (received.digest or _sha256)(received.body or b"")
     if "x-amz-content-sha256" in names and values["x-amz-content-sha256"] != [payload]:
         return False  # the signature covers that hash instead of the body: it must be this one
     picked = {n: values[n] for n in names}
