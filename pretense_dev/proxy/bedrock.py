@@ -69,6 +69,7 @@ def sign(outbound: Any) -> None:
         received=outbound.received,
         region=region,
         digest=outbound.digest,
+        scope=scope,
     )
 
 
