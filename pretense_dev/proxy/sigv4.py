@@ -43,8 +43,11 @@ route's added latency.  The steps below are botocore's (``SigV4Auth``:
 canonical request, string to sign, HMAC chain) written over plain strings,
 with botocore's own functions for the canonical path and query and the signed
 host, cached per URL; the signing key is kept per (secret key, date, region,
-service), in memory only like the credentials it comes from; each body is
-hashed once (the client's claimed hash is compared with it).
+service) as the SHA-256 states of its HMAC pads, in memory only like the
+credentials it comes from; each body is hashed once (the client's claimed hash
+is compared with it), and a resent conversation's bodies only from where the
+history cache's SHA-256 states end (`Received.digest`, `Outbound.digest`;
+``proxy/history.py`` says why that is exact).
 ``tests/proxy/test_sigv4.py`` proves, with hypothesis over methods, paths,
 queries, header values, bodies, credentials, regions, services and times,
 that every header `sign` sets is byte for byte the one stock botocore sets,
