@@ -18,7 +18,8 @@ the proxy more work.
 
 With ``--resend``, also a 1 MB conversation already seen plus 10 KB new on
 the Anthropic route and on Bedrock's InvokeModel (both reuse the history's
-mutated bytes; Bedrock signs the spliced body), each over its own floor.
+mutated bytes; Bedrock signs the spliced body, its two body hashes resumed
+from the SHA-256 states kept with that history), each over its own floor.
 
     .venv/bin/python -m bench.proxy_cloud [--runs 200 | --quick] [--resend]
 """

@@ -125,6 +125,9 @@ class Received:
     url: str  # scheme, the Host header and the raw path with its query
     headers: Mapping[str, str]
     body: bytes | None
+    # sha256(body).hexdigest() by a quicker way (a resent history's hash resumed,
+    # `history.Digests`); None: hashed whole.
+    digest: Callable[[bytes], str] | None = None
 
 
 @dataclass
@@ -136,6 +139,7 @@ class Outbound:
     headers: dict[str, str]
     body: bytes | None
     received: Received | None = None
+    digest: Callable[[bytes], str] | None = None  # as `Received.digest`, for `body`
 
 
 def _body_model(body: Any, params: Params) -> str | None:

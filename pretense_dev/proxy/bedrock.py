@@ -68,6 +68,8 @@ def sign(outbound: Any) -> None:
         outbound.body,
         received=outbound.received,
         region=region,
+        digest=outbound.digest,
+        scope=scope,
     )
 
 

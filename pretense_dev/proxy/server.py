@@ -687,6 +687,7 @@ class Proxy:
         sent = self._protect_history(request, ctx, api, cut) if cut is not None else None
         if sent is not None:
             out, headers, payload = sent
+            ex.extra["digests"] = cut.digests if cut is not None else None
         else:
             if cut is not None:  # the ordinary path decides (and words any refusal)
                 body = self._parse(raw)
@@ -835,6 +836,7 @@ class Proxy:
             headers["Content-Type"] = "application/json"
         url = self.upstream_url(route, request.raw_path.partition("?")[2], ctx.source)
         client_body = ex.extra.pop("client_body", None)
+        digests = ex.extra.pop("digests", None)  # a resent history's hashes (`history`)
         outbound = Outbound(request.method, url, headers, payload)
         if route.api.sign is not None:  # the request as received: for the signature check
             outbound.received = Received(
@@ -842,7 +844,9 @@ class Proxy:
                 f"{request.scheme}://{request.host}{request.raw_path}",
                 request.headers,
                 client_body,
+                digests.received if digests is not None else None,
             )
+            outbound.digest = digests.sent if digests is not None else None
             route.api.sign(outbound)
         # From here the body may be on the wire: a client leaving now is audited as sent.
         ex.decision = FORWARDED

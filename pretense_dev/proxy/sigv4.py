@@ -43,8 +43,11 @@ route's added latency.  The steps below are botocore's (``SigV4Auth``:
 canonical request, string to sign, HMAC chain) written over plain strings,
 with botocore's own functions for the canonical path and query and the signed
 host, cached per URL; the signing key is kept per (secret key, date, region,
-service), in memory only like the credentials it comes from; each body is
-hashed once (the client's claimed hash is compared with it).
+service) as the SHA-256 states of its HMAC pads, in memory only like the
+credentials it comes from; each body is hashed once (the client's claimed hash
+is compared with it), and a resent conversation's bodies only from where the
+history cache's SHA-256 states end (`Received.digest`, `Outbound.digest`;
+``proxy/history.py`` says why that is exact).
 ``tests/proxy/test_sigv4.py`` proves, with hypothesis over methods, paths,
 queries, header values, bodies, credentials, regions, services and times,
 that every header `sign` sets is byte for byte the one stock botocore sets,
@@ -86,6 +89,11 @@ _DROP = frozenset({"authorization", "x-amz-date", "x-amz-security-token", "x-amz
 MAX_SKEW = 15 * 60  # seconds; AWS itself allows 5 minutes each way
 
 CredentialSource = Callable[[], Any]  # () -> botocore Credentials or None
+Digest = Callable[[bytes], str]  # bytes -> their SHA-256, hex
+
+
+def _sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
 
 
 class _Chain:
@@ -164,6 +172,16 @@ def client_scope(headers: Mapping[str, str]) -> tuple[str, str, str] | None:
     return m.group(1), m.group(3), m.group(4)
 
 
+def _getall(headers: Mapping[str, str]) -> Callable[[str], list[str]]:
+    """Every value of a header by its lower-case name, in the order received."""
+    if isinstance(headers, CIMultiDictProxy | CIMultiDict):  # aiohttp's: looked up by name
+        return lambda name: headers.getall(name, [])
+    values: dict[str, list[str]] = {}
+    for name, value in headers.items():
+        values.setdefault(name.lower(), []).append(value)
+    return lambda name: values.get(name, [])
+
+
 def _bearer(headers: Mapping[str, str]) -> bool:
     return _authorization(headers)[:7].lower() == "bearer "
 
@@ -178,15 +196,19 @@ def resign(
     service: str = "bedrock",
     region: str | None = None,
     credentials: CredentialSource = default_credentials,
+    digest: Digest | None = None,
+    scope: tuple[str, str, str] | bool | None = True,
 ) -> None:
     """Replace the client's SigV4 headers in `headers` with a signature over `body`.
 
     `received` is the request as the client sent it (`apis.Received`): its
     signature is checked first, and nothing is signed unless it verifies.
+    `scope` is its `client_scope` when the caller has read it already.
     """
     if _bearer(headers):
         return
-    scope = client_scope(received.headers if received is not None else headers)
+    if isinstance(scope, bool):
+        scope = client_scope(received.headers if received is not None else headers)
     creds = credentials()
     if creds is None:
         if scope is None:
@@ -231,7 +253,7 @@ def resign(
             decision=BLOCKED,
             code="pretense_bad_signature",
         )
-    sign(method, url, headers, body, frozen, region=scope[1], service=scope[2])
+    sign(method, url, headers, body, frozen, region=scope[1], service=scope[2], digest=digest)
 
 
 def sign(
@@ -244,6 +266,7 @@ def sign(
     region: str,
     service: str,
     stamp: str | None = None,
+    digest: Digest | None = None,
 ) -> None:
     """Sign as botocore's ``SigV4Auth.add_auth`` does: the same headers, the same bytes.
 
@@ -265,7 +288,7 @@ def sign(
     if frozen.token:
         values["x-amz-security-token"] = [frozen.token]
     names = ";".join(sorted(values))
-    payload = hashlib.sha256(body or b"").hexdigest()
+    payload = (digest or _sha256)(body or b"")
     signature = _signature(
         frozen.secret_key, method, url, values, names, payload, stamp, region, service
     )
@@ -285,25 +308,23 @@ def verifies(received: Any, frozen: Any, scope: tuple[str, str, str]) -> bool:
     SigV4 server does), ``host`` among them; a header sent twice counts with
     both values, joined as the signer joins them.
     """
-    values: dict[str, list[str]] = {}
-    for name, value in received.headers.items():
-        values.setdefault(name.lower(), []).append(value)
-    auths, stamps = values.get("authorization", ()), values.get("x-amz-date", ())
+    getall = _getall(received.headers)
+    auths, stamps = getall("authorization"), getall("x-amz-date")
     if len(auths) != 1 or len(stamps) != 1:
         return False
     signed, given = _SIGNED.search(auths[0]), _SIGNATURE.search(auths[0])
     if signed is None or given is None or not _STAMP.fullmatch(stamps[0]):
         return False
-    names = signed.group(1).split(";")
-    if "host" not in names or any(n not in values for n in names):
-        return False
+    names = signed.group(1)
+    picked = {n: getall(n) for n in names.split(";")}
+    if "host" not in picked or not all(picked.values()) or names != names.lower():
+        return False  # SigV4 names the signed headers in lower case
     _, earliest, latest = _clock()
     if not earliest <= stamps[0] <= latest:  # this format sorts as the time it names
         return False
-    payload = hashlib.sha256(received.body or b"").hexdigest()
-    if "x-amz-content-sha256" in names and values["x-amz-content-sha256"] != [payload]:
+    payload = (received.digest or _sha256)(received.body or b"")
+    if "x-amz-content-sha256" in picked and picked["x-amz-content-sha256"] != [payload]:
         return False  # the signature covers that hash instead of the body: it must be this one
-    picked = {n: values[n] for n in names}
     try:
         want = _signature(
             frozen.secret_key,
@@ -352,8 +373,12 @@ def _signature(
     date = stamp[:8]
     digest = hashlib.sha256(canonical.encode()).hexdigest()
     to_sign = f"AWS4-HMAC-SHA256\n{stamp}\n{date}/{region}/{service}/aws4_request\n{digest}"
-    key = _signing_key(secret, date, region, service)
-    return hmac.digest(key, to_sign.encode(), "sha256").hex()
+    inner, outer = _signing_key(secret, date, region, service)
+    mac = inner.copy()  # HMAC-SHA256 (RFC 2104) from the key's pads, hashed once per key
+    mac.update(to_sign.encode())
+    out = outer.copy()
+    out.update(mac.digest())
+    return out.hexdigest()
 
 
 _FORMAT = "%Y%m%dT%H%M%SZ"
@@ -374,7 +399,7 @@ def _clock() -> tuple[str, str, str]:
 
 _urls: dict[str, tuple[str, str]] = {}
 _hosts: dict[str, str] = {}
-_keys: dict[tuple[str, str, str, str], bytes] = {}
+_keys: dict[tuple[str, str, str, str], tuple[hashlib._Hash, hashlib._Hash]] = {}
 _CACHE = 256  # entries per cache; a full one starts again (model paths and hosts repeat)
 
 
@@ -410,21 +435,31 @@ def _host(url: str) -> str:
     return got
 
 
-def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
-    """HMAC chain AWS4+secret → date → region → service → aws4_request, kept per day.
+def _signing_key(
+    secret: str, date: str, region: str, service: str
+) -> tuple[hashlib._Hash, hashlib._Hash]:
+    """The signing key as SHA-256 states over its HMAC pads, kept per day.
 
-    In memory only, like the credentials it is derived from.
+    The key is the HMAC chain AWS4+secret → date → region → service →
+    aws4_request; an HMAC is then two copies of these states instead of an
+    HMAC set up from the key each time.  In memory only, like the credentials
+    it is derived from.
     """
     scope = (secret, date, region, service)
-    key = _keys.get(scope)
-    if key is None:
+    pads = _keys.get(scope)
+    if pads is None:
         key = f"AWS4{secret}".encode()
         for part in (date, region, service, "aws4_request"):
             key = hmac.digest(key, part.encode(), "sha256")
+        block = key.ljust(64, b"\0")  # 32 bytes: shorter than SHA-256's 64-byte block
+        pads = (
+            hashlib.sha256(bytes(b ^ 0x36 for b in block)),
+            hashlib.sha256(bytes(b ^ 0x5C for b in block)),
+        )
         if len(_keys) >= 16:
             _keys.clear()
-        _keys[scope] = key
-    return key
+        _keys[scope] = pads
+    return pads
 
 
 @functools.cache

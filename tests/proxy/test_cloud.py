@@ -220,11 +220,14 @@ def test_bedrock_resent_conversation_reuses_its_history_and_stays_signed(
     """
     monkeypatch.setattr(history, "MIN_BYTES", 0)  # small test bodies take the history path
     reused: list[bool] = []  # per request: whether remembered messages were reused
+    resumed: list[bool] = []  # and whether the base had SHA-256 marks of both bodies
     real_reuse = history.reuse
 
     def counting(split: history.Split, *args: Any, **kwargs: Any) -> Any:
         done = real_reuse(split, *args, **kwargs)
         reused.append(done is not None and split.base is not None)
+        marks = split.base.marks if split.base is not None else None
+        resumed.append(marks is not None and None not in (marks.received, marks.sent))
         return done
 
     monkeypatch.setattr(history, "reuse", counting)
@@ -243,11 +246,56 @@ def test_bedrock_resent_conversation_reuses_its_history_and_stays_signed(
             {"role": "user", "content": f"and reconcile_batch in turn {turn}?"},
         ]
     assert reused == [False, True, True]  # turns 2 and 3 walked only their new messages
+    assert resumed == [False, True, True]  # and hashed only the bytes after the last turn's
     c.upstream.records.clear()
     leaked = [*conv[:-1], {"role": "user", "content": with_secret(github_token())}]
     with pytest.raises(anthropic.BadRequestError):
         client.messages.create(model=BEDROCK_MODEL, max_tokens=100, system=SYSTEM, messages=leaked)
     assert c.upstream.records == []
+
+
+def test_bedrock_resend_changed_after_signing_is_refused(
+    c: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resend's body hash resumes remembered states: a changed byte still fails the check.
+
+    After two clean turns (the second resumes the first's hash states), a
+    third turn signed by the client is changed on the way, in its new message
+    or in the history already seen; each is refused and nothing is sent.
+    """
+    monkeypatch.setattr(history, "MIN_BYTES", 0)
+    path = raw_path(c, f"model/{BEDROCK_MODEL}/invoke")
+    conv: list[dict[str, Any]] = [{"role": "user", "content": USER}]
+
+    def body(messages: list[dict[str, Any]]) -> bytes:
+        return json.dumps(
+            {"anthropic_version": "bedrock-2023-05-31", "messages": messages}
+        ).encode()
+
+    for turn in range(2):
+        data = body(conv)
+        status, _, answer = c.raw(path, data, headers=client_signature(c, path, data))
+        assert status == 200, answer
+        verify_sigv4(sent(c), up_port(c))
+        c.upstream.records.clear()
+        conv = [
+            *conv,
+            {"role": "assistant", "content": "ok"},
+            {"role": "user", "content": f"{turn}"},
+        ]
+    data = body(conv)
+    headers = client_signature(c, path, data)
+    assert data.count(b"twice") == 1 and data.rindex(b'"ok"') > data.index(b"twice")
+    for changed in (
+        data.replace(b"twice", b"thrice"),  # in the history the proxy has seen
+        data[: data.rindex(b'"ok"')] + b'"OK"' + data[data.rindex(b'"ok"') + 4 :],  # new part
+    ):
+        status, _, answer = c.raw(path, changed, headers=headers)
+        assert status == 403 and b"does not verify" in answer
+    assert c.upstream.records == []
+    status, _, answer = c.raw(path, data, headers=headers)
+    assert status == 200, answer
+    verify_sigv4(sent(c), up_port(c))
 
 
 def test_bedrock_other_identity_is_refused(c: Harness) -> None:

@@ -29,6 +29,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from hypothesis import given
 from hypothesis import strategies as st
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from pretense_dev.proxy import sigv4
 from pretense_dev.proxy.apis import Received
@@ -162,15 +163,29 @@ def test_verifies_what_stock_botocore_signed_and_nothing_changed(
 ) -> None:
     scope = (frozen.access_key, region, "bedrock")
     received = client_signed(method, url, extra, body, frozen, region)
-    assert sigv4.verifies(received, frozen, scope)
-    # the body changed on the way
-    altered = bytes([body[0] ^ 1]) + body[1:]
-    assert not sigv4.verifies(Received(method, url, received.headers, altered), frozen, scope)
-    # a signed header changed on the way
-    signed = received.headers["Authorization"].split("SignedHeaders=")[1].split(",")[0]
-    for name in signed.split(";"):
-        headers = {k: v + "x" if k.lower() == name else v for k, v in received.headers.items()}
-        assert not sigv4.verifies(Received(method, url, headers, body), frozen, scope)
+
+    # the headers as a plain mapping and as aiohttp hands them over (looked up by name)
+    def multi(h: Any) -> Any:
+        return CIMultiDictProxy(CIMultiDict(h))
+
+    for form in (dict, multi):
+        headers = form(received.headers)
+        assert sigv4.verifies(Received(method, url, headers, body), frozen, scope)
+        # the body changed on the way
+        altered = bytes([body[0] ^ 1]) + body[1:]
+        assert not sigv4.verifies(Received(method, url, headers, altered), frozen, scope)
+        # a signed header changed on the way, or sent twice
+        signed = received.headers["Authorization"].split("SignedHeaders=")[1].split(",")[0]
+        for name in signed.split(";"):
+            changed = {k: v + "x" if k.lower() == name else v for k, v in received.headers.items()}
+            assert not sigv4.verifies(Received(method, url, form(changed), body), frozen, scope)
+            twice = CIMultiDict(received.headers)  # a mapping cannot hold a name twice
+            twice.add(name, next(v for k, v in twice.items() if k.lower() == name))
+            assert not sigv4.verifies(Received(method, url, multi(twice), body), frozen, scope)
+        # the signed names not in lower case, as SigV4 writes them
+        auth = received.headers["Authorization"]
+        upper = {**received.headers, "Authorization": auth.replace(";x-amz-date", ";X-Amz-Date", 1)}
+        assert not sigv4.verifies(Received(method, url, form(upper), body), frozen, scope)
     # signed with another secret key for the same access key id
     forged = Credentials(frozen.access_key, _key("", 40), frozen.token)
     fake = client_signed(method, url, extra, body, forged.get_frozen_credentials(), region)
