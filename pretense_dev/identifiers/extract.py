@@ -143,10 +143,56 @@ def _definition_nodes(source: bytes, language: str) -> dict[tuple[int, int], tup
             old = get(span)
             if old is None or rank < old[0]:
                 kinds[span] = (rank, kind, node)
+    for capture, kind in (("_class_body", "field"), ("_enum_body", "member")):
+        for body in captures.get(capture, ()):
+            _class_body_members(body, kind, kinds)
     for c in _EXCLUDE:
         for node in captures.get(c, ()):
             kinds.pop(node.byte_range, None)
     return kinds
+
+
+def _class_body_members(
+    body: Node, assigned: str, kinds: dict[tuple[int, int], tuple[int, str, Node]]
+) -> None:
+    """Add what a Python class body defines directly to `kinds` (see queries/python.scm).
+
+    A ``def`` (decorated or not) is a method; ``x = …`` / ``x: T = …`` is
+    `assigned` ("field", or "member" in an enum).  Only the body's own
+    statements count, as the query patterns these replace matched them: a
+    ``def`` under an ``if`` in the body stays a function.
+    """
+    get = kinds.get
+    for child in body.named_children:
+        kind = child.type
+        names: list[Node] = []
+        if kind == "function_definition":
+            name = child.child_by_field_name("name")
+            found = "method"
+        elif kind == "decorated_definition":
+            fn = child.child_by_field_name("definition")
+            if fn is None or fn.type != "function_definition":
+                continue
+            name = fn.child_by_field_name("name")
+            found = "method"
+        elif kind == "expression_statement":
+            found = assigned
+            for a in child.named_children:
+                if a.type == "assignment":
+                    left = a.child_by_field_name("left")
+                    if left is not None and left.type == "identifier":
+                        names.append(left)
+            name = None
+        else:
+            continue
+        if name is not None and name.type == "identifier":
+            names.append(name)
+        rank = _SAME_RANK[found]
+        for node in names:
+            span = node.byte_range
+            old = get(span)
+            if old is None or rank < old[0]:
+                kinds[span] = (rank, found, node)
 
 
 def _names_in(source: bytes, start: int, end: int) -> list[bytes]:
