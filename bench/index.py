@@ -15,7 +15,11 @@ One run measures, interleaved run by run so that a load change hits all alike:
 Medians of `--runs`; the load average is printed because figures taken on a
 shared machine are not comparable across runs, only within one.
 
-    .venv/bin/python -m bench.index [--runs 3] [--quick] [--main /work/main]
+`--split` adds where a worker's CPU goes, file by file in one process: the
+parse, the definitions query, our extraction around it, the secret scan, and
+the look-alike scan with the content hash.
+
+    .venv/bin/python -m bench.index [--runs 3] [--quick] [--main /work/main] [--split]
 """
 
 from __future__ import annotations
@@ -101,6 +105,47 @@ def parse_floor(repo: Path, files: list[Path], workers: int) -> float:
     return time.perf_counter() - t
 
 
+def cpu_split(repo: Path, files: list[Path]) -> dict[str, float]:
+    """CPU seconds of each part of `index_file`, over every file, in this process."""
+    import hashlib
+
+    from tree_sitter import QueryCursor
+
+    from pretense_dev.config import SecretsConfig
+    from pretense_dev.identifiers.extract import _parser, _query
+    from pretense_dev.index.indexer import definitions_in
+    from pretense_dev.mutation.synth import find_lookalikes
+    from pretense_dev.secrets import Detector
+
+    parser, query = _parser("python"), _query("python")
+    detector = Detector(b"bench-split-key-0123456789abcdef", SecretsConfig())
+    clock = time.process_time
+    out = dict.fromkeys(
+        ("parse", "query", "extraction", "secret scan", "look-alikes + sha256"), 0.0
+    )
+    for p in files:
+        data = p.read_bytes()
+        rel = str(p.relative_to(repo))
+        t0 = clock()
+        tree = parser.parse(data)
+        t1 = clock()
+        QueryCursor(query).captures(tree.root_node)
+        t2 = clock()
+        definitions_in(data, rel, "python", True)  # parse + query + our code
+        t3 = clock()
+        detector.scan_bytes(data, rel)
+        t4 = clock()
+        find_lookalikes(data)
+        hashlib.sha256(data).hexdigest()
+        t5 = clock()
+        out["parse"] += t1 - t0
+        out["query"] += t2 - t1
+        out["extraction"] += (t3 - t2) - (t2 - t0)
+        out["secret scan"] += t4 - t3
+        out["look-alikes + sha256"] += t5 - t4
+    return out
+
+
 def main_run(main: Path, corpus: Path) -> tuple[float, int, tuple[float, float]]:
     """(seconds, names, (parent, workers) CPU seconds) of one first init by `main`'s code."""
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
@@ -128,6 +173,7 @@ def main() -> None:
         help="a checkout with a built .venv whose code to measure beside ours (read-only)",
     )
     ap.add_argument("--no-main", action="store_true")
+    ap.add_argument("--split", action="store_true", help="also: where a worker's CPU goes")
     args = ap.parse_args()
     runs = 1 if args.quick else args.runs
     main_tree = None if args.no_main else args.main
@@ -217,6 +263,13 @@ def main() -> None:
             )
         print(f"{'names protected / definitions stored':<46}{names:>8}{defs:>10}")
         print(f"{'re-index after one file changed, ms':<46}{t_one * 1000:>8.1f}{'':>10}  goal ≤ 50")
+        if args.split:
+            split = cpu_split(repo, files)
+            total = sum(split.values())
+            print(f"worker CPU by part, one process, CPU s (load {os.getloadavg()[0]:.2f}):")
+            for part, secs in split.items():
+                print(f"  {part:<44}{secs:>8.2f}{'':>10}  {secs / split['parse']:.2f}x the parse")
+            print(f"  {'total':<44}{total:>8.2f}")
         print(
             f"(first init {report.seconds:.2f} s; load average {load[0]:.2f} at start, "
             f"{load_end[0]:.2f} at end)"

@@ -55,7 +55,7 @@ from pretense_dev.identifiers.recover import recovered, regions
 from pretense_dev.identifiers.stoplists import is_stopped, path_names
 
 if TYPE_CHECKING:
-    from tree_sitter import Parser, Query
+    from tree_sitter import Node, Parser, Query
 
 _RANK = {k: i for i, k in enumerate(PRIORITY)}
 # When several patterns capture the same node: the specific kind beats the
@@ -118,32 +118,37 @@ def _parser(language: str) -> Parser:
     return Parser(grammar(language))
 
 
-def raw_definitions(source: bytes, language: str) -> list[tuple[str, str, int]]:
-    """(name, kind, line) of every definition node, before stop lists and dedup.
+# Capture name -> (rank among SAME_NODE, kind), for the definition captures.
+_CAPTURE_KIND = {f"definition.{k}": (r, k) for k, r in _SAME_RANK.items()}
 
-    Excluded nodes (``@override``, ``@external``) are already left out.  The
-    tests and the leak bench use this to see what the query alone finds.
+
+def _definition_nodes(source: bytes, language: str) -> dict[tuple[int, int], tuple[int, str, int]]:
+    """Span -> (rank, kind, line) of every definition node, same-node overlaps resolved.
+
+    One parse and one query run; names recovered from regions the grammar
+    mis-parsed (`recover.recovered`) are added at the lowest rank, so a capture
+    of the query at the same place keeps its kind; excluded nodes
+    (``@override``, ``@external``) are left out of both.
     """
-    if language in MANIFESTS:
-        return [(n, "module", line) for n, line in _manifest_names(source, language)]
     from tree_sitter import QueryCursor
 
     tree = _parser(language).parse(source)
     captures = QueryCursor(_query(language)).captures(tree.root_node)
-    excluded = {(n.start_byte, n.end_byte) for c in _EXCLUDE for n in captures.get(c, ())}
     kinds: dict[tuple[int, int], tuple[int, str, int]] = {}
+    get = kinds.get
     for capture, nodes in captures.items():
-        if not capture.startswith("definition."):
+        rank_kind = _CAPTURE_KIND.get(capture)
+        if rank_kind is None:
             continue
-        kind = capture[len("definition.") :]
-        rank = _SAME_RANK[kind]
+        rank, kind = rank_kind
         for node in nodes:
-            span = (node.start_byte, node.end_byte)
-            old = kinds.get(span)
+            span = node.byte_range
+            old = get(span)
             if old is None or rank < old[0]:
                 kinds[span] = (rank, kind, node.start_point[0] + 1)
-    # Names the grammar could not attach (inside ERROR regions): lowest rank, so
-    # a capture of the query at the same place keeps its kind.
+    for capture, kind in (("_class_body", "field"), ("_enum_body", "member")):
+        for body in captures.get(capture, ()):
+            _class_body_members(body, kind, kinds)
     misparsed = captures.get("misparsed", ())
     bodies = captures.get("macro_body", ())
     line, counted = 1, 0
@@ -153,18 +158,76 @@ def raw_definitions(source: bytes, language: str) -> list[tuple[str, str, int]]:
             line += source.count(b"\n", counted, start)
             counted = start
             kinds[span] = (len(SAME_NODE), kind, line)
-    out = []
-    for span, (_, kind, line) in kinds.items():
-        if span in excluded:
-            continue
-        m = _TOKEN_IN.fullmatch(source, span[0], span[1])
-        if m is not None:
-            names = [m.group(1)]
-        elif _DOTTED.fullmatch(source, span[0], span[1]):
-            names = _WORD.findall(source, span[0], span[1])
+    for c in _EXCLUDE:
+        for node in captures.get(c, ()):
+            kinds.pop(node.byte_range, None)
+    return kinds
+
+
+def _class_body_members(
+    body: Node, assigned: str, kinds: dict[tuple[int, int], tuple[int, str, int]]
+) -> None:
+    """Add what a Python class body defines directly to `kinds` (see queries/python.scm).
+
+    A ``def`` (decorated or not) is a method; ``x = …`` / ``x: T = …`` is
+    `assigned` ("field", or "member" in an enum).  Only the body's own
+    statements count, as the query patterns these replace matched them: a
+    ``def`` under an ``if`` in the body stays a function.
+    """
+    get = kinds.get
+    for child in body.named_children:
+        kind = child.type
+        names: list[Node] = []
+        if kind == "function_definition":
+            name = child.child_by_field_name("name")
+            found = "method"
+        elif kind == "decorated_definition":
+            fn = child.child_by_field_name("definition")
+            if fn is None or fn.type != "function_definition":
+                continue
+            name = fn.child_by_field_name("name")
+            found = "method"
+        elif kind == "expression_statement":
+            found = assigned
+            for a in child.named_children:
+                if a.type == "assignment":
+                    left = a.child_by_field_name("left")
+                    if left is not None and left.type == "identifier":
+                        names.append(left)
+            name = None
         else:
-            continue  # not an ASCII identifier: tokens are ASCII, it cannot be matched
-        for raw in names:
+            continue
+        if name is not None and name.type == "identifier":
+            names.append(name)
+        rank = _SAME_RANK[found]
+        for node in names:
+            span = node.byte_range
+            old = get(span)
+            if old is None or rank < old[0]:
+                kinds[span] = (rank, found, node.start_point[0] + 1)
+
+
+def _names_in(source: bytes, start: int, end: int) -> list[bytes]:
+    """The tokens a definition node's text defines (none if it is not ASCII)."""
+    m = _TOKEN_IN.fullmatch(source, start, end)
+    if m is not None:
+        return [m.group(1)]
+    if _DOTTED.fullmatch(source, start, end):
+        return _WORD.findall(source, start, end)
+    return []  # not an ASCII identifier: tokens are ASCII, it cannot be matched
+
+
+def raw_definitions(source: bytes, language: str) -> list[tuple[str, str, int]]:
+    """(name, kind, line) of every definition node, before stop lists and dedup.
+
+    Excluded nodes (``@override``, ``@external``) are already left out.  The
+    tests and the leak bench use this to see what the query alone finds.
+    """
+    if language in MANIFESTS:
+        return [(n, "module", line) for n, line in _manifest_names(source, language)]
+    out = []
+    for (start, end), (_, kind, line) in _definition_nodes(source, language).items():
+        for raw in _names_in(source, start, end):
             name = raw.decode("ascii")
             constant = kind in ("variable", "field") and is_caps(name)
             out.append((name, "constant" if constant else kind, line))
@@ -184,17 +247,51 @@ def misparsed_regions(source: bytes, language: str) -> list[tuple[int, int]]:
     return regions(tree.root_node, misparsed)
 
 
+def definition_rows(source: bytes, language: str) -> list[tuple[str, str, int]]:
+    """(name, kind, line) per name `source` defines, stop lists applied, by (line, name).
+
+    `extract_definitions` as plain tuples, for the indexer: one pass over the
+    definition nodes keeps each name's best (kind, line) without building the
+    intermediate lists and objects (the indexer calls this on every file).
+    """
+    if language in MANIFESTS:
+        raw: list[tuple[str, str, int]] = raw_definitions(source, language)
+    else:
+        raw = []
+        for (start, end), (_, kind, line) in _definition_nodes(source, language).items():
+            m = _TOKEN_IN.fullmatch(source, start, end)
+            if m is not None:
+                names = [m.group(1)]
+            elif _DOTTED.fullmatch(source, start, end):
+                names = _WORD.findall(source, start, end)
+            else:
+                continue
+            for b in names:
+                name = b.decode("ascii")
+                if kind in ("variable", "field") and is_caps(name):
+                    raw.append((name, "constant", line))
+                else:
+                    raw.append((name, kind, line))
+    best: dict[str, tuple[int, int, str]] = {}
+    get = best.get
+    rank_of = _RANK
+    for name, kind, line in raw:
+        key = (rank_of[kind], line, kind)
+        old = get(name)
+        if old is None or key < old:
+            best[name] = key
+    rows = [(n, k, line) for n, (_, line, k) in best.items() if not is_stopped(n, language)]
+    rows.sort(key=_line_name)
+    return rows
+
+
+def _line_name(row: tuple[str, str, int]) -> tuple[int, str]:
+    return row[2], row[0]
+
+
 def extract_definitions(source: bytes, language: str) -> list[Definition]:
     """Names `source` defines, one `Definition` per name, stop lists applied."""
-    best: dict[str, Definition] = {}
-    for name, kind, line in raw_definitions(source, language):
-        old = best.get(name)
-        if old is None or (_RANK[kind], line) < (_RANK[old.kind], old.line):
-            best[name] = Definition(name, kind, line)
-    return sorted(
-        (d for d in best.values() if not is_stopped(d.name, language)),
-        key=lambda d: (d.line, d.name),
-    )
+    return [Definition(n, k, line) for n, k, line in definition_rows(source, language)]
 
 
 def module_definitions(relpath: str, language: str) -> list[Definition]:

@@ -106,12 +106,14 @@ def definitions_in(
     """
     if language is None or (skip_generated and is_generated(data)):
         return ()
-    from pretense_dev.identifiers.extract import extract_definitions, module_definitions
+    from pretense_dev.identifiers.extract import definition_rows, module_definitions
 
-    found = extract_definitions(data, language)
-    names = {d.name for d in found}
-    found += [d for d in module_definitions(rel, language) if d.name not in names]
-    return tuple((d.name, d.kind, d.line) for d in found)
+    found = definition_rows(data, language)
+    names = {row[0] for row in found}
+    found += [
+        (d.name, d.kind, d.line) for d in module_definitions(rel, language) if d.name not in names
+    ]
+    return tuple(found)
 
 
 def _index_batch(
