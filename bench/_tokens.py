@@ -12,10 +12,13 @@ its files.  Nothing on the runtime path imports this.
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import json
+import shutil
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,18 +31,31 @@ CACHE = Path(__file__).resolve().parent.parent / ".venv" / "tiktoken-npm"
 
 
 def _encoders_dir() -> Path:
+    """The npm package's ``encoders`` directory, fetched once.
+
+    Test workers run in parallel (pytest-xdist) and may all find it missing:
+    each packs and unpacks into a directory of its own and renames it into
+    place, so none ever reads another's half-written file; a rename that
+    finds the directory already there leaves the winner's copy.
+    """
     out = CACHE / "package" / "encoders"
     if (out / f"{ENCODINGS[0]}.json").is_file():
         return out
     CACHE.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        ["npm", "pack", NPM_PACKAGE, "--pack-destination", str(CACHE), "--silent"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    with tarfile.open(CACHE / done.stdout.strip().splitlines()[-1]) as tar:
-        tar.extractall(CACHE, filter="data")
+    own = Path(tempfile.mkdtemp(prefix="fetch-", dir=CACHE))
+    try:
+        done = subprocess.run(
+            ["npm", "pack", NPM_PACKAGE, "--pack-destination", str(own), "--silent"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        with tarfile.open(own / done.stdout.strip().splitlines()[-1]) as tar:
+            tar.extractall(own, filter="data")
+        with contextlib.suppress(OSError):  # another worker's copy is in place
+            (own / "package").rename(CACHE / "package")
+    finally:
+        shutil.rmtree(own, ignore_errors=True)
     return out
 
 
