@@ -178,6 +178,13 @@ _DEV_PASSWORDS = {
 _TEMPLATE = re.compile(rb"\{[A-Za-z_][\w:.-]*\}")
 
 
+# A value that opens with `%` is a reference only in these forms: a Windows
+# variable (%DB_PASSWORD%), a printf or %-format slot (%s, %(password)s) or a
+# %{...} template.  Any other leading `%` is the password's own character or a
+# percent-escape (`%40` is `@` in a URL), as in `deploy:%v-CMRky2tn3@+`.
+_PERCENT_REFERENCE = re.compile(rb"%(?:\w+%$|\(\w+\)|[sdvr]$|\{)")
+
+
 def url_password(value: bytes) -> VerifierVerdict:
     """Passwords in URLs and connection strings: not references, not dev defaults."""
     v = value.strip(b"\"'")
@@ -191,8 +198,10 @@ def url_password(value: bytes) -> VerifierVerdict:
         return REJECT  # myuser:mypass, baduser:badpass: documentation's stand-ins
     if re.search(rb"(?i)passw(?:or)?d|secret|fake|dummy|changeme", v):
         return REJECT
-    if v.startswith((b"$", b"%", b"{", b"<")) or len(v) < 6 or re.search(rb"[\"'\\]", v):
-        return REJECT  # references, short test values, quoting debris
+    if v.startswith((b"$", b"{", b"<")) or _PERCENT_REFERENCE.match(v):
+        return REJECT  # references: ${PW}, {pw}, <password>, %PW%, %(pw)s, %s, %{pw}
+    if len(v) < 6 or re.search(rb"[\"'\\]", v):
+        return REJECT  # short test values, quoting debris
     return None
 
 
