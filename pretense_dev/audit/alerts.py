@@ -173,13 +173,15 @@ def _large_context(
         # The first crossing per session: min(seq) within the session's large requests.
         # The literal term lets SQLite use the partial index (`store.m002_lean_appends`)
         # when the threshold is at or above what it holds; a lower one reads the table.
+        # ``+session``: grouping by the bare column makes SQLite walk the whole
+        # (session, seq) index instead (2 s on 1,000,000 rows, 0.1 s this way).
         indexed = (
             f" AND context_bytes >= {LARGE_CONTEXT_INDEXED}" if t >= LARGE_CONTEXT_INDEXED else ""
         )
         sql = (
             f"SELECT {_COLS}, context_bytes FROM events WHERE seq IN ("
             f"SELECT min(seq) FROM events WHERE context_bytes >= ?{indexed} AND {repo_cond} "
-            "GROUP BY session) "
+            "GROUP BY +session) "
             f"AND {where} ORDER BY seq DESC LIMIT ?"
         )
         for r in conn.execute(sql, [t, *repo_params, *params, limit]):
