@@ -818,9 +818,12 @@ def rebuild_sessions(conn: sqlite3.Connection, sessions: Iterable[str] | None = 
             "SELECT 0, coalesce(max(seq), 0) FROM events"
         )
         return
+    # Only rows the summary already covers: any after ``sessions_through`` are
+    # added by the next append (`_summarise`), and must not be counted twice.
+    cond = "session = ? AND seq <= coalesce((SELECT seq FROM sessions_through WHERE id = 0), seq)"
     for key in sessions:
         conn.execute("DELETE FROM sessions WHERE session = ?", (key,))
-        conn.execute(_SESSION_UPSERT.format(source=source.format(cond="session = ?")), (key,))
+        conn.execute(_SESSION_UPSERT.format(source=source.format(cond=cond)), (key,))
 
 
 __all__ = [
