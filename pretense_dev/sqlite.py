@@ -46,6 +46,9 @@ class Migrations:
             if name in done:
                 continue
             with transaction(conn):
+                # Another process may have applied it since `done` was read.
+                if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone():
+                    continue
                 fn(conn)
                 conn.execute(
                     "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (name, time.time())

@@ -17,8 +17,9 @@ in that repository's ``.pretense/config.toml`` (default 1,000,000 bytes, about
 not a statistic, so that an auditor can restate the rule and a developer can
 predict it.  One alert per session: the request that first crossed it.
 
-Each kind is one indexed query (partial indexes on secrets and unprotected
-requests), so listing alerts stays fast on a large log.
+Each kind is one indexed query (partial indexes on secrets, unprotected
+requests, drift and requests of at least 1,000,000 bytes), so listing alerts
+stays fast on a large log; a large-context threshold below that reads the table.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pretense_dev.audit.queries import _like_prefix
+from pretense_dev.audit.store import LARGE_CONTEXT_INDEXED
 
 UNPROTECTED = "unprotected"
 SECRET = "secret"
@@ -169,10 +171,17 @@ def _large_context(
     )
     for t, repo_cond, repo_params in plan:
         # The first crossing per session: min(seq) within the session's large requests.
+        # The literal term lets SQLite use the partial index (`store.m002_lean_appends`)
+        # when the threshold is at or above what it holds; a lower one reads the table.
+        # ``+session``: grouping by the bare column makes SQLite walk the whole
+        # (session, seq) index instead (2 s on 1,000,000 rows, 0.1 s this way).
+        indexed = (
+            f" AND context_bytes >= {LARGE_CONTEXT_INDEXED}" if t >= LARGE_CONTEXT_INDEXED else ""
+        )
         sql = (
             f"SELECT {_COLS}, context_bytes FROM events WHERE seq IN ("
-            f"SELECT min(seq) FROM events WHERE context_bytes >= ? AND {repo_cond} "
-            "GROUP BY session) "
+            f"SELECT min(seq) FROM events WHERE context_bytes >= ?{indexed} AND {repo_cond} "
+            "GROUP BY +session) "
             f"AND {where} ORDER BY seq DESC LIMIT ?"
         )
         for r in conn.execute(sql, [t, *repo_params, *params, limit]):

@@ -5,7 +5,7 @@ key DESC LIMIT n``), never by loading the log: the TUI must paint its first
 screen of a 1,000,000-event log in under a second, and Textual's DataTable
 costs ~0.13 ms per row (measured with Textual 8.2; bench/audit_tui.py times
 the first paint), so a screen holds a page of a few hundred rows.  The
-sessions list reads the trigger-maintained ``sessions`` summary; a session's
+sessions list reads the ``sessions`` summary the writer keeps; a session's
 events use the ``(session, seq)`` index.
 """
 

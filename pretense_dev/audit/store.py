@@ -21,10 +21,17 @@ Design choices, each measured or forced by a requirement:
   row (bench/audit_append.py).  A process crash loses nothing; a power cut can
   lose the last commits, which looks like truncation and is caught the same way
   (a recorded head, see `chain`).
-* A ``sessions`` summary table is kept by a trigger, so the TUI's first screen
-  reads a few hundred rows instead of aggregating a million (its goal is
-  a first paint under a second, bench/audit_tui.py).  It is derived data:
-  evidence and incident reports compute from ``events`` itself.
+* A ``sessions`` summary table, so the TUI's first screen reads a few hundred
+  rows instead of aggregating a million (its goal is a first paint under a
+  second, bench/audit_tui.py).  It is derived data: evidence and incident
+  reports compute from ``events`` itself.  The writer keeps it in the same
+  transaction as the rows, one upsert per session per batch (`_summarise`),
+  not a per-row trigger.
+* **Only the indexes a query uses** (`m002_lean_appends`): every index and the
+  per-row summary trigger are paid by every append (SQLite maintained 9
+  indexes and the trigger at 120–200 µs of CPU per event; bare rows cost
+  ~25 µs), and the proxy appends once per request on a thread that competes
+  with the requests for the CPU.
 
 `record()` is the hook's entry point: stdlib only (sqlite3, hashlib, json),
 one open, one append, one close — measured by bench/audit_append.py.
@@ -41,6 +48,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from pretense_dev.audit import chain
 from pretense_dev.audit.chain import GENESIS, Head, Problem
@@ -122,7 +130,8 @@ _SESSION_COLUMNS = """
 """
 
 # One event's contribution to its session's summary row, as an upsert: the
-# trigger feeds it NEW.*, `rebuild_sessions` feeds it the stored rows in order,
+# writer feeds it a batch's rows merged per session (`_summarise`; m001's
+# trigger fed it NEW.*), `rebuild_sessions` feeds it the stored rows in order,
 # so both give the same summary (tests/audit/test_store.py compares them).
 _UNPROTECTED = "(event = 'request' AND decision = 'forwarded' AND NOT mutation_active)"
 _SESSION_ROW = """
@@ -148,7 +157,7 @@ _SESSION_UPSERT = """
         repo_path = CASE WHEN repo_path = '' THEN excluded.repo_path ELSE repo_path END,
         vendor = CASE WHEN excluded.vendor != '' THEN excluded.vendor ELSE vendor END,
         model = CASE WHEN excluded.model != '' THEN excluded.model ELSE model END,
-        events = events + 1,
+        events = events + excluded.events,
         requests = requests + excluded.requests,
         prompts = prompts + excluded.prompts,
         forwarded = forwarded + excluded.forwarded,
@@ -208,7 +217,53 @@ def m001_events(conn: sqlite3.Connection) -> None:
         conn.execute(sql)
 
 
+# Requests whose whole conversation is at least this large are indexed for the
+# large-context alert (its default threshold, `alerts.DEFAULT_LARGE_CONTEXT`);
+# a lower per-repository threshold reads the table instead.  Indexing every
+# request's size cost each append an index entry for an alert that is rare.
+LARGE_CONTEXT_INDEXED = 1_000_000
+
+# Indexes no query used (the TUI's lists read `sessions`; evidence, export and
+# retention select by time; alerts by the partial indexes), or that covered
+# nearly every row where a partial one serves the only query.
+_DROPPED = ("events_repo", "events_tool", "events_decision", "events_event", "events_context")
+
+
+@MIGRATIONS
+def m002_lean_appends(conn: sqlite3.Connection) -> None:
+    """Cheaper appends: drop unused indexes; the writer keeps `sessions`, not a trigger.
+
+    Touches no row of ``events`` (the chain is unchanged) and no summary row
+    (the trigger kept them up to date until now); idempotent, so a second
+    opener racing the first changes nothing.  ``sessions_through`` records the
+    last row the summary covers: a writer summarises every row after it, so
+    rows appended by a process that opened the log before this migration
+    (with the trigger gone) are summarised by the next append.
+    """
+    for name in _DROPPED:
+        conn.execute(f"DROP INDEX IF EXISTS {name}")
+    conn.execute("DROP TRIGGER IF EXISTS events_session")
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS events_drift ON events (seq) WHERE event = 'drift_detected'"
+    )
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS events_large ON events (context_bytes) "
+        f"WHERE context_bytes >= {LARGE_CONTEXT_INDEXED}"
+    )
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS sessions_through "
+        "(id INTEGER PRIMARY KEY CHECK (id = 0), seq INTEGER NOT NULL)"
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO sessions_through (id, seq) "
+        "SELECT 0, coalesce(max(seq), 0) FROM events"
+    )
+
+
 MIGRATION_NAMES = tuple(name for name, _ in MIGRATIONS.steps)
+# Schemas a read-only handle can read: m002 changed only what writers do, so a
+# log not yet upgraded (no writer has opened it since) reads the same.
+READABLE = (MIGRATION_NAMES[:1], MIGRATION_NAMES)
 
 
 def default_path() -> Path:
@@ -320,6 +375,7 @@ class AuditStore:
                     self._conn.executemany(
                         "INSERT INTO events (seq, data, prev_hash, hash) VALUES (?, ?, ?, ?)", rows
                     )
+                    _summarise(self._conn, head.seq)
             except sqlite3.Error as e:
                 raise AuditError(
                     f"cannot write the audit log {self.path}: {e}",
@@ -624,7 +680,7 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
             f"cannot read the audit log {path}: {e}",
             "if it is damaged, run `pretense-dev audit recover` (it keeps the damaged file)",
         ) from None
-    if names != MIGRATION_NAMES:
+    if names not in READABLE:
         conn.close()
         _check_known(path, names)
         raise AuditError(
@@ -701,6 +757,53 @@ def _clip(s: str) -> str:
     return s if len(s) <= FIELD_MAX else s[: FIELD_MAX - 1] + "…"
 
 
+_SUMMARY_VALUES = _SESSION_UPSERT.format(source="VALUES (" + ", ".join("?" * 24) + ")")
+_FIRST_SET = range(6, 11)  # tool … repo_path: the first non-empty value stays
+_LAST_SET = (11, 12)  # vendor, model: the last non-empty value wins
+_SUMS = range(13, 22)  # events … drift
+
+
+def _summarise(conn: sqlite3.Connection, head_seq: int) -> None:
+    """Fold the rows after ``sessions_through`` into `sessions`: one upsert per session.
+
+    Runs in the append's transaction.  Rows of one session are merged here by
+    the same rules the upsert applies (min/max times and rows, first
+    non-empty tool/user/machine/repo, last non-empty vendor/model, sums,
+    maxima), so a batch gives the summary appending them one by one would;
+    the upsert then merges the result with the stored row.  `head_seq` (the
+    head before this append) bounds the work if the marker row is missing.
+    """
+    row = conn.execute("SELECT seq FROM sessions_through WHERE id = 0").fetchone()
+    start = head_seq if row is None else min(int(row[0]), head_seq)
+    merged: dict[str, list[Any]] = {}
+    last = start
+    for r in conn.execute(
+        "SELECT " + _SESSION_ROW.format(p="") + " FROM events WHERE seq > ? ORDER BY seq",
+        (start,),
+    ):
+        last = r[4]
+        cur = merged.get(r[0])
+        if cur is None:
+            merged[r[0]] = list(r)
+            continue
+        cur[2] = min(cur[2], r[2])
+        cur[3] = max(cur[3], r[3])
+        cur[4] = min(cur[4], r[4])
+        cur[5] = max(cur[5], r[5])
+        for i in _FIRST_SET:
+            if cur[i] == "":
+                cur[i] = r[i]
+        for i in _LAST_SET:
+            if r[i] != "":
+                cur[i] = r[i]
+        for i in _SUMS:
+            cur[i] += r[i]
+        cur[22] = max(cur[22], r[22])
+        cur[23] = max(cur[23], r[23])
+    conn.executemany(_SUMMARY_VALUES, merged.values())
+    conn.execute("INSERT OR REPLACE INTO sessions_through (id, seq) VALUES (0, ?)", (last,))
+
+
 def rebuild_sessions(conn: sqlite3.Connection, sessions: Iterable[str] | None = None) -> None:
     """Recompute session summaries from `events` (after archiving; tests compare).
 
@@ -710,10 +813,17 @@ def rebuild_sessions(conn: sqlite3.Connection, sessions: Iterable[str] | None = 
     if sessions is None:
         conn.execute("DELETE FROM sessions")
         conn.execute(_SESSION_UPSERT.format(source=source.format(cond="true")))
+        conn.execute(
+            "INSERT OR REPLACE INTO sessions_through (id, seq) "
+            "SELECT 0, coalesce(max(seq), 0) FROM events"
+        )
         return
+    # Only rows the summary already covers: any after ``sessions_through`` are
+    # added by the next append (`_summarise`), and must not be counted twice.
+    cond = "session = ? AND seq <= coalesce((SELECT seq FROM sessions_through WHERE id = 0), seq)"
     for key in sessions:
         conn.execute("DELETE FROM sessions WHERE session = ?", (key,))
-        conn.execute(_SESSION_UPSERT.format(source=source.format(cond="session = ?")), (key,))
+        conn.execute(_SESSION_UPSERT.format(source=source.format(cond=cond)), (key,))
 
 
 __all__ = [

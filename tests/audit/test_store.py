@@ -54,14 +54,11 @@ EVENTS_COLUMNS = [
     ("session", "TEXT", 3),
 ]
 INDEXES = {
-    "events_context": ("events", ["context_bytes"], "context_bytes > 0"),
-    "events_decision": ("events", ["decision", "time"], None),
-    "events_event": ("events", ["event", "time"], None),
-    "events_repo": ("events", ["repo_id", "time"], None),
+    "events_drift": ("events", ["seq"], "event = 'drift_detected'"),
+    "events_large": ("events", ["context_bytes"], "context_bytes >= 1000000"),
     "events_secrets": ("events", ["seq"], "secrets_count > 0"),
     "events_session": ("events", ["session", "seq"], None),
     "events_time": ("events", ["time"], None),
-    "events_tool": ("events", ["tool", "time"], None),
     "events_unprotected": (
         "events",
         ["seq"],
@@ -77,7 +74,8 @@ def test_schema_is_pinned(db: Path) -> None:
     with AuditStore(db) as store:
         c = store.conn
         assert [r[0] for r in c.execute("SELECT name FROM _migrations ORDER BY rowid")] == [
-            "m001_events"
+            "m001_events",
+            "m002_lean_appends",
         ]
         assert [(r[1], r[2], r[6]) for r in c.execute("PRAGMA table_xinfo(events)")] == (
             EVENTS_COLUMNS
@@ -100,7 +98,8 @@ def test_schema_is_pinned(db: Path) -> None:
             indexes[name] = (table, cols, sql.split(" WHERE ", 1)[1] if " WHERE " in sql else None)
         assert indexes == INDEXES
         triggers = c.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'")
-        assert triggers.fetchall() == [("events_session", "events")]
+        assert triggers.fetchall() == []  # the writer keeps `sessions` (store._summarise)
+        assert [r[1] for r in c.execute("PRAGMA table_info(sessions_through)")] == ["id", "seq"]
         assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -182,14 +181,28 @@ def test_append_many_equals_appending_one_by_one(tmp_path: Path) -> None:
         assert a.append_many(events) == [b.append(e) for e in events]
 
 
-def test_session_summary_trigger_matches_a_rebuild(seeded: Path) -> None:
+def test_session_summary_of_one_batch_matches_a_rebuild(seeded: Path) -> None:
     with AuditStore(seeded) as store:
         c = store.conn
-        by_trigger = c.execute("SELECT * FROM sessions ORDER BY session").fetchall()
+        by_writer = c.execute("SELECT * FROM sessions ORDER BY session").fetchall()
         with transaction(c):
             rebuild_sessions(c)
-        assert c.execute("SELECT * FROM sessions ORDER BY session").fetchall() == by_trigger
-        assert len(by_trigger) == 15  # two copilot sessions share a day: one no-session group
+        assert c.execute("SELECT * FROM sessions ORDER BY session").fetchall() == by_writer
+        assert len(by_writer) == 15  # two copilot sessions share a day: one no-session group
+        assert c.execute("SELECT seq FROM sessions_through").fetchall() == [(96,)]
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 40])
+def test_session_summary_in_batches_matches_one_batch(tmp_path: Path, size: int) -> None:
+    # Batches split sessions at arbitrary rows: the per-batch merge and the upsert must
+    # give the summary that appending every row on its own gives.
+    events = sample_events(16)
+    with AuditStore(tmp_path / "one.db") as one, AuditStore(tmp_path / "split.db") as split:
+        one.append_many(events)
+        for i in range(0, len(events), size):
+            split.append_many(events[i : i + size])
+        q = "SELECT * FROM sessions ORDER BY session"
+        assert split.conn.execute(q).fetchall() == one.conn.execute(q).fetchall()
 
 
 @pytest.mark.parametrize(
