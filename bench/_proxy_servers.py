@@ -21,8 +21,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 
@@ -96,8 +96,12 @@ def upstream_app(stream_text: str) -> web.Application:
     return app
 
 
-def passthrough_app(upstream: str) -> web.Application:
-    state: dict[str, Any] = {}
+Forward = Callable[[ClientSession, str, web.Request], Awaitable[web.StreamResponse]]
+
+
+def _floor_app(upstream: str, forward: Forward) -> web.Application:
+    """A plain aiohttp proxy with one pooled client session; `forward` is its handler."""
+    state: dict[str, ClientSession] = {}
 
     async def startup(app: web.Application) -> None:
         state["s"] = ClientSession(
@@ -112,53 +116,46 @@ def passthrough_app(upstream: str) -> web.Application:
     async def handle(request: web.Request) -> web.StreamResponse:
         tail = request.match_info["tail"]
         url = f"{upstream}/{tail}" + (f"?{request.query_string}" if request.query_string else "")
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP}
-        async with state["s"].request(
-            request.method, url, data=request.content, headers=headers
-        ) as up:
-            out = {k: v for k, v in up.headers.items() if k.lower() not in HOP}
-            resp = web.StreamResponse(status=up.status, headers=out)
-            await resp.prepare(request)
-            async for chunk in up.content.iter_any():
-                await resp.write(chunk)
-            await resp.write_eof()
-            return resp
+        return await forward(state["s"], url, request)
 
     app = web.Application(client_max_size=256 * 1024 * 1024)
     app.on_startup.append(startup)
     app.on_cleanup.append(cleanup)
     app.router.add_route("*", "/r/{rid}/{tail:.*}", handle)
     return app
+
+
+async def _stream_through(
+    session: ClientSession, url: str, request: web.Request
+) -> web.StreamResponse:
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP}
+    async with session.request(request.method, url, data=request.content, headers=headers) as up:
+        out = {k: v for k, v in up.headers.items() if k.lower() not in HOP}
+        resp = web.StreamResponse(status=up.status, headers=out)
+        await resp.prepare(request)
+        async for chunk in up.content.iter_any():
+            await resp.write(chunk)
+        await resp.write_eof()
+        return resp
+
+
+async def _whole_through(session: ClientSession, url: str, request: web.Request) -> web.Response:
+    body = await request.read()
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP}
+    async with session.request(request.method, url, data=body, headers=headers) as up:
+        data = await up.read()
+        out = {k: v for k, v in up.headers.items() if k.lower() not in HOP}
+        return web.Response(status=up.status, body=data, headers=out)
+
+
+def passthrough_app(upstream: str) -> web.Application:
+    """The floor: streams the body through both ways."""
+    return _floor_app(upstream, _stream_through)
 
 
 def whole_app(upstream: str) -> web.Application:
-    state: dict[str, Any] = {}
-
-    async def startup(app: web.Application) -> None:
-        state["s"] = ClientSession(
-            connector=TCPConnector(limit=256),
-            timeout=ClientTimeout(total=None),
-            auto_decompress=False,
-        )
-
-    async def cleanup(app: web.Application) -> None:
-        await state["s"].close()
-
-    async def handle(request: web.Request) -> web.StreamResponse:
-        tail = request.match_info["tail"]
-        url = f"{upstream}/{tail}" + (f"?{request.query_string}" if request.query_string else "")
-        body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP}
-        async with state["s"].request(request.method, url, data=body, headers=headers) as up:
-            data = await up.read()
-            out = {k: v for k, v in up.headers.items() if k.lower() not in HOP}
-            return web.Response(status=up.status, body=data, headers=out)
-
-    app = web.Application(client_max_size=256 * 1024 * 1024)
-    app.on_startup.append(startup)
-    app.on_cleanup.append(cleanup)
-    app.router.add_route("*", "/r/{rid}/{tail:.*}", handle)
-    return app
+    """The floor holding whole bodies, as the proxy must to rewrite them."""
+    return _floor_app(upstream, _whole_through)
 
 
 def pretense_app(upstream: str, root: Path, audit: str = "") -> web.Application:
