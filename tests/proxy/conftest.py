@@ -245,3 +245,19 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
 def h(harness: Harness) -> Harness:
     harness.reset()
     return harness
+
+
+@pytest.fixture
+def small_bodies_take_history(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small test bodies take the history path too (it starts at 32 KB in use)."""
+    from pretense_dev.proxy import history
+
+    monkeypatch.setattr(history, "MIN_BYTES", 0)
+
+
+@pytest.fixture(scope="module")
+def history_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[IdentifierMap, Scanner]:
+    """One repository's map and secret scanner, for the history-cache tests."""
+    root: Path = tmp_path_factory.mktemp("history")
+    mapping = build_index(root, NAMES)
+    return mapping, default_scanner(KEY, Config(), root)

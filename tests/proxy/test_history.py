@@ -24,15 +24,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pretense_dev.config import Config
 from pretense_dev.mutation import IdentifierMap
 from pretense_dev.proxy import history, jsonx
 from pretense_dev.proxy.apis import APIS, Api
-from pretense_dev.proxy.guard import Scanner, default_scanner
+from pretense_dev.proxy.guard import Scanner
 from pretense_dev.proxy.server import Proxy
 from pretense_dev.proxy.transform import LeafCache, Outgoing
 from tests.proxy.conftest import (
-    KEY,
     NAMES,
     REPO_ID,
     Harness,
@@ -44,17 +42,7 @@ from tests.proxy.test_secrets import github_token, with_secret
 HISTORY_APIS = {a.name: a for a in APIS if a.history}
 
 
-@pytest.fixture(autouse=True)
-def split_small_bodies(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Small test bodies take the history path too (it starts at 32 KB in use)."""
-    monkeypatch.setattr(history, "MIN_BYTES", 0)
-
-
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[IdentifierMap, Scanner]:
-    root: Path = tmp_path_factory.mktemp("history")
-    mapping = build_index(root, NAMES)
-    return mapping, default_scanner(KEY, Config(), root)
+pytestmark = pytest.mark.usefixtures("small_bodies_take_history")
 
 
 class Cached:
@@ -140,13 +128,13 @@ MESSAGES_APIS += ["vertex-claude"]
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 def test_reused_history_sends_the_bytes_and_names_of_a_whole_walk(
-    repo: tuple[IdentifierMap, Scanner],
+    history_repo: tuple[IdentifierMap, Scanner],
     api_name: str,
     conv: tuple[list[dict[str, Any]], list[int], dict[str, Any]],
     fmt: dict[str, Any],
     first: bool,
 ) -> None:
-    mapping, scanner = repo
+    mapping, scanner = history_repo
     messages, cuts, rest = conv
     api = HISTORY_APIS[api_name]
     if api_name != "anthropic-messages":
@@ -171,9 +159,9 @@ def test_reused_history_sends_the_bytes_and_names_of_a_whole_walk(
 
 
 def test_openai_chat_history_is_reused_byte_identically(
-    repo: tuple[IdentifierMap, Scanner],
+    history_repo: tuple[IdentifierMap, Scanner],
 ) -> None:
-    mapping, scanner = repo
+    mapping, scanner = history_repo
     api = HISTORY_APIS["openai-chat"]
     cached = Cached(mapping, scanner)
     messages: list[dict[str, Any]] = [{"role": "system", "content": "about reconcile_batch"}]
@@ -188,10 +176,10 @@ def test_openai_chat_history_is_reused_byte_identically(
 
 
 def test_a_second_history_key_later_in_the_body_takes_the_ordinary_path(
-    repo: tuple[IdentifierMap, Scanner],
+    history_repo: tuple[IdentifierMap, Scanner],
 ) -> None:
     """The last duplicate key wins in every parser: the history cut must not hide it."""
-    mapping, scanner = repo
+    mapping, scanner = history_repo
     api = HISTORY_APIS["anthropic-messages"]
     cached = Cached(mapping, scanner)
     one = [{"role": "user", "content": "reconcile_batch"}]

@@ -20,36 +20,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pretense_dev.config import Config
 from pretense_dev.mutation import IdentifierMap
 from pretense_dev.proxy import history
 from pretense_dev.proxy.apis import APIS
-from pretense_dev.proxy.guard import Scanner, default_scanner
+from pretense_dev.proxy.guard import Scanner
 from pretense_dev.proxy.transform import LeafCache
-from tests.proxy.conftest import KEY, NAMES, build_index
+from tests.proxy.conftest import NAMES
 
 API = next(a for a in APIS if a.name == "bedrock-invoke")
 WRONG = hashlib.sha256(b"not these bytes")
 
 
-@pytest.fixture(autouse=True)
-def split_small_bodies(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Small test bodies take the history path too (it starts at 32 KB in use)."""
-    monkeypatch.setattr(history, "MIN_BYTES", 0)
-
-
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[IdentifierMap, Scanner]:
-    root: Path = tmp_path_factory.mktemp("digests")
-    mapping = build_index(root, NAMES)
-    return mapping, default_scanner(KEY, Config(), root)
+pytestmark = pytest.mark.usefixtures("small_bodies_take_history")
 
 
 class Cached:
@@ -97,14 +85,14 @@ FORMATS = [{"separators": (",", ":")}, {}, {"indent": 2}, {"ensure_ascii": False
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 def test_resumed_digests_are_the_sha256_of_the_whole_bytes(
-    repo: tuple[IdentifierMap, Scanner],
+    history_repo: tuple[IdentifierMap, Scanner],
     msgs: list[dict[str, Any]],
     cuts: list[int],
     heads: list[int],
     fmt: dict[str, Any],
     poison: bool,
 ) -> None:
-    cached = Cached(*repo)
+    cached = Cached(*history_repo)
     previous: history.Split | None = None
     for cut, tokens in zip(cuts, heads, strict=False):
         # `max_tokens` changes the head of the body sent: the sent mark must not be reused
@@ -180,7 +168,7 @@ def test_a_state_is_resumed_only_for_the_bytes_it_read(
 
 
 def test_a_sent_body_with_another_head_is_hashed_whole(
-    repo: tuple[IdentifierMap, Scanner],
+    history_repo: tuple[IdentifierMap, Scanner],
 ) -> None:
     """The sent mark is resumed only after the very head it read (defence in depth).
 
@@ -188,7 +176,7 @@ def test_a_sent_body_with_another_head_is_hashed_whole(
     before the history are the same, and their mutation is deterministic), so
     the mark's head is changed by hand here.
     """
-    cached = Cached(*repo)
+    cached = Cached(*history_repo)
     conv = [{"role": "user", "content": "reconcile_batch"}]
     body = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 5}
     for head_differs in (True, False):
