@@ -392,6 +392,34 @@ def test_a_hook_that_cannot_decide_blocks(repo: Path) -> None:
     assert "tools.approved: must be a list" in r.err
 
 
+@pytest.mark.parametrize("tool", ["claude-code", "cursor", "copilot"])
+def test_an_event_the_hook_does_not_know_is_refused_not_allowed(repo: Path, tool: str) -> None:
+    r = hook(repo, tool, "PostToolUseV9", claude("PostToolUseV9", repo, prompt="hi"))
+    assert (r.code, r.out) == (2, "")
+    assert r.err.splitlines() == [
+        "pretense-dev: 'PostToolUseV9' is not a hook event pretense-dev gates, so it was refused"
+        " — remove it from the tool's hook settings, or run `pretense-dev init` to rewrite them"
+    ]
+
+
+def test_a_payload_naming_an_unknown_event_is_gated_as_the_registered_one(repo: Path) -> None:
+    # The command line says PreToolUse (what `init` registered); a payload that
+    # names an event we do not know must not turn the gate into "allow".
+    payload = claude(
+        "PreToolUseRenamed",
+        repo,
+        tool_name="Read",
+        tool_use_id="toolu_1",
+        tool_input={"file_path": str(repo / "config/settings.py")},
+    )
+    r = hook(repo, "claude-code", "PreToolUse", payload)
+    out = out_json(r)["hookSpecificOutput"]
+    assert out["permissionDecision"] == "deny"
+    assert out["permissionDecisionReason"].startswith(
+        "pretense-dev: config/settings.py holds a secret (github-pat on line 1"
+    )
+
+
 def test_input_that_is_not_json_blocks_with_exit_2(repo: Path) -> None:
     r = run_cli("hook", "claude-code", "UserPromptSubmit", cwd=repo, stdin="not json")
     assert (r.code, r.out) == (2, "")

@@ -145,9 +145,17 @@ def read_input(
         or environ.get("CLAUDE_CODE_SESSION_ID")
         or ""
     )
-    return ToolHookCall(
-        caller, event, KINDS.get(event, OTHER), payload, str(session), _cwd(payload, environ, cwd)
-    )
+    # The payload names the event; where it names one we do not know, the command
+    # line's (what `init` registered) still decides what is gated.  An event known
+    # to neither is refused: a gate that does not know what it is asked must not
+    # answer "allow" (the settings `init` writes register only known events).
+    kind = KINDS.get(event) or KINDS.get(argv[1])
+    if kind is None:
+        raise ToolHookUsageError(
+            f"{event!r} is not a hook event pretense-dev gates, so it was refused",
+            "remove it from the tool's hook settings, or run `pretense-dev init` to rewrite them",
+        )
+    return ToolHookCall(caller, event, kind, payload, str(session), _cwd(payload, environ, cwd))
 
 
 def detect_caller(payload: dict[str, Any], tool: str) -> str:
