@@ -250,28 +250,11 @@ def misparsed_regions(source: bytes, language: str) -> list[tuple[int, int]]:
 def definition_rows(source: bytes, language: str) -> list[tuple[str, str, int]]:
     """(name, kind, line) per name `source` defines, stop lists applied, by (line, name).
 
-    `extract_definitions` as plain tuples, for the indexer: one pass over the
-    definition nodes keeps each name's best (kind, line) without building the
-    intermediate lists and objects (the indexer calls this on every file).
+    `extract_definitions` as plain tuples, for the indexer: one pass over
+    `raw_definitions` keeps each name's best (kind, line) without building
+    intermediate objects (the indexer calls this on every file).
     """
-    if language in MANIFESTS:
-        raw: list[tuple[str, str, int]] = raw_definitions(source, language)
-    else:
-        raw = []
-        for (start, end), (_, kind, line) in _definition_nodes(source, language).items():
-            m = _TOKEN_IN.fullmatch(source, start, end)
-            if m is not None:
-                names = [m.group(1)]
-            elif _DOTTED.fullmatch(source, start, end):
-                names = _WORD.findall(source, start, end)
-            else:
-                continue
-            for b in names:
-                name = b.decode("ascii")
-                if kind in ("variable", "field") and is_caps(name):
-                    raw.append((name, "constant", line))
-                else:
-                    raw.append((name, kind, line))
+    raw = raw_definitions(source, language)
     best: dict[str, tuple[int, int, str]] = {}
     get = best.get
     rank_of = _RANK
