@@ -25,8 +25,8 @@ Design choices, each measured or forced by a requirement:
   rows instead of aggregating a million (its goal is a first paint under a
   second, bench/audit_tui.py).  It is derived data: evidence and incident
   reports compute from ``events`` itself.  The writer keeps it in the same
-  transaction as the rows, one upsert per session per batch (`_summarise`),
-  not a per-row trigger.
+  transaction as the rows, one statement per batch (`_summarise`), not a
+  per-row trigger.
 * **Only the indexes a query uses** (`m002_lean_appends`): every index and the
   per-row summary trigger are paid by every append (SQLite maintained 9
   indexes and the trigger at 120–200 µs of CPU per event; bare rows cost
@@ -48,7 +48,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 from pretense_dev.audit import chain
 from pretense_dev.audit.chain import GENESIS, Head, Problem
@@ -130,8 +129,8 @@ _SESSION_COLUMNS = """
 """
 
 # One event's contribution to its session's summary row, as an upsert: the
-# writer feeds it a batch's rows merged per session (`_summarise`; m001's
-# trigger fed it NEW.*), `rebuild_sessions` feeds it the stored rows in order,
+# writer feeds it a batch's new rows in order (`_summarise`; m001's trigger
+# fed it NEW.*), `rebuild_sessions` feeds it the stored rows in order,
 # so both give the same summary (tests/audit/test_store.py compares them).
 _UNPROTECTED = "(event = 'request' AND decision = 'forwarded' AND NOT mutation_active)"
 _SESSION_ROW = """
@@ -757,51 +756,24 @@ def _clip(s: str) -> str:
     return s if len(s) <= FIELD_MAX else s[: FIELD_MAX - 1] + "…"
 
 
-_SUMMARY_VALUES = _SESSION_UPSERT.format(source="VALUES (" + ", ".join("?" * 24) + ")")
-_FIRST_SET = range(6, 11)  # tool … repo_path: the first non-empty value stays
-_LAST_SET = (11, 12)  # vendor, model: the last non-empty value wins
-_SUMS = range(13, 22)  # events … drift
+# The stored rows in order, fed to `_SESSION_UPSERT` (`_summarise`, `rebuild_sessions`).
+_SESSION_SOURCE = "SELECT " + _SESSION_ROW.format(p="") + " FROM events WHERE {cond} ORDER BY seq"
 
 
 def _summarise(conn: sqlite3.Connection, head_seq: int) -> None:
-    """Fold the rows after ``sessions_through`` into `sessions`: one upsert per session.
+    """Fold the rows after ``sessions_through`` into `sessions`, in the append's transaction.
 
-    Runs in the append's transaction.  Rows of one session are merged here by
-    the same rules the upsert applies (min/max times and rows, first
-    non-empty tool/user/machine/repo, last non-empty vendor/model, sums,
-    maxima), so a batch gives the summary appending them one by one would;
-    the upsert then merges the result with the stored row.  `head_seq` (the
-    head before this append) bounds the work if the marker row is missing.
+    The same upsert `rebuild_sessions` runs, over the new rows only, so a batch
+    gives the summary a rebuild would.  `head_seq` (the head before this
+    append) bounds the work if the marker row is missing.
     """
     row = conn.execute("SELECT seq FROM sessions_through WHERE id = 0").fetchone()
     start = head_seq if row is None else min(int(row[0]), head_seq)
-    merged: dict[str, list[Any]] = {}
-    last = start
-    for r in conn.execute(
-        "SELECT " + _SESSION_ROW.format(p="") + " FROM events WHERE seq > ? ORDER BY seq",
-        (start,),
-    ):
-        last = r[4]
-        cur = merged.get(r[0])
-        if cur is None:
-            merged[r[0]] = list(r)
-            continue
-        cur[2] = min(cur[2], r[2])
-        cur[3] = max(cur[3], r[3])
-        cur[4] = min(cur[4], r[4])
-        cur[5] = max(cur[5], r[5])
-        for i in _FIRST_SET:
-            if cur[i] == "":
-                cur[i] = r[i]
-        for i in _LAST_SET:
-            if r[i] != "":
-                cur[i] = r[i]
-        for i in _SUMS:
-            cur[i] += r[i]
-        cur[22] = max(cur[22], r[22])
-        cur[23] = max(cur[23], r[23])
-    conn.executemany(_SUMMARY_VALUES, merged.values())
-    conn.execute("INSERT OR REPLACE INTO sessions_through (id, seq) VALUES (0, ?)", (last,))
+    conn.execute(_SESSION_UPSERT.format(source=_SESSION_SOURCE.format(cond="seq > ?")), (start,))
+    conn.execute(
+        "INSERT OR REPLACE INTO sessions_through (id, seq) "
+        "SELECT 0, coalesce(max(seq), 0) FROM events"
+    )
 
 
 def rebuild_sessions(conn: sqlite3.Connection, sessions: Iterable[str] | None = None) -> None:
@@ -809,7 +781,7 @@ def rebuild_sessions(conn: sqlite3.Connection, sessions: Iterable[str] | None = 
 
     Call inside a transaction.  `sessions` limits the work to those keys.
     """
-    source = "SELECT " + _SESSION_ROW.format(p="") + " FROM events WHERE {cond} ORDER BY seq"
+    source = _SESSION_SOURCE
     if sessions is None:
         conn.execute("DELETE FROM sessions")
         conn.execute(_SESSION_UPSERT.format(source=source.format(cond="true")))
